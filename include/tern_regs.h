@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * tern chip register map, DMA descriptor format and error codes.
+ *
+ * This one header is shared by the device model (emulator/) and the driver
+ * (kernel/). Everything is little endian. Documentation/chip/registers.rst
+ * describes each register; keep both in step.
+ */
+#ifndef TERN_REGS_H
+#define TERN_REGS_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+typedef u32 tern_u32;
+typedef u64 tern_u64;
+#else
+#include <stdint.h>
+typedef uint32_t tern_u32;
+typedef uint64_t tern_u64;
+#endif
+
+/* PCI identity. 0x7e4e is not PCI-SIG assigned: it names the emulated chip. */
+#define TERN_PCI_VENDOR_ID		0x7e4e
+#define TERN_PCI_DEVICE_ID		0x0001
+#define TERN_PCI_CLASS			0x1200	/* processing accelerator */
+
+/* BARs */
+#define TERN_BAR_REGS			0	/* registers, MSI-X table and PBA */
+#define TERN_BAR_DOORBELL		2	/* one 4 KiB page per queue */
+#define TERN_BAR_HBM			4	/* HBM, 64-bit prefetchable */
+#define TERN_BAR_REGS_SIZE		0x10000
+#define TERN_MSIX_TABLE_OFFSET		0x8000
+#define TERN_MSIX_PBA_OFFSET		0xc000
+#define TERN_DOORBELL_STRIDE		0x1000
+
+/* Limits */
+#define TERN_MAX_QUEUES			64
+#define TERN_MAX_CORES			8
+#define TERN_MAX_DMA_ENGINES		8
+#define TERN_RING_MIN_ENTRIES		2
+#define TERN_RING_MAX_ENTRIES		65536
+#define TERN_SGL_MAX_ENTRIES		(1u << 20)
+
+/* MSI-X vectors: 0 for errors, 1 + q for queue q completions. */
+#define TERN_MSIX_VEC_ERROR		0
+#define TERN_MSIX_VEC_QUEUE(q)		(1 + (q))
+#define TERN_MSIX_VECTORS(nq)		(1 + (nq))
+
+/* Global registers (BAR0), 32 bits wide. */
+#define TERN_REG_MAGIC			0x000	/* RO: TERN_MAGIC */
+#define TERN_REG_VERSION		0x004	/* RO: register interface major << 16 | minor */
+#define TERN_REG_REVISION		0x008	/* RO: see TERN_REVISION_* */
+#define TERN_REG_CAPS			0x00c	/* RO: TERN_CAP_* */
+#define TERN_REG_NUM_CORES		0x010	/* RO */
+#define TERN_REG_NUM_QUEUES		0x014	/* RO */
+#define TERN_REG_NUM_DMA_ENGINES	0x018	/* RO */
+#define TERN_REG_RING_MAX_ENTRIES	0x01c	/* RO */
+#define TERN_REG_HBM_SIZE_LO		0x020	/* RO: HBM bytes, low 32 bits */
+#define TERN_REG_HBM_SIZE_HI		0x024	/* RO */
+#define TERN_REG_DOORBELL_STRIDE	0x028	/* RO: bytes between doorbells */
+#define TERN_REG_RESET			0x040	/* WO: write TERN_RESET_KEY: device reset */
+#define TERN_REG_STATUS			0x044	/* RO: TERN_STATUS_* */
+#define TERN_REG_INT_STATUS		0x048	/* RW1C: TERN_INT_* causes latched */
+#define TERN_REG_INT_MASK		0x04c	/* RW: TERN_INT_* set = no MSI-X for it */
+#define TERN_REG_QDONE_LO		0x050	/* RW1C: bit q = queue q completed (0..31) */
+#define TERN_REG_QDONE_HI		0x054	/* RW1C: queues 32..63 */
+#define TERN_REG_ERR_CODE		0x060	/* RO: first unacknowledged TERN_ERR_* */
+#define TERN_REG_ERR_QUEUE		0x064	/* RO: its queue, or TERN_ERR_QUEUE_NONE */
+#define TERN_REG_ERR_INDEX		0x068	/* RO: its ring index */
+#define TERN_REG_ERR_ADDR_LO		0x070	/* RO: offending address */
+#define TERN_REG_ERR_ADDR_HI		0x074	/* RO */
+#define TERN_REG_ERR_COUNT		0x078	/* RO: errors since reset */
+#define TERN_REG_ERR_ACK		0x07c	/* WO: write 1 to clear the latched error */
+
+#define TERN_MAGIC			0x4e524554u	/* "TERN" */
+#define TERN_VERSION_MAJOR		1
+#define TERN_VERSION_MINOR		0
+#define TERN_RESET_KEY			0x52534554u	/* "TESR" */
+
+#define TERN_REVISION_REV_MASK		0x000000ffu
+#define TERN_REVISION_PLATFORM_SHIFT	8
+#define TERN_REVISION_PLATFORM_MASK	0x0000ff00u
+#define TERN_PLATFORM_SILICON		0
+#define TERN_PLATFORM_EMULATED		1
+
+#define TERN_CAP_DMA_SGL		(1u << 0)	/* scatter-gather descriptors */
+#define TERN_CAP_RING_IN_HBM		(1u << 1)	/* rings may live in HBM */
+
+#define TERN_STATUS_READY		(1u << 0)
+#define TERN_STATUS_ERROR		(1u << 1)	/* an error is latched */
+
+#define TERN_INT_ERROR			(1u << 0)
+#define TERN_INT_QUEUE			(1u << 1)	/* some QDONE bit is set */
+
+#define TERN_ERR_QUEUE_NONE		0xffffffffu
+
+/* Per-queue registers: TERN_REG_QUEUE(q) + offset. */
+#define TERN_REG_QUEUE_BASE		0x1000
+#define TERN_REG_QUEUE_STRIDE		0x40
+#define TERN_REG_QUEUE(q)		(TERN_REG_QUEUE_BASE + (q) * TERN_REG_QUEUE_STRIDE)
+#define TERN_Q_RING_BASE_LO		0x00	/* RW: ring address, 64-byte aligned */
+#define TERN_Q_RING_BASE_HI		0x04	/* RW */
+#define TERN_Q_RING_SIZE		0x08	/* RW: entries, power of two */
+#define TERN_Q_CTRL			0x0c	/* RW: TERN_Q_CTRL_* */
+#define TERN_Q_HEAD			0x10	/* RO; RW while halted: next index to fetch */
+#define TERN_Q_TAIL			0x14	/* RO: last doorbell value */
+#define TERN_Q_STATUS			0x18	/* RO: TERN_Q_STATE_* */
+#define TERN_Q_ERROR			0x1c	/* RO: TERN_ERR_* that halted the queue */
+#define TERN_Q_COMPLETED_LO		0x20	/* RO: descriptors completed */
+#define TERN_Q_COMPLETED_HI		0x24	/* RO */
+
+#define TERN_Q_CTRL_ENABLE		(1u << 0)
+#define TERN_Q_CTRL_RING_IN_HBM		(1u << 1)	/* ring base is an HBM offset */
+#define TERN_Q_CTRL_RESUME		(1u << 2)	/* WO: leave HALTED, fetch from HEAD */
+
+#define TERN_Q_STATE_DISABLED		0
+#define TERN_Q_STATE_ACTIVE		1
+#define TERN_Q_STATE_HALTED		2
+
+/* DMA descriptor: 64 bytes in the ring. */
+struct tern_dma_desc {
+	tern_u32 opcode;	/* TERN_DESC_OP_* */
+	tern_u32 flags;		/* TERN_DESC_F_* */
+	tern_u64 src;		/* source address, or SG list address */
+	tern_u64 dst;		/* destination address, or SG list address */
+	tern_u64 size;		/* bytes to copy */
+	tern_u64 fence_addr;	/* where TERN_DESC_F_FENCE writes fence_value */
+	tern_u64 fence_value;
+	tern_u32 src_sgl_count;	/* SG entries at src when TERN_DESC_F_SRC_SGL */
+	tern_u32 dst_sgl_count;	/* SG entries at dst when TERN_DESC_F_DST_SGL */
+	tern_u64 reserved;	/* must be 0 */
+};
+#define TERN_DESC_SIZE			64
+
+#define TERN_DESC_OP_NOP		0	/* no data moved; flags still apply */
+#define TERN_DESC_OP_COPY		1
+
+#define TERN_DESC_F_SRC_HBM		(1u << 0)	/* src addresses are HBM offsets */
+#define TERN_DESC_F_DST_HBM		(1u << 1)	/* dst addresses are HBM offsets */
+#define TERN_DESC_F_SRC_SGL		(1u << 2)	/* src is a host SG list */
+#define TERN_DESC_F_DST_SGL		(1u << 3)	/* dst is a host SG list */
+#define TERN_DESC_F_FENCE		(1u << 4)	/* write fence_value when done */
+#define TERN_DESC_F_FENCE_HBM		(1u << 5)	/* fence_addr is an HBM offset */
+#define TERN_DESC_F_IRQ			(1u << 6)	/* raise the queue interrupt when done */
+#define TERN_DESC_F_ALL			0x7fu
+
+/*
+ * Scatter-gather entry, 16 bytes. An SG list always lives in host memory;
+ * its entries address HBM or host memory as the SRC_HBM/DST_HBM flag says.
+ * Entries must have a non-zero size; the list must cover the descriptor size.
+ */
+struct tern_sg_entry {
+	tern_u64 addr;
+	tern_u64 size;
+};
+
+/* Error codes, in TERN_REG_ERR_CODE and TERN_Q_ERROR. */
+#define TERN_ERR_NONE			0
+#define TERN_ERR_BAD_OPCODE		1	/* unknown descriptor opcode */
+#define TERN_ERR_BAD_FLAGS		2	/* unknown or conflicting flags */
+#define TERN_ERR_RESERVED		3	/* reserved field not zero */
+#define TERN_ERR_HBM_RANGE		4	/* HBM range outside the HBM, or wraps */
+#define TERN_ERR_HOST_DMA		5	/* host address is not guest RAM */
+#define TERN_ERR_SGL			6	/* malformed or short SG list */
+#define TERN_ERR_BAD_RING		7	/* ring base/size invalid at enable */
+#define TERN_ERR_DOORBELL		8	/* doorbell: queue off or tail out of range */
+#define TERN_ERR_RING_FETCH		9	/* descriptor fetch failed */
+#define TERN_ERR_FENCE			10	/* fence write failed */
+#define TERN_ERR_COUNT			11
+
+#endif /* TERN_REGS_H */

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tern accelerator UAPI: ioctls of /dev/accel/accelN bound to tern.ko.
+ *
+ * Rules for every structure: all fields are naturally aligned, there are no
+ * implicit holes, pointers travel as __u64, and every pad/reserved field and
+ * every undefined flag bit must be zero or the ioctl fails with -EINVAL.
+ * Documentation/uapi.rst explains each ioctl and its errors.
+ */
+#ifndef _UAPI_TERN_ACCEL_H_
+#define _UAPI_TERN_ACCEL_H_
+
+#include "drm.h"
+
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
+/** DRM_TERN_UAPI_VERSION_MAJOR: incompatible UAPI changes bump this. */
+#define DRM_TERN_UAPI_VERSION_MAJOR	1
+/** DRM_TERN_UAPI_VERSION_MINOR: compatible additions bump this. */
+#define DRM_TERN_UAPI_VERSION_MINOR	0
+
+#define DRM_TERN_GET_INFO		0x00
+#define DRM_TERN_BO_CREATE		0x01
+#define DRM_TERN_BO_INFO		0x02
+#define DRM_TERN_SUBMIT			0x03
+#define DRM_TERN_WAIT			0x04
+
+/* Platform values of &drm_tern_info.platform. */
+#define DRM_TERN_PLATFORM_SILICON	0
+#define DRM_TERN_PLATFORM_EMULATED	1
+
+/**
+ * struct drm_tern_info - what the device and driver are (DRM_IOCTL_TERN_GET_INFO)
+ *
+ * All fields are outputs; the caller must pass the structure zeroed.
+ */
+struct drm_tern_info {
+	/** @uapi_major: DRM_TERN_UAPI_VERSION_MAJOR of the driver. */
+	__u32 uapi_major;
+	/** @uapi_minor: DRM_TERN_UAPI_VERSION_MINOR of the driver. */
+	__u32 uapi_minor;
+	/** @hw_version: chip register interface version, major << 16 | minor. */
+	__u32 hw_version;
+	/** @revision: chip revision (0..255). */
+	__u32 revision;
+	/** @platform: DRM_TERN_PLATFORM_*. */
+	__u32 platform;
+	/** @num_cores: compute cores on the chip. */
+	__u32 num_cores;
+	/** @num_queues: DMA queues usable through DRM_IOCTL_TERN_SUBMIT. */
+	__u32 num_queues;
+	/** @num_dma_engines: DMA engines serving the queues. */
+	__u32 num_dma_engines;
+	/** @hbm_size: device memory in bytes. */
+	__u64 hbm_size;
+	/** @hbm_used: device memory currently allocated, in bytes. */
+	__u64 hbm_used;
+	/** @caps: chip capability bits (TERN_CAP_* of the register map). */
+	__u32 caps;
+	/** @pad: must be zero. */
+	__u32 pad;
+	/** @reserved: must be zero. */
+	__u64 reserved[6];
+};
+
+/* Domains of &drm_tern_bo_create.domain. */
+/** DRM_TERN_BO_HOST: host memory (shmem), reachable by the device's DMA. */
+#define DRM_TERN_BO_HOST		1
+/** DRM_TERN_BO_DEVICE: device HBM, mappable through BAR4. */
+#define DRM_TERN_BO_DEVICE		2
+
+/** DRM_TERN_BO_MAX_SIZE: largest single buffer (64 GiB). */
+#define DRM_TERN_BO_MAX_SIZE		(1ull << 36)
+
+/**
+ * struct drm_tern_bo_create - allocate a buffer object (DRM_IOCTL_TERN_BO_CREATE)
+ */
+struct drm_tern_bo_create {
+	/** @size: in: bytes, 1..DRM_TERN_BO_MAX_SIZE; rounded up to pages. */
+	__u64 size;
+	/** @domain: in: DRM_TERN_BO_HOST or DRM_TERN_BO_DEVICE. */
+	__u32 domain;
+	/** @flags: in: must be zero. */
+	__u32 flags;
+	/** @handle: out: GEM handle. */
+	__u32 handle;
+	/** @pad: must be zero. */
+	__u32 pad;
+	/** @reserved: must be zero. */
+	__u64 reserved[2];
+};
+
+/**
+ * struct drm_tern_bo_info - describe a buffer object (DRM_IOCTL_TERN_BO_INFO)
+ */
+struct drm_tern_bo_info {
+	/** @handle: in: GEM handle. */
+	__u32 handle;
+	/** @flags: in: must be zero. */
+	__u32 flags;
+	/** @size: out: size in bytes (page aligned). */
+	__u64 size;
+	/** @mmap_offset: out: offset to pass to mmap() on the device fd. */
+	__u64 mmap_offset;
+	/** @device_addr: out: HBM offset for DRM_TERN_BO_DEVICE, else 0. */
+	__u64 device_addr;
+	/** @domain: out: DRM_TERN_BO_HOST or DRM_TERN_BO_DEVICE. */
+	__u32 domain;
+	/** @pad: must be zero. */
+	__u32 pad;
+	/** @reserved: must be zero. */
+	__u64 reserved[2];
+};
+
+/**
+ * struct drm_tern_copy - one copy of a DMA job
+ *
+ * Copies @size bytes from (@src_handle, @src_offset) to (@dst_handle,
+ * @dst_offset). Both ranges must lie inside their buffers; in one buffer
+ * they must not overlap.
+ */
+struct drm_tern_copy {
+	/** @src_handle: source GEM handle. */
+	__u32 src_handle;
+	/** @dst_handle: destination GEM handle. */
+	__u32 dst_handle;
+	/** @src_offset: byte offset in the source buffer. */
+	__u64 src_offset;
+	/** @dst_offset: byte offset in the destination buffer. */
+	__u64 dst_offset;
+	/** @size: bytes to copy, at least 1. */
+	__u64 size;
+	/** @flags: must be zero. */
+	__u32 flags;
+	/** @pad: must be zero. */
+	__u32 pad;
+};
+
+/** DRM_TERN_MAX_COPIES: most copies in one job. */
+#define DRM_TERN_MAX_COPIES		256
+
+/**
+ * struct drm_tern_submit - queue a DMA job (DRM_IOCTL_TERN_SUBMIT)
+ *
+ * The kernel validates every copy, builds the descriptors itself and writes
+ * them to a kernel-owned ring. The job's fence is attached to @out_syncobj.
+ */
+struct drm_tern_submit {
+	/** @copies: in: user pointer to an array of &struct drm_tern_copy. */
+	__u64 copies;
+	/** @copy_count: in: entries in @copies, 1..DRM_TERN_MAX_COPIES. */
+	__u32 copy_count;
+	/** @queue: in: DMA queue index, below &drm_tern_info.num_queues. */
+	__u32 queue;
+	/** @flags: in: must be zero. */
+	__u32 flags;
+	/** @out_syncobj: in: syncobj handle that receives the job fence, or 0. */
+	__u32 out_syncobj;
+	/**
+	 * @out_point: in: timeline point to add on @out_syncobj; 0 replaces
+	 * the fence of a binary syncobj.
+	 */
+	__u64 out_point;
+	/** @job_id: out: identifies the job in traces and debugfs. */
+	__u64 job_id;
+	/** @reserved: must be zero. */
+	__u64 reserved[4];
+};
+
+/* Status of &drm_tern_wait.status. */
+#define DRM_TERN_JOB_OK			0	/* completed */
+#define DRM_TERN_JOB_DEVICE_ERROR	1	/* the device reported @error_code */
+#define DRM_TERN_JOB_ABORTED		2	/* cancelled by a reset or unbind */
+
+/**
+ * struct drm_tern_wait - wait for a job fence and get its status (DRM_IOCTL_TERN_WAIT)
+ *
+ * Returns 0 when the fence signalled (whatever the job's status), -ETIME when
+ * @timeout_ns passed first, -ENOENT when the syncobj point has no fence.
+ */
+struct drm_tern_wait {
+	/** @syncobj: in: syncobj handle. */
+	__u32 syncobj;
+	/** @flags: in: must be zero. */
+	__u32 flags;
+	/** @point: in: timeline point, or 0 for a binary syncobj. */
+	__u64 point;
+	/** @timeout_ns: in: relative timeout in nanoseconds; 0 polls. */
+	__s64 timeout_ns;
+	/** @status: out: DRM_TERN_JOB_*. */
+	__u32 status;
+	/** @error_code: out: device error code (TERN_ERR_*), or 0. */
+	__u32 error_code;
+	/** @reserved: must be zero. */
+	__u64 reserved[2];
+};
+
+#define DRM_IOCTL_TERN_GET_INFO \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_TERN_GET_INFO, struct drm_tern_info)
+#define DRM_IOCTL_TERN_BO_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_TERN_BO_CREATE, struct drm_tern_bo_create)
+#define DRM_IOCTL_TERN_BO_INFO \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_TERN_BO_INFO, struct drm_tern_bo_info)
+#define DRM_IOCTL_TERN_SUBMIT \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_TERN_SUBMIT, struct drm_tern_submit)
+#define DRM_IOCTL_TERN_WAIT \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_TERN_WAIT, struct drm_tern_wait)
+
+#if defined(__cplusplus)
+}
+#endif
+
+#endif /* _UAPI_TERN_ACCEL_H_ */
