@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tern device-model core: the chip's registers, queues and DMA engines in
+ * plain C11 + pthreads, with no QEMU headers, so the host unit tests run it
+ * exactly as QEMU does. The embedder (the QEMU adapter tern_pci.c, or a test)
+ * provides guest-memory access, interrupts and logging through
+ * struct tern_host_ops; Documentation/chip/spec.rst describes the behaviour.
+ *
+ * Threads: the MMIO/doorbell entry points may be called from any thread
+ * (QEMU calls them under the BQL); each DMA engine runs on its own worker
+ * thread created by tern_dev_create(). Workers never call back into
+ * anything that could wait for the MMIO caller.
+ */
+#ifndef TERN_MODEL_H
+#define TERN_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tern_regs.h"
+
+/* Limits of the configuration, the same as the QEMU properties'. */
+#define TERN_HBM_SIZE_MIN		(64ull << 20)
+#define TERN_HBM_SIZE_MAX		(64ull << 30)
+#define TERN_HBM_SIZE_DEFAULT		(1ull << 30)
+#define TERN_CORES_DEFAULT		2
+#define TERN_QUEUES_DEFAULT		8
+#define TERN_DMA_ENGINES_DEFAULT	2
+
+/* Size of the register window in BAR0, below the MSI-X table. */
+#define TERN_REG_WINDOW_SIZE		TERN_MSIX_TABLE_OFFSET
+
+/* Largest piece a DMA engine moves before checking for a device reset. */
+#define TERN_DMA_CHUNK			(1u << 20)
+
+struct tern_dev;
+
+struct tern_config {
+	uint8_t *hbm;		/* the HBM backing store, hbm_size bytes */
+	uint64_t hbm_size;	/* power of two, TERN_HBM_SIZE_MIN..MAX */
+	unsigned int cores;	/* 1..TERN_MAX_CORES */
+	unsigned int queues;	/* 1..TERN_MAX_QUEUES */
+	unsigned int dma_engines; /* 1..TERN_MAX_DMA_ENGINES */
+	const char *name;	/* device name in guest-error lines; copied */
+};
+
+/*
+ * Services of the embedder. Unless noted, a hook may be called from a DMA
+ * worker thread or from the MMIO caller, possibly with the device's lock
+ * held: it must not call any tern_* function of the same device and must not
+ * wait for the MMIO caller (in QEMU: must not take the BQL).
+ */
+struct tern_host_ops {
+	/*
+	 * Guest (bus) memory access, required. Return true only if all of
+	 * [addr, addr + len) is guest RAM and was copied; on false, part of the
+	 * range may have been accessed but nothing outside guest RAM was.
+	 * Called without the device lock.
+	 */
+	bool (*dma_read)(void *opaque, uint64_t addr, void *buf, size_t len);
+	bool (*dma_write)(void *opaque, uint64_t addr, const void *buf,
+			  size_t len);
+	/* Send MSI-X vector, required. Must not block. */
+	void (*raise_irq)(void *opaque, unsigned int vector);
+	/* One guest-error line, starting with "tern:", no newline. Optional. */
+	void (*guest_error)(void *opaque, const char *line);
+	/* Called first and last on each worker thread. Optional. */
+	void (*worker_init)(void *opaque, unsigned int engine);
+	void (*worker_exit)(void *opaque, unsigned int engine);
+
+	/* Trace points, all optional. */
+	void (*trace_doorbell)(void *opaque, unsigned int queue, uint32_t tail);
+	void (*trace_dma_start)(void *opaque, unsigned int engine,
+				unsigned int queue, uint32_t index,
+				const struct tern_dma_desc *desc);
+	void (*trace_dma_done)(void *opaque, unsigned int queue,
+			       uint32_t index, uint32_t error);
+	void (*trace_irq)(void *opaque, unsigned int vector, bool masked);
+	void (*trace_queue_state)(void *opaque, unsigned int queue,
+				  uint32_t state);
+	/* done=false: in-flight work told to stop; done=true: reset over */
+	void (*trace_reset)(void *opaque, bool done);
+};
+
+/*
+ * Check the numbers of a configuration (not cfg->hbm). Returns true if
+ * valid; otherwise writes a message naming the QEMU property ("hbm-size",
+ * "cores", "queues", "dma-engines") into err and returns false.
+ */
+bool tern_config_check(const struct tern_config *cfg, char *err,
+		       size_t errlen);
+
+/*
+ * Create a device in its reset state and start its DMA workers. Returns
+ * NULL with a message in err on failure. ops and opaque must outlive it.
+ */
+struct tern_dev *tern_dev_create(const struct tern_config *cfg,
+				 const struct tern_host_ops *ops, void *opaque,
+				 char *err, size_t errlen);
+
+/* Stop and join the workers (an in-flight descriptor is abandoned), free. */
+void tern_dev_destroy(struct tern_dev *dev);
+
+/* Device reset, as a write of TERN_RESET_KEY to TERN_REG_RESET. */
+void tern_dev_reset(struct tern_dev *dev);
+
+/*
+ * BAR0 register window [0, TERN_REG_WINDOW_SIZE). Only naturally aligned
+ * 32-bit accesses are registers: any other size or alignment is a guest
+ * error, reads return 0 and writes are dropped.
+ */
+uint64_t tern_mmio_read(struct tern_dev *dev, uint64_t offset,
+			unsigned int size);
+void tern_mmio_write(struct tern_dev *dev, uint64_t offset, uint64_t value,
+		     unsigned int size);
+
+/*
+ * BAR2 doorbells: a 32-bit write at q * TERN_DOORBELL_STRIDE. Anything else
+ * is a guest error and is ignored; reads return 0.
+ */
+uint64_t tern_doorbell_read(struct tern_dev *dev, uint64_t offset,
+			    unsigned int size);
+void tern_doorbell_write(struct tern_dev *dev, uint64_t offset,
+			 uint64_t value, unsigned int size);
+
+/* BAR2 size for a queue count: one page per queue, a power of two. */
+uint64_t tern_doorbell_bar_size(unsigned int queues);
+
+/* Register name for traces ("MAGIC", "Q_CTRL", ...; "?" if none). */
+const char *tern_reg_name(uint64_t offset);
+
+/* Error-code name ("BAD_OPCODE", ...; "?" if unknown). */
+const char *tern_err_name(uint32_t code);
+
+#endif /* TERN_MODEL_H */

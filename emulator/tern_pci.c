@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * QEMU adapter of the tern chip: `-device tern`, a PCIe endpoint whose
+ * behaviour lives in the plain-C core (tern_model.c). This file only wires
+ * the core to QEMU: BARs, MSI-X, guest-memory DMA, reset, logging, tracing.
+ *
+ * BAR0: container of the register window (core), the MSI-X table and PBA.
+ * BAR2: doorbells, one page per queue. BAR4: HBM, RAM, 64-bit prefetchable.
+ *
+ * Threads: the core's DMA workers never take the BQL. They copy guest RAM
+ * through MemoryRegionCache pointers (refusing anything that is not RAM) and
+ * hand interrupts to a bottom half, which sends MSI-X under the BQL. So an
+ * MMIO write that waits for a worker (reset, queue disable) cannot deadlock.
+ */
+#include "qemu/osdep.h"
+#include "qemu/host-utils.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "qemu/module.h"
+#include "qemu/rcu.h"
+#include "qapi/error.h"
+#include "exec/memory.h"
+#include "hw/pci/msix.h"
+#include "hw/pci/pci_device.h"
+#include "hw/pci/pcie.h"
+#include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
+#include "trace/trace-hw_tern.h"
+
+#include "tern_model.h"
+
+#define TYPE_TERN "tern"
+OBJECT_DECLARE_SIMPLE_TYPE(TernState, TERN)
+
+#define TERN_PCIE_CAP_OFFSET	0x80
+#define TERN_PCI_REVISION	1
+
+struct TernState {
+	PCIDevice parent_obj;
+
+	MemoryRegion bar0;	/* container: regs + MSI-X table/PBA */
+	MemoryRegion regs;
+	MemoryRegion doorbells;
+	MemoryRegion hbm;
+
+	struct tern_dev *core;
+	char *name;		/* for guest-error lines */
+	QEMUBH *irq_bh;
+	uint64_t irq_pending[2]; /* MSI-X vectors waiting for irq_bh */
+
+	/* properties */
+	uint64_t hbm_size;
+	uint32_t cores;
+	uint32_t queues;
+	uint32_t dma_engines;
+};
+
+QEMU_BUILD_BUG_ON(TERN_MSIX_VECTORS(TERN_MAX_QUEUES) > 128);
+
+/* ---- host interface of the core ---- */
+
+/*
+ * Copy between buf and guest (bus) memory. Only RAM is accepted: a cache
+ * whose target is not directly accessible RAM (MMIO, ROM for writes, RAM
+ * devices, unassigned, bus mastering off) fails the transfer, so the model
+ * never dispatches to another device and never needs the BQL.
+ */
+static bool tern_dma(TernState *s, uint64_t addr, void *buf, size_t len,
+		     bool is_write)
+{
+	AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
+	uint8_t *p = buf;
+
+	if (len && addr + (len - 1) < addr)
+		return false;
+	while (len) {
+		MemoryRegionCache cache;
+		int64_t l;
+		bool ok;
+
+		l = address_space_cache_init(&cache, as, addr, len, is_write);
+		ok = l > 0 && cache.ptr && memory_region_is_ram(cache.mrs.mr) &&
+		     !memory_region_is_ram_device(cache.mrs.mr);
+		if (ok) {
+			if (!is_write) {
+				memcpy(p, cache.ptr, l);
+			} else if (l == 8 && !((uintptr_t)cache.ptr & 7)) {
+#ifdef CONFIG_ATOMIC64
+				uint64_t v;
+
+				/* fences: a polling guest never sees half */
+				memcpy(&v, p, 8);
+				qatomic_set__nocheck((uint64_t *)cache.ptr, v);
+#else
+				memcpy(cache.ptr, p, 8);
+#endif
+				address_space_cache_invalidate(&cache, 0, l);
+			} else {
+				memcpy(cache.ptr, p, l);
+				address_space_cache_invalidate(&cache, 0, l);
+			}
+		}
+		address_space_cache_destroy(&cache);
+		if (!ok)
+			return false;
+		addr += l;
+		p += l;
+		len -= l;
+	}
+	return true;
+}
+
+static bool tern_host_dma_read(void *opaque, uint64_t addr, void *buf,
+			       size_t len)
+{
+	return tern_dma(opaque, addr, buf, len, false);
+}
+
+static bool tern_host_dma_write(void *opaque, uint64_t addr, const void *buf,
+				size_t len)
+{
+	return tern_dma(opaque, addr, (void *)buf, len, true);
+}
+
+/* Any thread: mark the vector and let the BH send it under the BQL. */
+static void tern_host_raise_irq(void *opaque, unsigned int vector)
+{
+	TernState *s = opaque;
+
+	qatomic_or(&s->irq_pending[vector / 64], 1ull << (vector % 64));
+	qemu_bh_schedule(s->irq_bh);
+}
+
+static void tern_irq_bh(void *opaque)
+{
+	TernState *s = opaque;
+	PCIDevice *pdev = PCI_DEVICE(s);
+
+	for (unsigned int w = 0; w < ARRAY_SIZE(s->irq_pending); w++) {
+		uint64_t bits = qatomic_xchg(&s->irq_pending[w], 0);
+
+		while (bits) {
+			unsigned int vector = w * 64 + ctz64(bits);
+			bool enabled = msix_enabled(pdev);
+
+			bits &= bits - 1;
+			trace_tern_irq_notify(vector, enabled);
+			if (enabled)
+				msix_notify(pdev, vector);
+		}
+	}
+}
+
+static void tern_host_guest_error(void *opaque, const char *line)
+{
+	trace_tern_guest_error(line);
+	qemu_log_mask(LOG_GUEST_ERROR, "%s\n", line);
+}
+
+static void tern_host_worker_init(void *opaque, unsigned int engine)
+{
+	rcu_register_thread();
+}
+
+static void tern_host_worker_exit(void *opaque, unsigned int engine)
+{
+	rcu_unregister_thread();
+}
+
+static void tern_host_trace_doorbell(void *opaque, unsigned int queue,
+				     uint32_t tail)
+{
+	trace_tern_doorbell(queue, tail);
+}
+
+static void tern_host_trace_dma_start(void *opaque, unsigned int engine,
+				      unsigned int queue, uint32_t index,
+				      const struct tern_dma_desc *d)
+{
+	trace_tern_dma_start(engine, queue, index, d->opcode, d->flags, d->src,
+			     d->dst, d->size);
+}
+
+static void tern_host_trace_dma_done(void *opaque, unsigned int queue,
+				     uint32_t index, uint32_t error)
+{
+	trace_tern_dma_done(queue, index, error);
+}
+
+static void tern_host_trace_irq(void *opaque, unsigned int vector,
+				bool masked)
+{
+	trace_tern_irq(vector, masked);
+}
+
+static void tern_host_trace_queue_state(void *opaque, unsigned int queue,
+					uint32_t state)
+{
+	trace_tern_queue_state(queue, state);
+}
+
+static void tern_host_trace_reset(void *opaque, bool done)
+{
+	if (done)
+		trace_tern_reset_done();
+	else
+		trace_tern_reset_begin();
+}
+
+static const struct tern_host_ops tern_host_ops = {
+	.dma_read = tern_host_dma_read,
+	.dma_write = tern_host_dma_write,
+	.raise_irq = tern_host_raise_irq,
+	.guest_error = tern_host_guest_error,
+	.worker_init = tern_host_worker_init,
+	.worker_exit = tern_host_worker_exit,
+	.trace_doorbell = tern_host_trace_doorbell,
+	.trace_dma_start = tern_host_trace_dma_start,
+	.trace_dma_done = tern_host_trace_dma_done,
+	.trace_irq = tern_host_trace_irq,
+	.trace_queue_state = tern_host_trace_queue_state,
+	.trace_reset = tern_host_trace_reset,
+};
+
+/* ---- MMIO ---- */
+
+static uint64_t tern_regs_read(void *opaque, hwaddr addr, unsigned int size)
+{
+	TernState *s = opaque;
+	uint64_t val = tern_mmio_read(s->core, addr, size);
+
+	trace_tern_mmio_read(tern_reg_name(addr), addr, size, val);
+	return val;
+}
+
+static void tern_regs_write(void *opaque, hwaddr addr, uint64_t val,
+			    unsigned int size)
+{
+	TernState *s = opaque;
+
+	trace_tern_mmio_write(tern_reg_name(addr), addr, size, val);
+	tern_mmio_write(s->core, addr, val, size);
+}
+
+/* The core sees every access as made and rejects all but aligned 32-bit. */
+static const MemoryRegionOps tern_regs_ops = {
+	.read = tern_regs_read,
+	.write = tern_regs_write,
+	.endianness = DEVICE_LITTLE_ENDIAN,
+	.valid = { .min_access_size = 1, .max_access_size = 8,
+		   .unaligned = true },
+	.impl = { .min_access_size = 1, .max_access_size = 8,
+		  .unaligned = true },
+};
+
+static uint64_t tern_db_read(void *opaque, hwaddr addr, unsigned int size)
+{
+	TernState *s = opaque;
+
+	return tern_doorbell_read(s->core, addr, size);
+}
+
+static void tern_db_write(void *opaque, hwaddr addr, uint64_t val,
+			  unsigned int size)
+{
+	TernState *s = opaque;
+
+	tern_doorbell_write(s->core, addr, val, size);
+}
+
+static const MemoryRegionOps tern_db_ops = {
+	.read = tern_db_read,
+	.write = tern_db_write,
+	.endianness = DEVICE_LITTLE_ENDIAN,
+	.valid = { .min_access_size = 1, .max_access_size = 8,
+		   .unaligned = true },
+	.impl = { .min_access_size = 1, .max_access_size = 8,
+		  .unaligned = true },
+};
+
+/* ---- life cycle ---- */
+
+static void tern_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
+			      int len)
+{
+	pci_default_write_config(pdev, addr, val, len);
+	pcie_cap_flr_write_config(pdev, addr, val, len);
+}
+
+static void tern_realize(PCIDevice *pdev, Error **errp)
+{
+	TernState *s = TERN(pdev);
+	DeviceState *dev = DEVICE(pdev);
+	struct tern_config cfg = {
+		.hbm_size = s->hbm_size,
+		.cores = s->cores,
+		.queues = s->queues,
+		.dma_engines = s->dma_engines,
+	};
+	unsigned int nvec = TERN_MSIX_VECTORS(s->queues);
+	char err[256];
+	int ret;
+
+	if (!tern_config_check(&cfg, err, sizeof(err))) {
+		error_setg(errp, "tern: %s", err);
+		return;
+	}
+	s->name = dev->id ? g_strdup(dev->id) : qdev_get_dev_path(dev);
+	if (!s->name)
+		s->name = g_strdup(TYPE_TERN);
+
+	/* Sparse: HBM pages cost host memory only once touched. */
+	if (!memory_region_init_ram_flags_nomigrate(&s->hbm, OBJECT(s),
+						    "tern-hbm", s->hbm_size,
+						    RAM_NORESERVE, errp))
+		goto fail;
+	memory_region_init(&s->bar0, OBJECT(s), "tern-bar0",
+			   TERN_BAR_REGS_SIZE);
+	memory_region_init_io(&s->regs, OBJECT(s), &tern_regs_ops, s,
+			      "tern-regs", TERN_REG_WINDOW_SIZE);
+	memory_region_add_subregion(&s->bar0, 0, &s->regs);
+	memory_region_init_io(&s->doorbells, OBJECT(s), &tern_db_ops, s,
+			      "tern-doorbells",
+			      tern_doorbell_bar_size(s->queues));
+
+	pci_register_bar(pdev, TERN_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY |
+			 PCI_BASE_ADDRESS_MEM_TYPE_64, &s->bar0);
+	pci_register_bar(pdev, TERN_BAR_DOORBELL,
+			 PCI_BASE_ADDRESS_SPACE_MEMORY |
+			 PCI_BASE_ADDRESS_MEM_TYPE_64, &s->doorbells);
+	pci_register_bar(pdev, TERN_BAR_HBM, PCI_BASE_ADDRESS_SPACE_MEMORY |
+			 PCI_BASE_ADDRESS_MEM_TYPE_64 |
+			 PCI_BASE_ADDRESS_MEM_PREFETCH, &s->hbm);
+
+	ret = pcie_endpoint_cap_init(pdev, TERN_PCIE_CAP_OFFSET);
+	if (ret < 0) {
+		error_setg(errp, "tern: cannot add the PCIe capability (%d)",
+			   ret);
+		goto fail;
+	}
+	pcie_cap_flr_init(pdev);
+
+	ret = msix_init(pdev, nvec, &s->bar0, TERN_BAR_REGS,
+			TERN_MSIX_TABLE_OFFSET, &s->bar0, TERN_BAR_REGS,
+			TERN_MSIX_PBA_OFFSET, 0, errp);
+	if (ret) {
+		error_prepend(errp, "tern: MSI-X is required: ");
+		goto fail;
+	}
+	for (unsigned int v = 0; v < nvec; v++)
+		msix_vector_use(pdev, v);
+
+	s->irq_bh = qemu_bh_new_guarded(tern_irq_bh, s,
+					&dev->mem_reentrancy_guard);
+	cfg.hbm = memory_region_get_ram_ptr(&s->hbm);
+	cfg.name = s->name;
+	s->core = tern_dev_create(&cfg, &tern_host_ops, s, err, sizeof(err));
+	if (!s->core) {
+		error_setg(errp, "tern: %s", err);
+		qemu_bh_delete(s->irq_bh);
+		s->irq_bh = NULL;
+		msix_uninit(pdev, &s->bar0, &s->bar0);
+		goto fail;
+	}
+	trace_tern_realize(s->name, s->hbm_size, s->cores, s->queues,
+			   s->dma_engines);
+	return;
+
+fail:
+	g_free(s->name);
+	s->name = NULL;
+}
+
+static void tern_exit(PCIDevice *pdev)
+{
+	TernState *s = TERN(pdev);
+
+	tern_dev_destroy(s->core);	/* joins the workers */
+	s->core = NULL;
+	qemu_bh_delete(s->irq_bh);
+	s->irq_bh = NULL;
+	msix_uninit(pdev, &s->bar0, &s->bar0);
+	g_free(s->name);
+	s->name = NULL;
+}
+
+/* System reset and FLR: the same synchronous reset as the RESET register. */
+static void tern_reset(DeviceState *dev)
+{
+	TernState *s = TERN(dev);
+
+	if (s->core)
+		tern_dev_reset(s->core);
+	for (unsigned int w = 0; w < ARRAY_SIZE(s->irq_pending); w++)
+		qatomic_set(&s->irq_pending[w], 0);
+}
+
+static const VMStateDescription tern_vmstate = {
+	.name = TYPE_TERN,
+	.unmigratable = 1,	/* worker threads and HBM are not migrated */
+};
+
+static const Property tern_props[] = {
+	DEFINE_PROP_SIZE("hbm-size", TernState, hbm_size,
+			 TERN_HBM_SIZE_DEFAULT),
+	DEFINE_PROP_UINT32("cores", TernState, cores, TERN_CORES_DEFAULT),
+	DEFINE_PROP_UINT32("queues", TernState, queues, TERN_QUEUES_DEFAULT),
+	DEFINE_PROP_UINT32("dma-engines", TernState, dma_engines,
+			   TERN_DMA_ENGINES_DEFAULT),
+};
+
+static void tern_class_init(ObjectClass *oc, void *data)
+{
+	DeviceClass *dc = DEVICE_CLASS(oc);
+	PCIDeviceClass *pc = PCI_DEVICE_CLASS(oc);
+
+	pc->realize = tern_realize;
+	pc->exit = tern_exit;
+	pc->config_write = tern_config_write;
+	pc->vendor_id = TERN_PCI_VENDOR_ID;
+	pc->device_id = TERN_PCI_DEVICE_ID;
+	pc->subsystem_vendor_id = TERN_PCI_VENDOR_ID;
+	pc->subsystem_id = TERN_PCI_DEVICE_ID;
+	pc->class_id = TERN_PCI_CLASS;
+	pc->revision = TERN_PCI_REVISION;
+
+	dc->desc = "tern AI accelerator (emulated)";
+	set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+	dc->vmsd = &tern_vmstate;
+	device_class_set_legacy_reset(dc, tern_reset);
+	device_class_set_props(dc, tern_props);
+	object_class_property_set_description(oc, "hbm-size",
+		"HBM bytes behind BAR4: a power of two, 64M..64G");
+	object_class_property_set_description(oc, "cores",
+		"compute cores, 1..8");
+	object_class_property_set_description(oc, "queues",
+		"DMA queues, 1..64");
+	object_class_property_set_description(oc, "dma-engines",
+		"DMA engines (worker threads), 1..8");
+}
+
+static const TypeInfo tern_info = {
+	.name = TYPE_TERN,
+	.parent = TYPE_PCI_DEVICE,
+	.instance_size = sizeof(TernState),
+	.class_init = tern_class_init,
+	.interfaces = (InterfaceInfo[]) {
+		{ INTERFACE_PCIE_DEVICE },
+		{ }
+	},
+};
+
+static void tern_register_types(void)
+{
+	type_register_static(&tern_info);
+}
+
+type_init(tern_register_types)
