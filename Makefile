@@ -68,7 +68,7 @@ bench: all
 
 check: linux
 	@$(MAKE) --no-print-directory -C $(KDIR) M=$(CURDIR) W=1 C=2 modules
-	@perl $(LINUX_DIR)/scripts/checkpatch.pl --no-tree --strict --terse -f kernel/*.c kernel/*.h
+	@perl $(LINUX_DIR)/scripts/checkpatch.pl --no-tree --strict --terse -f $(filter-out %.mod.c,$(wildcard kernel/*.c)) kernel/*.h
 
 clean:
 	@$(MAKE) --no-print-directory -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true

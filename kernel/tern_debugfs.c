@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * debugfs: /sys/kernel/debug/accel/<PCI address>/ (and the <minor> link to
+ * it) holds "queues", "bos" and the root-only "inject_desc".
+ */
+
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/uaccess.h>
+
+#include <drm/drm_debugfs.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+
+#include "tern_drv.h"
+#include "tern_gem.h"
+#include "tern_job.h"
+#include "tern_queue.h"
+
+static struct tern_device *tern_debugfs_dev(struct seq_file *m)
+{
+	struct drm_debugfs_entry *entry = m->private;
+
+	return to_tern_device(entry->dev);
+}
+
+static int tern_debugfs_queues_show(struct seq_file *m, void *data)
+{
+	struct tern_device *tdev = tern_debugfs_dev(m);
+	int idx;
+	u32 i;
+
+	if (!drm_dev_enter(&tdev->drm, &idx))
+		return -ENODEV;
+
+	seq_puts(m, "queue state      head   tail  slots  submitted  completed   failed error\n");
+	for (i = 0; i < tdev->num_queues; i++)
+		tern_queue_show(&tdev->queues[i], m);
+
+	drm_dev_exit(idx);
+	return 0;
+}
+
+static int tern_debugfs_bos_show(struct seq_file *m, void *data)
+{
+	tern_gem_show_bos(tern_debugfs_dev(m), m);
+	return 0;
+}
+
+/*
+ * inject_desc: write exactly one struct tern_dma_desc (64 bytes, as the
+ * chip reads it). It runs unchanged on queue 0, followed by the driver's
+ * fence descriptor. The write returns 64 when the chip completed it, -EIO
+ * when the chip rejected it, -ETIMEDOUT when it did not finish in time.
+ * Nothing is checked: this is the way to hand the chip malformed jobs.
+ */
+static ssize_t tern_inject_desc_write(struct file *file, const char __user *ubuf,
+				      size_t count, loff_t *ppos)
+{
+	struct tern_device *tdev = file->private_data;
+	struct tern_dma_desc desc;
+	int idx, ret;
+
+	BUILD_BUG_ON(sizeof(desc) != TERN_DESC_SIZE);
+
+	if (count != sizeof(desc))
+		return -EINVAL;
+	if (copy_from_user(&desc, ubuf, sizeof(desc)))
+		return -EFAULT;
+
+	if (!drm_dev_enter(&tdev->drm, &idx))
+		return -ENODEV;
+	ret = tern_job_inject(tdev, &desc);
+	drm_dev_exit(idx);
+
+	return ret ? ret : sizeof(desc);
+}
+
+static const struct file_operations tern_inject_desc_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = tern_inject_desc_write,
+	.llseek = noop_llseek,
+};
+
+/* Called before drm_dev_register(); drm_dev_unregister() removes it all. */
+void tern_debugfs_init(struct tern_device *tdev)
+{
+	struct drm_device *drm = &tdev->drm;
+
+	drm_debugfs_add_file(drm, "queues", tern_debugfs_queues_show, NULL);
+	drm_debugfs_add_file(drm, "bos", tern_debugfs_bos_show, NULL);
+	debugfs_create_file("inject_desc", 0200, drm->debugfs_root, tdev,
+			    &tern_inject_desc_fops);
+}
+
+/*
+ * The DRM core names an accel device's debugfs directory after its PCI
+ * address. Like it does for /sys/kernel/debug/dri/<minor>, add
+ * accel/<minor> pointing there, so tools can go from accelN to debugfs.
+ */
+void tern_debugfs_link_minor(struct tern_device *tdev)
+{
+	struct drm_device *drm = &tdev->drm;
+	struct dentry *accel_root;
+	char name[16];
+
+	if (IS_ERR_OR_NULL(drm->debugfs_root) || !drm->accel)
+		return;
+
+	accel_root = debugfs_lookup("accel", NULL);
+	if (IS_ERR_OR_NULL(accel_root))
+		return;
+
+	snprintf(name, sizeof(name), "%d", drm->accel->index);
+	tdev->debugfs_minor_link = debugfs_create_symlink(name, accel_root, drm->unique);
+	dput(accel_root);
+}
+
+void tern_debugfs_unlink_minor(struct tern_device *tdev)
+{
+	debugfs_remove(tdev->debugfs_minor_link);
+	tdev->debugfs_minor_link = NULL;
+}

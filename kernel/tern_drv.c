@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tern.ko: DRM accel driver of the tern chip.
+ *
+ * This file holds the module, the PCI driver (probe, remove) and the DRM
+ * driver (ioctl table, GET_INFO). Documentation/driver.rst has the map.
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+
+#include <drm/drm_accel.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_ioctl.h>
+
+#include "tern_drv.h"
+#include "tern_gem.h"
+#include "tern_hw.h"
+#include "tern_job.h"
+#include "tern_queue.h"
+
+static int tern_ioctl_get_info(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct tern_device *tdev = to_tern_device(drm);
+	struct drm_tern_info *args = data;
+	int idx, ret = 0;
+	u32 i;
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+
+	if (args->pad) {
+		ret = -EINVAL;
+		goto out_exit;
+	}
+	for (i = 0; i < ARRAY_SIZE(args->reserved); i++) {
+		if (args->reserved[i]) {
+			ret = -EINVAL;
+			goto out_exit;
+		}
+	}
+
+	args->uapi_major = DRM_TERN_UAPI_VERSION_MAJOR;
+	args->uapi_minor = DRM_TERN_UAPI_VERSION_MINOR;
+	args->hw_version = tdev->hw.version;
+	args->revision = tdev->hw.revision;
+	args->platform = tdev->hw.platform == TERN_PLATFORM_EMULATED ?
+			 DRM_TERN_PLATFORM_EMULATED : DRM_TERN_PLATFORM_SILICON;
+	args->num_cores = tdev->hw.num_cores;
+	args->num_queues = tdev->num_queues;
+	args->num_dma_engines = tdev->hw.num_dma_engines;
+	args->hbm_size = tdev->hw.hbm_size;
+	args->hbm_used = atomic64_read(&tdev->hbm_used);
+	args->caps = tdev->hw.caps;
+
+out_exit:
+	drm_dev_exit(idx);
+	return ret;
+}
+
+/* Accel nodes have no master or render distinction: no DRM_AUTH. */
+static const struct drm_ioctl_desc tern_drm_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(TERN_GET_INFO, tern_ioctl_get_info, 0),
+	DRM_IOCTL_DEF_DRV(TERN_BO_CREATE, tern_ioctl_bo_create, 0),
+	DRM_IOCTL_DEF_DRV(TERN_BO_INFO, tern_ioctl_bo_info, 0),
+	DRM_IOCTL_DEF_DRV(TERN_SUBMIT, tern_ioctl_submit, 0),
+	DRM_IOCTL_DEF_DRV(TERN_WAIT, tern_ioctl_wait, 0),
+};
+
+/* .owner makes every open file hold a reference on this module. */
+static const struct file_operations tern_fops = {
+	.owner = THIS_MODULE,
+	DRM_ACCEL_FOPS,
+};
+
+static const struct drm_driver tern_drm_driver = {
+	.driver_features = DRIVER_COMPUTE_ACCEL | DRIVER_GEM | DRIVER_SYNCOBJ |
+			   DRIVER_SYNCOBJ_TIMELINE,
+
+	.gem_create_object = tern_gem_create_object,
+	.gem_prime_import_sg_table = tern_gem_prime_import_sg_table,
+
+	.ioctls = tern_drm_ioctls,
+	.num_ioctls = ARRAY_SIZE(tern_drm_ioctls),
+	.fops = &tern_fops,
+
+	.name = DRIVER_NAME,
+	.desc = DRIVER_DESC,
+	.date = DRIVER_DATE,
+	.major = DRIVER_MAJOR,
+	.minor = DRIVER_MINOR,
+	.patchlevel = DRIVER_PATCHLEVEL,
+};
+
+static int tern_pci_init(struct tern_device *tdev)
+{
+	struct pci_dev *pdev = tdev->pdev;
+	static const int bars[] = { TERN_BAR_REGS, TERN_BAR_DOORBELL, TERN_BAR_HBM };
+	unsigned int i;
+	int ret;
+
+	ret = pcim_enable_device(pdev);
+	if (ret) {
+		drm_err(&tdev->drm, "cannot enable the PCI device: %d\n", ret);
+		return ret;
+	}
+	pci_set_master(pdev);
+
+	for (i = 0; i < ARRAY_SIZE(bars); i++) {
+		if (!(pci_resource_flags(pdev, bars[i]) & IORESOURCE_MEM)) {
+			drm_err(&tdev->drm, "BAR%d is not a memory BAR\n", bars[i]);
+			return -ENODEV;
+		}
+	}
+	if (pci_resource_len(pdev, TERN_BAR_REGS) < TERN_BAR_REGS_SIZE) {
+		drm_err(&tdev->drm, "BAR%d is smaller than the register file\n", TERN_BAR_REGS);
+		return -ENODEV;
+	}
+
+	tdev->regs = pcim_iomap_region(pdev, TERN_BAR_REGS, DRIVER_NAME);
+	if (IS_ERR(tdev->regs)) {
+		ret = PTR_ERR(tdev->regs);
+		drm_err(&tdev->drm, "cannot map BAR%d: %d\n", TERN_BAR_REGS, ret);
+		return ret;
+	}
+	tdev->doorbells = pcim_iomap_region(pdev, TERN_BAR_DOORBELL, DRIVER_NAME);
+	if (IS_ERR(tdev->doorbells)) {
+		ret = PTR_ERR(tdev->doorbells);
+		drm_err(&tdev->drm, "cannot map BAR%d: %d\n", TERN_BAR_DOORBELL, ret);
+		return ret;
+	}
+	/* HBM is only mapped on demand: into user space, or to clear it. */
+	ret = pcim_request_region(pdev, TERN_BAR_HBM, DRIVER_NAME);
+	if (ret) {
+		drm_err(&tdev->drm, "cannot reserve BAR%d: %d\n", TERN_BAR_HBM, ret);
+		return ret;
+	}
+	tdev->hbm_phys = pci_resource_start(pdev, TERN_BAR_HBM);
+
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		drm_err(&tdev->drm, "cannot set a 64-bit DMA mask: %d\n", ret);
+	return ret;
+}
+
+/* devm action: stop the DMA engines before the rings they read are freed. */
+static void tern_hw_stop_action(void *arg)
+{
+	tern_hw_reset(arg);
+}
+
+static int tern_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct device *dev = &pdev->dev;
+	struct tern_device *tdev;
+	int ret;
+
+	tdev = devm_drm_dev_alloc(dev, &tern_drm_driver, struct tern_device, drm);
+	if (IS_ERR(tdev))
+		return PTR_ERR(tdev);
+	tdev->pdev = pdev;
+	pci_set_drvdata(pdev, tdev);
+
+	/* Everything below is devm_ or drmm_ managed: nothing to unwind here. */
+	ret = tern_pci_init(tdev);
+	if (ret)
+		return ret;
+	ret = tern_hw_init(tdev);
+	if (ret)
+		return ret;
+	ret = tern_gem_init(tdev);
+	if (ret)
+		return ret;
+	ret = tern_hw_irq_init(tdev);
+	if (ret)
+		return ret;
+	ret = tern_queues_init(tdev);
+	if (ret)
+		return ret;
+	ret = tern_hw_irq_request(tdev);
+	if (ret)
+		return ret;
+	ret = devm_add_action_or_reset(dev, tern_hw_stop_action, tdev);
+	if (ret)
+		return ret;
+	ret = tern_queues_start(tdev);
+	if (ret)
+		return ret;
+	ret = tern_sysfs_init(tdev);
+	if (ret)
+		return ret;
+	tern_debugfs_init(tdev);
+
+	ret = drm_dev_register(&tdev->drm, 0);
+	if (ret) {
+		drm_err(&tdev->drm, "cannot register the DRM device: %d\n", ret);
+		return ret;
+	}
+	tern_debugfs_link_minor(tdev);
+
+	drm_info(&tdev->drm, "tern rev %u (%s), interface %u.%u, %u cores, %u queues, %u DMA engines, %llu MiB HBM\n",
+		 tdev->hw.revision,
+		 tdev->hw.platform == TERN_PLATFORM_EMULATED ? "emulated" : "silicon",
+		 tdev->hw.version >> 16, tdev->hw.version & 0xffff, tdev->hw.num_cores,
+		 tdev->num_queues, tdev->hw.num_dma_engines, tdev->hw.hbm_size >> 20);
+	return 0;
+}
+
+/*
+ * Unbind, with or without open files. First the queues stop taking jobs
+ * and the chip is reset, which stops its DMA engines; jobs it had not
+ * finished fail with -ENODEV. That also ends every wait an ioctl or
+ * inject_desc may be blocked in, so drm_dev_unplug() does not wait for
+ * them: after it, no ioctl, mmap or debugfs file is running or can start
+ * (they get -ENODEV) and CPU mappings of BOs are zapped. Open files keep
+ * the drm_device (and this module) alive until they are closed.
+ */
+static void tern_remove(struct pci_dev *pdev)
+{
+	struct tern_device *tdev = pci_get_drvdata(pdev);
+
+	tern_queues_stop(tdev);
+	tern_hw_reset(tdev);
+	tern_queues_abort(tdev, -ENODEV);
+
+	tern_debugfs_unlink_minor(tdev);
+	drm_dev_unplug(&tdev->drm);
+}
+
+/* Reboot or kexec: make sure the chip stops writing to memory. */
+static void tern_shutdown(struct pci_dev *pdev)
+{
+	struct tern_device *tdev = pci_get_drvdata(pdev);
+
+	tern_queues_stop(tdev);
+	tern_hw_reset(tdev);
+}
+
+static const struct pci_device_id tern_pci_ids[] = {
+	{ PCI_DEVICE(TERN_PCI_VENDOR_ID, TERN_PCI_DEVICE_ID) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, tern_pci_ids);
+
+static struct pci_driver tern_pci_driver = {
+	.name = DRIVER_NAME,
+	.id_table = tern_pci_ids,
+	.probe = tern_probe,
+	.remove = tern_remove,
+	.shutdown = tern_shutdown,
+};
+module_pci_driver(tern_pci_driver);
+
+MODULE_DESCRIPTION(DRIVER_DESC);
+MODULE_LICENSE("GPL");
+MODULE_VERSION(DRIVER_VERSION_STR);

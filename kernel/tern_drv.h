@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tern.ko: DRM accel driver of the tern chip.
+ *
+ * Documentation/driver.rst describes the files, the locks and the job flow.
+ */
+#ifndef __TERN_DRV_H__
+#define __TERN_DRV_H__
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/types.h>
+
+#include <drm/drm_device.h>
+#include <drm/drm_mm.h>
+#include <drm/drm_print.h>
+
+#include <uapi/drm/tern_accel.h>
+
+#include "tern_regs.h"
+
+#define DRIVER_NAME		"tern"
+#define DRIVER_DESC		"tern AI accelerator"
+#define DRIVER_DATE		"20251125"
+#define DRIVER_MAJOR		0
+#define DRIVER_MINOR		1
+#define DRIVER_PATCHLEVEL	0
+#define DRIVER_VERSION_STR	"0.1.0"
+
+/* Descriptors in each kernel-owned ring (capped by RING_MAX_ENTRIES). */
+#define TERN_RING_ENTRIES		1024u
+
+/*
+ * Internal timeouts on silicon. On the emulated chip (REVISION platform
+ * EMULATED) they are multiplied by TERN_EMULATED_TIMEOUT_SCALE because the
+ * DMA engines run as host threads, in a guest that may itself be emulated.
+ */
+#define TERN_INJECT_TIMEOUT_MS		5000u
+#define TERN_RING_SPACE_TIMEOUT_MS	10000u
+#define TERN_EMULATED_TIMEOUT_SCALE	10u
+
+struct tern_queue;
+
+/**
+ * struct tern_hw_info - what the chip reports about itself, read at probe
+ *
+ * Constant after probe; read without locks.
+ */
+struct tern_hw_info {
+	u32 version;		/* TERN_REG_VERSION */
+	u32 revision;		/* REVISION bits 7:0 */
+	u32 platform;		/* TERN_PLATFORM_* */
+	u32 caps;		/* TERN_CAP_* */
+	u32 num_cores;
+	u32 num_queues;		/* queues the chip has */
+	u32 num_dma_engines;
+	u32 ring_max_entries;
+	u32 doorbell_stride;
+	u64 hbm_size;
+};
+
+/**
+ * struct tern_device - one tern chip
+ */
+struct tern_device {
+	struct drm_device drm;
+	struct pci_dev *pdev;
+
+	void __iomem *regs;		/* BAR0 */
+	void __iomem *doorbells;	/* BAR2 */
+	resource_size_t hbm_phys;	/* bus address of BAR4 (HBM offset 0) */
+
+	struct tern_hw_info hw;
+	/* Queues the driver drives: hw.num_queues, fewer if MSI-X is short. */
+	u32 num_queues;
+	/* 1 on silicon, TERN_EMULATED_TIMEOUT_SCALE on the emulated chip. */
+	unsigned int timeout_scale;
+
+	/* Array of num_queues queues, see tern_queue.h. */
+	struct tern_queue *queues;
+	/* DMA-coherent fence slots, one 64-byte line per queue. */
+	__le64 *fence_slots;
+	dma_addr_t fence_slots_dma;
+
+	struct mutex hbm_lock;		/* Protects hbm_mm */
+	struct drm_mm hbm_mm;		/* HBM offsets of device BOs */
+	atomic64_t hbm_used;		/* bytes in device BOs */
+	atomic_t bo_count;		/* live BOs of every domain */
+
+	struct mutex bo_list_lock;	/* Protects bo_list and next_bo_id */
+	struct list_head bo_list;	/* every live BO, for debugfs */
+	u64 next_bo_id;
+
+	atomic64_t next_job_id;
+	atomic64_t jobs_submitted;
+	atomic64_t jobs_completed;	/* finished without error */
+	atomic64_t jobs_failed;		/* finished with an error or aborted */
+	atomic64_t device_errors;	/* errors the chip counted (ERR_COUNT) */
+	/*
+	 * ERR_COUNT already added to device_errors: updated by the error IRQ
+	 * thread (which never runs concurrently with itself), zeroed by the
+	 * resets of probe and remove.
+	 */
+	u32 err_count_seen;
+
+	struct dentry *debugfs_minor_link;
+};
+
+static inline struct tern_device *to_tern_device(struct drm_device *drm)
+{
+	return container_of(drm, struct tern_device, drm);
+}
+
+static inline unsigned long tern_timeout_jiffies(struct tern_device *tdev,
+						 unsigned int silicon_ms)
+{
+	return msecs_to_jiffies(silicon_ms * tdev->timeout_scale);
+}
+
+#define tern_err(tdev, fmt, ...) \
+	drm_err(&(tdev)->drm, "%s(): " fmt, __func__, ##__VA_ARGS__)
+#define tern_err_ratelimited(tdev, fmt, ...) \
+	drm_err_ratelimited(&(tdev)->drm, fmt, ##__VA_ARGS__)
+#define tern_dbg(tdev, fmt, ...) \
+	drm_dbg_driver(&(tdev)->drm, fmt, ##__VA_ARGS__)
+
+/* tern_sysfs.c */
+int tern_sysfs_init(struct tern_device *tdev);
+
+/* tern_debugfs.c */
+void tern_debugfs_init(struct tern_device *tdev);
+void tern_debugfs_link_minor(struct tern_device *tdev);
+void tern_debugfs_unlink_minor(struct tern_device *tdev);
+
+#endif /* __TERN_DRV_H__ */

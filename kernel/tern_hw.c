@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tern chip access: identification, reset, queue programming, doorbells,
+ * MSI-X vectors and their interrupt handlers.
+ */
+
+#include <linux/device.h>
+#include <linux/interrupt.h>
+#include <linux/pci.h>
+
+#include "tern_hw.h"
+#include "tern_queue.h"
+
+static const char * const tern_error_names[TERN_ERR_COUNT] = {
+	[TERN_ERR_NONE] = "no error",
+	[TERN_ERR_BAD_OPCODE] = "unknown descriptor opcode",
+	[TERN_ERR_BAD_FLAGS] = "unknown or conflicting descriptor flags",
+	[TERN_ERR_RESERVED] = "descriptor reserved field not zero",
+	[TERN_ERR_HBM_RANGE] = "HBM range outside the HBM",
+	[TERN_ERR_HOST_DMA] = "host address is not memory",
+	[TERN_ERR_SGL] = "malformed or short SG list",
+	[TERN_ERR_BAD_RING] = "invalid ring base or size",
+	[TERN_ERR_DOORBELL] = "doorbell for a disabled queue or out-of-range tail",
+	[TERN_ERR_RING_FETCH] = "descriptor fetch failed",
+	[TERN_ERR_FENCE] = "fence write failed",
+};
+
+const char *tern_hw_error_name(u32 code)
+{
+	if (code < TERN_ERR_COUNT && tern_error_names[code])
+		return tern_error_names[code];
+	return "unknown error code";
+}
+
+const char *tern_hw_queue_state_name(u32 state)
+{
+	switch (state) {
+	case TERN_Q_STATE_DISABLED:
+		return "disabled";
+	case TERN_Q_STATE_ACTIVE:
+		return "active";
+	case TERN_Q_STATE_HALTED:
+		return "halted";
+	default:
+		return "unknown";
+	}
+}
+
+/*
+ * Reset the chip: every queue disabled, engines idle, errors and interrupt
+ * causes cleared. HBM keeps its contents. The reset is synchronous; the
+ * STATUS read flushes the posted write and checks the chip came back.
+ */
+int tern_hw_reset(struct tern_device *tdev)
+{
+	u32 status;
+
+	tern_wr32(tdev, TERN_REG_RESET, TERN_RESET_KEY);
+	status = tern_rd32(tdev, TERN_REG_STATUS);
+	if (!(status & TERN_STATUS_READY)) {
+		drm_err(&tdev->drm, "chip not ready after reset (STATUS 0x%08x)\n", status);
+		return -EIO;
+	}
+	tdev->err_count_seen = 0;
+	return 0;
+}
+
+static int tern_hw_read_info(struct tern_device *tdev)
+{
+	struct tern_hw_info *hw = &tdev->hw;
+	struct pci_dev *pdev = tdev->pdev;
+	resource_size_t hbm_bar = pci_resource_len(pdev, TERN_BAR_HBM);
+	resource_size_t db_bar = pci_resource_len(pdev, TERN_BAR_DOORBELL);
+	u32 rev = tern_rd32(tdev, TERN_REG_REVISION);
+
+	hw->revision = rev & TERN_REVISION_REV_MASK;
+	hw->platform = tern_hw_platform_of(rev);
+	hw->caps = tern_rd32(tdev, TERN_REG_CAPS);
+	hw->num_cores = tern_rd32(tdev, TERN_REG_NUM_CORES);
+	hw->num_queues = tern_rd32(tdev, TERN_REG_NUM_QUEUES);
+	hw->num_dma_engines = tern_rd32(tdev, TERN_REG_NUM_DMA_ENGINES);
+	hw->ring_max_entries = tern_rd32(tdev, TERN_REG_RING_MAX_ENTRIES);
+	hw->doorbell_stride = tern_rd32(tdev, TERN_REG_DOORBELL_STRIDE);
+	hw->hbm_size = tern_rd32(tdev, TERN_REG_HBM_SIZE_LO) |
+		       (u64)tern_rd32(tdev, TERN_REG_HBM_SIZE_HI) << 32;
+
+	if (hw->num_queues < 1 || hw->num_queues > TERN_MAX_QUEUES) {
+		drm_err(&tdev->drm, "chip reports %u queues, expected 1..%u\n",
+			hw->num_queues, TERN_MAX_QUEUES);
+		return -ENODEV;
+	}
+	if (hw->ring_max_entries < TERN_RING_MIN_ENTRIES) {
+		drm_err(&tdev->drm, "chip reports rings of at most %u entries\n",
+			hw->ring_max_entries);
+		return -ENODEV;
+	}
+	if (hw->doorbell_stride < sizeof(u32) ||
+	    (u64)hw->doorbell_stride * hw->num_queues > db_bar) {
+		drm_err(&tdev->drm, "doorbell stride %u for %u queues does not fit BAR%d (%pa bytes)\n",
+			hw->doorbell_stride, hw->num_queues, TERN_BAR_DOORBELL, &db_bar);
+		return -ENODEV;
+	}
+	if (!hw->hbm_size || !PAGE_ALIGNED(hw->hbm_size) || hw->hbm_size > hbm_bar) {
+		drm_err(&tdev->drm, "HBM size %llu does not fit BAR%d (%pa bytes) or is not page aligned\n",
+			hw->hbm_size, TERN_BAR_HBM, &hbm_bar);
+		return -ENODEV;
+	}
+
+	tdev->timeout_scale = hw->platform == TERN_PLATFORM_EMULATED ?
+			      TERN_EMULATED_TIMEOUT_SCALE : 1;
+	return 0;
+}
+
+/*
+ * Identify the chip, reset it and read what it has. Fails with a clear
+ * message when BAR0 does not hold a tern register file of a register
+ * interface major version this driver speaks.
+ */
+int tern_hw_init(struct tern_device *tdev)
+{
+	u32 magic, version;
+	int ret;
+
+	magic = tern_rd32(tdev, TERN_REG_MAGIC);
+	if (magic != TERN_MAGIC) {
+		drm_err(&tdev->drm, "BAR%d magic is 0x%08x, expected 0x%08x: not a tern chip, or it does not respond\n",
+			TERN_BAR_REGS, magic, TERN_MAGIC);
+		return -ENODEV;
+	}
+
+	version = tern_rd32(tdev, TERN_REG_VERSION);
+	if (version >> 16 != TERN_VERSION_MAJOR) {
+		drm_err(&tdev->drm, "register interface %u.%u is not supported, this driver needs %u.x\n",
+			version >> 16, version & 0xffff, TERN_VERSION_MAJOR);
+		return -ENODEV;
+	}
+	tdev->hw.version = version;
+
+	ret = tern_hw_reset(tdev);
+	if (ret)
+		return ret;
+
+	return tern_hw_read_info(tdev);
+}
+
+/*
+ * Program the ring of @q and enable it. The chip validates base and size
+ * and leaves the queue disabled (with a BAD_RING error) if it dislikes them.
+ */
+int tern_hw_queue_enable(struct tern_queue *q)
+{
+	u32 state;
+
+	tern_qwr32(q, TERN_Q_RING_BASE_LO, lower_32_bits(q->ring_dma));
+	tern_qwr32(q, TERN_Q_RING_BASE_HI, upper_32_bits(q->ring_dma));
+	tern_qwr32(q, TERN_Q_RING_SIZE, q->entries);
+	tern_qwr32(q, TERN_Q_CTRL, TERN_Q_CTRL_ENABLE);
+
+	state = tern_qrd32(q, TERN_Q_STATUS);
+	if (state != TERN_Q_STATE_ACTIVE) {
+		u32 code = tern_qrd32(q, TERN_Q_ERROR);
+
+		drm_err(&q->tdev->drm, "queue %u is %s after enable: %s (%u)\n",
+			q->index, tern_hw_queue_state_name(state),
+			tern_hw_error_name(code), code);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Restart a halted queue at ring index @head. */
+void tern_hw_queue_resume(struct tern_queue *q, u32 head)
+{
+	tern_qwr32(q, TERN_Q_HEAD, head);
+	tern_qwr32(q, TERN_Q_CTRL, TERN_Q_CTRL_ENABLE | TERN_Q_CTRL_RESUME);
+}
+
+/*
+ * Tell the chip the ring now ends at @tail. writel() orders the descriptor
+ * stores to coherent memory before the doorbell.
+ */
+void tern_hw_doorbell(struct tern_queue *q, u32 tail)
+{
+	struct tern_device *tdev = q->tdev;
+
+	writel(tail, tdev->doorbells + (size_t)q->index * tdev->hw.doorbell_stride);
+}
+
+/* Both vectors do their work in thread context: jobs free pages and BOs. */
+static irqreturn_t tern_irq_wake_thread(int irq, void *arg)
+{
+	return IRQ_WAKE_THREAD;
+}
+
+static irqreturn_t tern_irq_queue_thread(int irq, void *arg)
+{
+	struct tern_queue *q = arg;
+	u32 reg = q->index < 32 ? TERN_REG_QDONE_LO : TERN_REG_QDONE_HI;
+
+	/*
+	 * Clear the done bit before reading the fence slot: a job finishing
+	 * after the read sets it again and interrupts again.
+	 */
+	tern_wr32(q->tdev, reg, BIT(q->index % 32));
+	tern_queue_retire(q);
+	return IRQ_HANDLED;
+}
+
+static irqreturn_t tern_irq_error_thread(int irq, void *arg)
+{
+	struct tern_device *tdev = arg;
+	u32 code, queue, index, count, i;
+	u64 addr;
+
+	code = tern_rd32(tdev, TERN_REG_ERR_CODE);
+	queue = tern_rd32(tdev, TERN_REG_ERR_QUEUE);
+	index = tern_rd32(tdev, TERN_REG_ERR_INDEX);
+	addr = tern_rd32(tdev, TERN_REG_ERR_ADDR_LO) |
+	       (u64)tern_rd32(tdev, TERN_REG_ERR_ADDR_HI) << 32;
+	count = tern_rd32(tdev, TERN_REG_ERR_COUNT);
+
+	if (code != TERN_ERR_NONE) {
+		if (queue == TERN_ERR_QUEUE_NONE)
+			tern_err_ratelimited(tdev, "device error: %s (code %u, value 0x%llx)\n",
+					     tern_hw_error_name(code), code, addr);
+		else
+			tern_err_ratelimited(tdev, "device error on queue %u at ring index %u: %s (code %u, address 0x%llx)\n",
+					     queue, index, tern_hw_error_name(code), code, addr);
+	}
+	atomic64_add(count - tdev->err_count_seen, &tdev->device_errors);
+	tdev->err_count_seen = count;
+
+	/*
+	 * Acknowledge before looking at the queues: an error raised after
+	 * this point latches again and raises this vector again.
+	 */
+	tern_wr32(tdev, TERN_REG_ERR_ACK, 1);
+	tern_wr32(tdev, TERN_REG_INT_STATUS, TERN_INT_ERROR);
+
+	for (i = 0; i < tdev->num_queues; i++)
+		tern_queue_recover(&tdev->queues[i]);
+
+	return IRQ_HANDLED;
+}
+
+/*
+ * Allocate one MSI-X vector for errors and one per queue. With fewer
+ * vectors than queues, only the queues that got a vector are used.
+ */
+int tern_hw_irq_init(struct tern_device *tdev)
+{
+	struct pci_dev *pdev = tdev->pdev;
+	int nvec;
+
+	nvec = pci_alloc_irq_vectors(pdev, TERN_MSIX_VECTORS(1),
+				     TERN_MSIX_VECTORS(tdev->hw.num_queues), PCI_IRQ_MSIX);
+	if (nvec < 0) {
+		drm_err(&tdev->drm, "cannot allocate MSI-X vectors: %d\n", nvec);
+		return nvec;
+	}
+
+	tdev->num_queues = nvec - 1;
+	if (tdev->num_queues < tdev->hw.num_queues)
+		drm_warn(&tdev->drm, "only %d MSI-X vectors: using %u of %u queues\n",
+			 nvec, tdev->num_queues, tdev->hw.num_queues);
+	return 0;
+}
+
+/* Install the handlers; the queues must be allocated (tern_queues_init()). */
+int tern_hw_irq_request(struct tern_device *tdev)
+{
+	struct pci_dev *pdev = tdev->pdev;
+	struct device *dev = &pdev->dev;
+	const char *name;
+	u32 i;
+	int ret;
+
+	name = devm_kasprintf(dev, GFP_KERNEL, "tern-%s-err", pci_name(pdev));
+	if (!name)
+		return -ENOMEM;
+	ret = devm_request_threaded_irq(dev, pci_irq_vector(pdev, TERN_MSIX_VEC_ERROR),
+					tern_irq_wake_thread, tern_irq_error_thread,
+					0, name, tdev);
+	if (ret) {
+		drm_err(&tdev->drm, "cannot request the error interrupt: %d\n", ret);
+		return ret;
+	}
+
+	for (i = 0; i < tdev->num_queues; i++) {
+		name = devm_kasprintf(dev, GFP_KERNEL, "tern-%s-q%u", pci_name(pdev), i);
+		if (!name)
+			return -ENOMEM;
+		ret = devm_request_threaded_irq(dev, pci_irq_vector(pdev, TERN_MSIX_VEC_QUEUE(i)),
+						tern_irq_wake_thread, tern_irq_queue_thread,
+						0, name, &tdev->queues[i]);
+		if (ret) {
+			drm_err(&tdev->drm, "cannot request the interrupt of queue %u: %d\n",
+				i, ret);
+			return ret;
+		}
+	}
+	return 0;
+}

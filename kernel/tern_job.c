@@ -1,0 +1,664 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tern DMA jobs: SUBMIT validates a list of copies and turns it into one
+ * descriptor per copy, WAIT reports how a job ended, and inject_desc (in
+ * debugfs) pushes a raw descriptor. Every job ends with the queue's fence
+ * write and interrupt on its last descriptor; tern_queue.c retires it.
+ */
+
+#include <linux/dma-fence-chain.h>
+#include <linux/dma-mapping.h>
+#include <linux/jiffies.h>
+#include <linux/overflow.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_syncobj.h>
+
+#include "tern_gem.h"
+#include "tern_job.h"
+#include "tern_queue.h"
+
+static const char *tern_fence_get_driver_name(struct dma_fence *fence)
+{
+	return DRIVER_NAME;
+}
+
+static const char *tern_fence_get_timeline_name(struct dma_fence *fence)
+{
+	return "tern-dma-queue";
+}
+
+/* No .release: dma_fence_free() frees the whole tern_fence (base is first). */
+static const struct dma_fence_ops tern_fence_ops = {
+	.use_64bit_seqno = true,
+	.get_driver_name = tern_fence_get_driver_name,
+	.get_timeline_name = tern_fence_get_timeline_name,
+};
+
+static struct tern_fence *to_tern_fence(struct dma_fence *fence)
+{
+	return container_of(fence, struct tern_fence, base);
+}
+
+void tern_fence_init(struct tern_fence *fence, u64 context, u64 seqno)
+{
+	BUILD_BUG_ON(offsetof(struct tern_fence, base) != 0);
+
+	spin_lock_init(&fence->lock);
+	dma_fence_init(&fence->base, &tern_fence_ops, &fence->lock, context, seqno);
+}
+
+/*
+ * Signal the fence of a retiring job: @error 0 for success, -EIO with the
+ * chip's @device_error when the chip failed it, another errno when it was
+ * aborted. Called by the queue under its job_lock, in ring order.
+ */
+void tern_job_signal(struct tern_job *job, int error, u32 device_error)
+{
+	struct tern_device *tdev = job->queue->tdev;
+	struct tern_fence *fence = job->fence;
+
+	if (error) {
+		fence->error_code = device_error;
+		dma_fence_set_error(&fence->base, error);
+		atomic64_inc(&tdev->jobs_failed);
+	} else {
+		atomic64_inc(&tdev->jobs_completed);
+	}
+	dma_fence_signal(&fence->base);
+}
+
+static struct tern_job *tern_job_alloc(struct tern_queue *q, u32 max_bos, u32 desc_count)
+{
+	struct tern_job *job;
+
+	job = kzalloc(struct_size(job, bos, max_bos), GFP_KERNEL);
+	if (!job)
+		return NULL;
+
+	INIT_LIST_HEAD(&job->node);
+	job->queue = q;
+	job->id = atomic64_inc_return(&q->tdev->next_job_id);
+	job->fence = kzalloc(sizeof(*job->fence), GFP_KERNEL);
+	job->descs = kvcalloc(desc_count, sizeof(*job->descs), GFP_KERNEL);
+	job->desc_count = desc_count;
+	if (!job->fence || !job->descs) {
+		kvfree(job->descs);
+		kfree(job->fence);
+		kfree(job);
+		return NULL;
+	}
+	return job;
+}
+
+/*
+ * Release what a job holds: BO pins and references, its SG lists and its
+ * fence reference. Used for retired jobs and for jobs never pushed.
+ */
+void tern_job_free(struct tern_job *job)
+{
+	struct device *dev = job->queue->tdev->drm.dev;
+	u32 i;
+
+	for (i = 0; i < job->bo_count; i++) {
+		struct tern_job_bo *jbo = &job->bos[i];
+
+		if (jbo->sgt)
+			dma_sync_sgtable_for_cpu(dev, jbo->sgt, DMA_BIDIRECTIONAL);
+		if (jbo->pinned)
+			drm_gem_shmem_unpin(&jbo->bo->shmem);
+		drm_gem_object_put(tern_bo_obj(jbo->bo));
+	}
+	if (job->sgl)
+		dma_free_coherent(dev, job->sgl_size, job->sgl, job->sgl_dma);
+	kvfree(job->descs);
+
+	/* A fence is only initialised once its job was pushed. */
+	if (job->fence->base.ops)
+		dma_fence_put(&job->fence->base);
+	else
+		kfree(job->fence);
+	kfree(job);
+}
+
+/* One side (source or destination) of a copy. */
+struct tern_copy_side {
+	struct tern_job_bo *jbo;
+	u64 offset;
+	u64 nents;			/* host: merged DMA segments of the range */
+	struct tern_sg_entry first;	/* host: the first of them */
+};
+
+struct tern_copy_plan {
+	struct tern_copy_side src;
+	struct tern_copy_side dst;
+	u64 size;
+};
+
+/* Look up @handle and add it to the job's BOs (each BO once). */
+static int tern_job_add_bo(struct tern_job *job, struct drm_file *file, u32 handle,
+			   struct tern_job_bo **out)
+{
+	struct tern_bo *bo = tern_bo_lookup(file, handle);
+	u32 i;
+
+	if (!bo)
+		return -ENOENT;
+
+	for (i = 0; i < job->bo_count; i++) {
+		if (job->bos[i].bo == bo) {
+			drm_gem_object_put(tern_bo_obj(bo));
+			*out = &job->bos[i];
+			return 0;
+		}
+	}
+
+	i = job->bo_count++;
+	job->bos[i].bo = bo;
+	*out = &job->bos[i];
+	return 0;
+}
+
+static int tern_check_range(u64 offset, u64 size, struct tern_bo *bo, u64 *end)
+{
+	if (check_add_overflow(offset, size, end) || *end > tern_bo_size(bo))
+		return -EINVAL;
+	return 0;
+}
+
+/* Validate the copies in order and take a reference on every BO they use. */
+static int tern_job_add_copies(struct tern_job *job, struct drm_file *file,
+			       const struct drm_tern_copy *copies, u32 count,
+			       struct tern_copy_plan *plan)
+{
+	struct tern_device *tdev = job->queue->tdev;
+	u32 i;
+	int ret;
+
+	for (i = 0; i < count; i++) {
+		const struct drm_tern_copy *c = &copies[i];
+		struct tern_copy_plan *p = &plan[i];
+		u64 src_end, dst_end;
+
+		if (c->flags || c->pad || !c->size) {
+			tern_dbg(tdev, "copy %u: non-zero flags/pad or zero size\n", i);
+			return -EINVAL;
+		}
+
+		ret = tern_job_add_bo(job, file, c->src_handle, &p->src.jbo);
+		if (!ret)
+			ret = tern_job_add_bo(job, file, c->dst_handle, &p->dst.jbo);
+		if (ret) {
+			tern_dbg(tdev, "copy %u: no buffer with handle %u or %u\n", i,
+				 c->src_handle, c->dst_handle);
+			return ret;
+		}
+
+		if (tern_check_range(c->src_offset, c->size, p->src.jbo->bo, &src_end) ||
+		    tern_check_range(c->dst_offset, c->size, p->dst.jbo->bo, &dst_end)) {
+			tern_dbg(tdev, "copy %u: range outside its buffer\n", i);
+			return -EINVAL;
+		}
+		if (p->src.jbo == p->dst.jbo && c->src_offset < dst_end &&
+		    c->dst_offset < src_end) {
+			tern_dbg(tdev, "copy %u: overlapping ranges in one buffer\n", i);
+			return -EINVAL;
+		}
+
+		p->src.offset = c->src_offset;
+		p->dst.offset = c->dst_offset;
+		p->size = c->size;
+	}
+	return 0;
+}
+
+/* Pin host BOs and get their pages DMA-mapped. */
+static int tern_job_map_bos(struct tern_job *job)
+{
+	u32 i;
+	int ret;
+
+	for (i = 0; i < job->bo_count; i++) {
+		struct tern_job_bo *jbo = &job->bos[i];
+		struct drm_gem_shmem_object *shmem = &jbo->bo->shmem;
+		struct sg_table *sgt;
+
+		if (tern_bo_is_device(jbo->bo))
+			continue;
+
+		/* Imported BOs are pinned by their exporter. */
+		if (!shmem->base.import_attach) {
+			ret = drm_gem_shmem_pin(shmem);
+			if (ret)
+				return ret;
+			jbo->pinned = true;
+		}
+
+		sgt = drm_gem_shmem_get_pages_sgt(shmem);
+		if (IS_ERR(sgt))
+			return PTR_ERR(sgt);
+		jbo->sgt = sgt;
+	}
+	return 0;
+}
+
+/*
+ * Walk the DMA segments of @sgt that cover [@offset, @offset + @size),
+ * merging segments contiguous in DMA space. Stores the first entry in
+ * @first and, if @out is set, all entries (little endian) in @out.
+ * Returns the number of entries, or 0 if the table ends early.
+ */
+static u64 tern_sg_walk(struct sg_table *sgt, u64 offset, u64 size,
+			struct tern_sg_entry *first, struct tern_sg_entry *out)
+{
+	struct tern_sg_entry cur = {};
+	struct scatterlist *sg;
+	unsigned int i;
+	u64 count = 0;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		u64 addr = sg_dma_address(sg);
+		u64 len = sg_dma_len(sg);
+
+		if (offset >= len) {
+			offset -= len;
+			continue;
+		}
+		addr += offset;
+		len = min(len - offset, size);
+		offset = 0;
+
+		if (cur.size && cur.addr + cur.size == addr) {
+			cur.size += len;
+		} else {
+			if (cur.size) {
+				if (!count)
+					*first = cur;
+				if (out) {
+					out[count].addr = (__force u64)cpu_to_le64(cur.addr);
+					out[count].size = (__force u64)cpu_to_le64(cur.size);
+				}
+				count++;
+			}
+			cur.addr = addr;
+			cur.size = len;
+		}
+
+		size -= len;
+		if (!size)
+			break;
+	}
+	if (size || !cur.size)
+		return 0;
+
+	if (!count)
+		*first = cur;
+	if (out) {
+		out[count].addr = (__force u64)cpu_to_le64(cur.addr);
+		out[count].size = (__force u64)cpu_to_le64(cur.size);
+	}
+	return count + 1;
+}
+
+/* Count the SG entries of a host side; device sides need none. */
+static int tern_side_plan(struct tern_device *tdev, struct tern_copy_side *side, u64 size,
+			  u64 *sgl_total)
+{
+	if (tern_bo_is_device(side->jbo->bo))
+		return 0;
+
+	side->nents = tern_sg_walk(side->jbo->sgt, side->offset, size, &side->first, NULL);
+	if (!side->nents)
+		return -EINVAL;
+	if (side->nents == 1)
+		return 0;
+
+	if (!(tdev->hw.caps & TERN_CAP_DMA_SGL)) {
+		tern_dbg(tdev, "host range of %llu segments but the chip has no SG lists\n",
+			 side->nents);
+		return -EOPNOTSUPP;
+	}
+	if (side->nents > TERN_SGL_MAX_ENTRIES) {
+		tern_dbg(tdev, "host range needs %llu SG entries, the chip takes %u\n",
+			 side->nents, TERN_SGL_MAX_ENTRIES);
+		return -E2BIG;
+	}
+	*sgl_total += side->nents;
+	return 0;
+}
+
+/* Fill the address fields of a descriptor for one side of a copy. */
+static void tern_side_emit(struct tern_job *job, struct tern_copy_side *side, u64 size,
+			   u64 *sgl_used, u64 *addr, u32 *sgl_count, u32 *flags,
+			   u32 hbm_flag, u32 sgl_flag)
+{
+	struct tern_sg_entry unused;
+
+	if (tern_bo_is_device(side->jbo->bo)) {
+		*addr = tern_bo_hbm_offset(side->jbo->bo) + side->offset;
+		*flags |= hbm_flag;
+		return;
+	}
+	if (side->nents == 1) {
+		*addr = side->first.addr;
+		return;
+	}
+
+	tern_sg_walk(side->jbo->sgt, side->offset, size, &unused, job->sgl + *sgl_used);
+	*addr = job->sgl_dma + *sgl_used * sizeof(struct tern_sg_entry);
+	*sgl_count = side->nents;
+	*flags |= sgl_flag;
+	*sgl_used += side->nents;
+}
+
+/* Build one COPY descriptor per copy, with SG lists where needed. */
+static int tern_job_build(struct tern_job *job, struct tern_copy_plan *plan, u32 count)
+{
+	struct tern_device *tdev = job->queue->tdev;
+	struct device *dev = tdev->drm.dev;
+	u64 sgl_total = 0, sgl_used = 0;
+	u32 i;
+	int ret;
+
+	for (i = 0; i < count; i++) {
+		ret = tern_side_plan(tdev, &plan[i].src, plan[i].size, &sgl_total);
+		if (!ret)
+			ret = tern_side_plan(tdev, &plan[i].dst, plan[i].size, &sgl_total);
+		if (ret)
+			return ret;
+	}
+
+	if (sgl_total) {
+		if (sgl_total > SIZE_MAX / sizeof(struct tern_sg_entry))
+			return -E2BIG;
+		job->sgl_size = sgl_total * sizeof(struct tern_sg_entry);
+		job->sgl = dma_alloc_coherent(dev, job->sgl_size, &job->sgl_dma, GFP_KERNEL);
+		if (!job->sgl)
+			return -ENOMEM;
+	}
+
+	for (i = 0; i < count; i++) {
+		struct tern_dma_desc *d = &job->descs[i];
+		struct tern_copy_plan *p = &plan[i];
+
+		d->opcode = TERN_DESC_OP_COPY;
+		d->size = p->size;
+		tern_side_emit(job, &p->src, p->size, &sgl_used, &d->src, &d->src_sgl_count,
+			       &d->flags, TERN_DESC_F_SRC_HBM, TERN_DESC_F_SRC_SGL);
+		tern_side_emit(job, &p->dst, p->size, &sgl_used, &d->dst, &d->dst_sgl_count,
+			       &d->flags, TERN_DESC_F_DST_HBM, TERN_DESC_F_DST_SGL);
+	}
+
+	/* Hand the host pages to the device (a no-op on coherent systems). */
+	for (i = 0; i < job->bo_count; i++)
+		if (job->bos[i].sgt)
+			dma_sync_sgtable_for_device(dev, job->bos[i].sgt, DMA_BIDIRECTIONAL);
+	return 0;
+}
+
+static int tern_submit_check_args(struct tern_device *tdev, const struct drm_tern_submit *args)
+{
+	u32 i;
+
+	if (args->flags)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(args->reserved); i++)
+		if (args->reserved[i])
+			return -EINVAL;
+	if (args->queue >= tdev->num_queues)
+		return -EINVAL;
+	if (!args->copy_count || args->copy_count > DRM_TERN_MAX_COPIES ||
+	    args->copy_count >= tdev->queues[args->queue].entries)
+		return -EINVAL;
+	if (!args->out_syncobj && args->out_point)
+		return -EINVAL;
+	return 0;
+}
+
+int tern_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct tern_device *tdev = to_tern_device(drm);
+	struct drm_tern_submit *args = data;
+	struct dma_fence_chain *chain = NULL;
+	struct drm_syncobj *syncobj = NULL;
+	struct tern_copy_plan *plan = NULL;
+	struct drm_tern_copy *copies;
+	struct tern_job *job = NULL;
+	struct dma_fence *fence;
+	u64 job_id;
+	int idx, ret;
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+
+	ret = tern_submit_check_args(tdev, args);
+	if (ret)
+		goto out_exit;
+
+	copies = kvmalloc_array(args->copy_count, sizeof(*copies), GFP_KERNEL);
+	if (!copies) {
+		ret = -ENOMEM;
+		goto out_exit;
+	}
+	if (copy_from_user(copies, u64_to_user_ptr(args->copies),
+			   array_size(args->copy_count, sizeof(*copies)))) {
+		ret = -EFAULT;
+		goto out_free_copies;
+	}
+
+	plan = kvcalloc(args->copy_count, sizeof(*plan), GFP_KERNEL);
+	job = tern_job_alloc(&tdev->queues[args->queue], 2 * args->copy_count,
+			     args->copy_count);
+	if (!plan || !job) {
+		ret = -ENOMEM;
+		goto out_free_job;
+	}
+
+	ret = tern_job_add_copies(job, file, copies, args->copy_count, plan);
+	if (ret)
+		goto out_free_job;
+
+	if (args->out_syncobj) {
+		syncobj = drm_syncobj_find(file, args->out_syncobj);
+		if (!syncobj) {
+			ret = -ENOENT;
+			goto out_free_job;
+		}
+		if (args->out_point) {
+			chain = dma_fence_chain_alloc();
+			if (!chain) {
+				ret = -ENOMEM;
+				goto out_put_syncobj;
+			}
+		}
+	}
+
+	ret = tern_job_map_bos(job);
+	if (ret)
+		goto out_free_chain;
+	ret = tern_job_build(job, plan, args->copy_count);
+	if (ret)
+		goto out_free_chain;
+
+	job_id = job->id;
+	fence = tern_queue_push(job->queue, job);
+	if (IS_ERR(fence)) {
+		ret = PTR_ERR(fence);
+		goto out_free_chain;
+	}
+	/* The queue owns the job now. */
+	job = NULL;
+
+	if (chain) {
+		drm_syncobj_add_point(syncobj, chain, fence, args->out_point);
+		chain = NULL;
+	} else if (syncobj) {
+		drm_syncobj_replace_fence(syncobj, fence);
+	}
+	dma_fence_put(fence);
+	args->job_id = job_id;
+
+out_free_chain:
+	dma_fence_chain_free(chain);
+out_put_syncobj:
+	if (syncobj)
+		drm_syncobj_put(syncobj);
+out_free_job:
+	if (job)
+		tern_job_free(job);
+	kvfree(plan);
+out_free_copies:
+	kvfree(copies);
+out_exit:
+	drm_dev_exit(idx);
+	return ret;
+}
+
+/* Relative nanoseconds to jiffies, rounded up; at least one jiffy. */
+static long tern_wait_jiffies(s64 timeout_ns)
+{
+	u64 j = nsecs_to_jiffies64(timeout_ns);
+
+	if (jiffies64_to_nsecs(j) < (u64)timeout_ns)
+		j++;
+	return min_t(u64, j, MAX_SCHEDULE_TIMEOUT);
+}
+
+/* How the job behind a signalled fence ended. */
+static void tern_wait_status(struct dma_fence *fence, struct drm_tern_wait *args)
+{
+	/* A timeline point is a chain node: the job's fence is inside it. */
+	struct dma_fence *job_fence = dma_fence_chain_contained(fence) ?: fence;
+	int status;
+
+	args->status = DRM_TERN_JOB_OK;
+	args->error_code = 0;
+
+	if (job_fence->ops == &tern_fence_ops) {
+		/* Takes the fence lock: error_code was set before the signal. */
+		status = dma_fence_get_status(job_fence);
+		if (status == -EIO) {
+			args->status = DRM_TERN_JOB_DEVICE_ERROR;
+			args->error_code = to_tern_fence(job_fence)->error_code;
+		} else if (status < 0) {
+			args->status = DRM_TERN_JOB_ABORTED;
+		}
+		return;
+	}
+
+	/* Another driver's fence: it either worked or it did not. */
+	if (dma_fence_get_status(job_fence) < 0)
+		args->status = DRM_TERN_JOB_ABORTED;
+}
+
+int tern_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_tern_wait *args = data;
+	struct dma_fence *fence;
+	long left;
+	int idx, ret;
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+
+	if (args->flags || args->reserved[0] || args->reserved[1] || args->timeout_ns < 0) {
+		ret = -EINVAL;
+		goto out_exit;
+	}
+
+	ret = drm_syncobj_find_fence(file, args->syncobj, args->point, 0, &fence);
+	drm_dev_exit(idx);
+	if (ret) {
+		/* No such syncobj, no fence in it, or not that point yet. */
+		return -ENOENT;
+	}
+
+	/*
+	 * The wait needs nothing of the device and may be long (or, on another
+	 * driver's fence, endless): it must not hold up an unbind.
+	 */
+	if (!args->timeout_ns) {
+		ret = dma_fence_is_signaled(fence) ? 0 : -ETIME;
+	} else {
+		left = dma_fence_wait_timeout(fence, true, tern_wait_jiffies(args->timeout_ns));
+		if (left < 0)
+			ret = left;
+		else
+			ret = left ? 0 : -ETIME;
+	}
+	if (!ret)
+		tern_wait_status(fence, args);
+
+	dma_fence_put(fence);
+	return ret;
+
+out_exit:
+	drm_dev_exit(idx);
+	return ret;
+}
+
+/* A descriptor from user space is little endian; jobs hold CPU order. */
+static void tern_desc_from_le(struct tern_dma_desc *d, const struct tern_dma_desc *raw)
+{
+	d->opcode = le32_to_cpu((__force __le32)raw->opcode);
+	d->flags = le32_to_cpu((__force __le32)raw->flags);
+	d->src = le64_to_cpu((__force __le64)raw->src);
+	d->dst = le64_to_cpu((__force __le64)raw->dst);
+	d->size = le64_to_cpu((__force __le64)raw->size);
+	d->fence_addr = le64_to_cpu((__force __le64)raw->fence_addr);
+	d->fence_value = le64_to_cpu((__force __le64)raw->fence_value);
+	d->src_sgl_count = le32_to_cpu((__force __le32)raw->src_sgl_count);
+	d->dst_sgl_count = le32_to_cpu((__force __le32)raw->dst_sgl_count);
+	d->reserved = le64_to_cpu((__force __le64)raw->reserved);
+}
+
+/**
+ * tern_job_inject() - run one raw descriptor on queue 0 (debugfs inject_desc)
+ * @tdev: device
+ * @raw: the descriptor, as the chip reads it; submitted unchanged, followed
+ *	 by the driver's own fence descriptor
+ *
+ * Return: 0 when the chip completed it, -EIO when the chip rejected it (the
+ * job failed and the queue went on after it), -ETIMEDOUT when it did not
+ * finish in time, -EINTR on a signal, -ENODEV when the device went away.
+ */
+int tern_job_inject(struct tern_device *tdev, const struct tern_dma_desc *raw)
+{
+	struct tern_queue *q = &tdev->queues[0];
+	struct dma_fence *fence;
+	struct tern_job *job;
+	long left;
+	int ret;
+
+	job = tern_job_alloc(q, 0, 2);
+	if (!job)
+		return -ENOMEM;
+
+	tern_desc_from_le(&job->descs[0], raw);
+	job->descs[1].opcode = TERN_DESC_OP_NOP;
+
+	fence = tern_queue_push(q, job);
+	if (IS_ERR(fence)) {
+		tern_job_free(job);
+		ret = PTR_ERR(fence);
+		/* A restarted write() would inject the descriptor again. */
+		return ret == -ERESTARTSYS ? -EINTR : ret;
+	}
+
+	left = dma_fence_wait_timeout(fence, true,
+				      tern_timeout_jiffies(tdev, TERN_INJECT_TIMEOUT_MS));
+	if (left < 0)
+		ret = -EINTR;
+	else if (!left)
+		ret = -ETIMEDOUT;
+	else
+		ret = min(dma_fence_get_status(fence), 0);
+
+	dma_fence_put(fence);
+	return ret;
+}

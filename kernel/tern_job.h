@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tern DMA jobs: what SUBMIT builds, the fence each job signals, WAIT.
+ */
+#ifndef __TERN_JOB_H__
+#define __TERN_JOB_H__
+
+#include <linux/dma-fence.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include "tern_drv.h"
+
+struct drm_device;
+struct drm_file;
+struct sg_table;
+struct tern_bo;
+struct tern_queue;
+
+/**
+ * struct tern_fence - completion fence of one job
+ *
+ * Allocated separately from the job: a fence can outlive its job, its
+ * queue and the device (syncobjs and sync_files keep references), so it
+ * carries its own lock and nothing that points back into the device.
+ */
+struct tern_fence {
+	struct dma_fence base;		/* must stay first: freed by dma_fence_free() */
+	spinlock_t lock;		/* the dma_fence lock of @base */
+	u32 error_code;			/* TERN_ERR_* when the chip failed the job */
+};
+
+/* One buffer a job uses; the job holds a GEM reference (and a pin). */
+struct tern_job_bo {
+	struct tern_bo *bo;
+	struct sg_table *sgt;		/* host BOs: DMA-mapped pages */
+	bool pinned;
+};
+
+/**
+ * struct tern_job - one DMA job on one queue
+ *
+ * Built without locks by SUBMIT or inject_desc, then handed to
+ * tern_queue_push(). From then on the queue owns it: it sits on
+ * &tern_queue.pending until it retires, is signalled under the queue's
+ * job_lock and freed by tern_job_free() after that lock is dropped.
+ */
+struct tern_job {
+	struct list_head node;		/* in tern_queue.pending */
+	struct tern_queue *queue;
+	struct tern_fence *fence;	/* the job's own reference */
+	u64 id;
+	u64 seqno;
+	u32 ring_start;			/* ring index of the first descriptor */
+	u32 desc_count;
+
+	/* Descriptors in CPU byte order; freed once copied into the ring. */
+	struct tern_dma_desc *descs;
+
+	/* SG lists of all host ranges of the job, in one DMA-coherent buffer. */
+	struct tern_sg_entry *sgl;
+	dma_addr_t sgl_dma;
+	size_t sgl_size;
+
+	u32 bo_count;
+	struct tern_job_bo bos[] __counted_by(bo_count);
+};
+
+void tern_fence_init(struct tern_fence *fence, u64 context, u64 seqno);
+void tern_job_signal(struct tern_job *job, int error, u32 device_error);
+void tern_job_free(struct tern_job *job);
+int tern_job_inject(struct tern_device *tdev, const struct tern_dma_desc *raw);
+
+int tern_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file);
+int tern_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file);
+
+#endif /* __TERN_JOB_H__ */

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tern DMA queues: ring allocation, pushing jobs, retiring them when the
+ * chip writes their fence value, recovering a queue the chip halted on a
+ * bad descriptor, and aborting everything when the device goes away.
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/dma-fence.h>
+#include <linux/err.h>
+#include <linux/lockdep.h>
+#include <linux/log2.h>
+#include <linux/sched.h>
+
+#include <drm/drm_managed.h>
+
+#include "tern_hw.h"
+#include "tern_job.h"
+#include "tern_queue.h"
+
+/* Fence slots sit in separate 64-byte lines so queues do not share one. */
+#define TERN_FENCE_SLOT_STRIDE	64u
+
+static inline u32 tern_ring_mask(struct tern_queue *q)
+{
+	return q->entries - 1;
+}
+
+int tern_queues_init(struct tern_device *tdev)
+{
+	struct device *dev = &tdev->pdev->dev;
+	u32 entries = min(TERN_RING_ENTRIES, rounddown_pow_of_two(tdev->hw.ring_max_entries));
+	u64 context;
+	u32 i;
+	int ret;
+
+	tdev->queues = drmm_kcalloc(&tdev->drm, tdev->num_queues, sizeof(*tdev->queues),
+				    GFP_KERNEL);
+	if (!tdev->queues)
+		return -ENOMEM;
+
+	tdev->fence_slots = dmam_alloc_coherent(dev, tdev->num_queues * TERN_FENCE_SLOT_STRIDE,
+						&tdev->fence_slots_dma, GFP_KERNEL);
+	if (!tdev->fence_slots)
+		return -ENOMEM;
+
+	context = dma_fence_context_alloc(tdev->num_queues);
+
+	for (i = 0; i < tdev->num_queues; i++) {
+		struct tern_queue *q = &tdev->queues[i];
+
+		q->tdev = tdev;
+		q->index = i;
+		q->entries = entries;
+		q->ring = dmam_alloc_coherent(dev, entries * sizeof(*q->ring), &q->ring_dma,
+					      GFP_KERNEL);
+		if (!q->ring)
+			return -ENOMEM;
+		q->fence_slot = tdev->fence_slots + i * (TERN_FENCE_SLOT_STRIDE / sizeof(__le64));
+		q->fence_dma = tdev->fence_slots_dma + i * TERN_FENCE_SLOT_STRIDE;
+		q->fence_context = context + i;
+		q->next_seqno = 1;
+
+		ret = drmm_mutex_init(&tdev->drm, &q->submit_lock);
+		if (ret)
+			return ret;
+		ret = drmm_mutex_init(&tdev->drm, &q->job_lock);
+		if (ret)
+			return ret;
+		INIT_LIST_HEAD(&q->pending);
+		init_waitqueue_head(&q->space_wq);
+	}
+	return 0;
+}
+
+/* Program and enable every ring. The chip was reset, so all rings are empty. */
+int tern_queues_start(struct tern_device *tdev)
+{
+	u32 i;
+	int ret;
+
+	for (i = 0; i < tdev->num_queues; i++) {
+		ret = tern_hw_queue_enable(&tdev->queues[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static bool tern_ring_has_space(struct tern_queue *q, u32 count)
+{
+	u32 used = (q->tail - READ_ONCE(q->retired)) & tern_ring_mask(q);
+
+	return READ_ONCE(q->stopped) || q->entries - 1 - used >= count;
+}
+
+/* Copy one descriptor into the ring in the chip's (little endian) order. */
+static void tern_desc_write(struct tern_dma_desc *slot, const struct tern_dma_desc *d)
+{
+	slot->opcode = (__force u32)cpu_to_le32(d->opcode);
+	slot->flags = (__force u32)cpu_to_le32(d->flags);
+	slot->src = (__force u64)cpu_to_le64(d->src);
+	slot->dst = (__force u64)cpu_to_le64(d->dst);
+	slot->size = (__force u64)cpu_to_le64(d->size);
+	slot->fence_addr = (__force u64)cpu_to_le64(d->fence_addr);
+	slot->fence_value = (__force u64)cpu_to_le64(d->fence_value);
+	slot->src_sgl_count = (__force u32)cpu_to_le32(d->src_sgl_count);
+	slot->dst_sgl_count = (__force u32)cpu_to_le32(d->dst_sgl_count);
+	slot->reserved = (__force u64)cpu_to_le64(d->reserved);
+}
+
+/*
+ * Give @job the next seqno and the slots from the tail on, end it with the
+ * queue's fence write and interrupt, and copy its descriptors into the
+ * ring. Returns the new tail; the doorbell is not rung yet.
+ */
+static u32 tern_ring_write_locked(struct tern_queue *q, struct tern_job *job)
+{
+	struct tern_dma_desc *last = &job->descs[job->desc_count - 1];
+	u32 i, idx = q->tail;
+
+	lockdep_assert_held(&q->submit_lock);
+
+	job->seqno = q->next_seqno;
+	job->ring_start = q->tail;
+	last->flags |= TERN_DESC_F_FENCE | TERN_DESC_F_IRQ;
+	last->fence_addr = q->fence_dma;
+	last->fence_value = job->seqno;
+
+	for (i = 0; i < job->desc_count; i++) {
+		tern_desc_write(&q->ring[idx], &job->descs[i]);
+		idx = (idx + 1) & tern_ring_mask(q);
+	}
+	kvfree(job->descs);
+	job->descs = NULL;
+	return idx;
+}
+
+/**
+ * tern_queue_push() - write a job into the ring of @q and ring the doorbell
+ * @q: queue
+ * @job: job with its descriptors built; its last descriptor gets the
+ *	 queue's fence and interrupt here
+ *
+ * Waits (interruptibly, with a timeout) for ring space. On success the
+ * queue owns @job and the caller must not touch it again.
+ *
+ * Return: a reference to the job's fence, or an ERR_PTR: -EINTR or
+ * -ERESTARTSYS when interrupted, -EBUSY when the ring stayed full,
+ * -ENODEV when the device is gone. On error the caller still owns @job.
+ */
+struct dma_fence *tern_queue_push(struct tern_queue *q, struct tern_job *job)
+{
+	struct tern_device *tdev = q->tdev;
+	struct dma_fence *fence;
+	long left, timeout;
+	int ret;
+	u32 idx;
+
+	if (!job->desc_count || job->desc_count >= q->entries)
+		return ERR_PTR(-EINVAL);
+
+	ret = mutex_lock_interruptible(&q->submit_lock);
+	if (ret)
+		return ERR_PTR(ret);
+
+	timeout = tern_timeout_jiffies(tdev, TERN_RING_SPACE_TIMEOUT_MS);
+	left = wait_event_interruptible_timeout(q->space_wq,
+						tern_ring_has_space(q, job->desc_count),
+						timeout);
+	if (left <= 0) {
+		ret = left ? left : -EBUSY;
+		goto err_unlock;
+	}
+
+	idx = tern_ring_write_locked(q, job);
+
+	mutex_lock(&q->job_lock);
+	if (q->stopped) {
+		mutex_unlock(&q->job_lock);
+		ret = -ENODEV;
+		goto err_unlock;
+	}
+	tern_fence_init(job->fence, q->fence_context, job->seqno);
+	fence = dma_fence_get(&job->fence->base);
+	list_add_tail(&job->node, &q->pending);
+	q->next_seqno++;
+	q->tail = idx;
+	atomic64_inc(&q->submitted);
+	atomic64_inc(&tdev->jobs_submitted);
+	/*
+	 * Under job_lock: once tern_queues_stop() has run, no doorbell reaches
+	 * the chip, which is about to be reset.
+	 */
+	tern_hw_doorbell(q, idx);
+	mutex_unlock(&q->job_lock);
+
+	mutex_unlock(&q->submit_lock);
+	return fence;
+
+err_unlock:
+	mutex_unlock(&q->submit_lock);
+	return ERR_PTR(ret);
+}
+
+/* Take @job off the ring and signal it; it is freed later from @done. */
+static void tern_queue_finish_locked(struct tern_queue *q, struct tern_job *job,
+				     int error, u32 device_error, struct list_head *done)
+{
+	lockdep_assert_held(&q->job_lock);
+
+	list_move_tail(&job->node, done);
+	WRITE_ONCE(q->retired, (job->ring_start + job->desc_count) & tern_ring_mask(q));
+	atomic64_inc(error ? &q->failed : &q->completed);
+	tern_job_signal(job, error, device_error);
+}
+
+/* Retire, in order, every job whose seqno the chip wrote to the fence slot. */
+static void tern_queue_retire_locked(struct tern_queue *q, struct list_head *done)
+{
+	struct tern_job *job, *tmp;
+	u64 finished;
+
+	lockdep_assert_held(&q->job_lock);
+
+	finished = le64_to_cpu(READ_ONCE(*q->fence_slot));
+	/* The chip wrote the jobs' data before their fence value. */
+	dma_rmb();
+
+	list_for_each_entry_safe(job, tmp, &q->pending, node) {
+		if (job->seqno > finished)
+			break;
+		tern_queue_finish_locked(q, job, 0, 0, done);
+	}
+}
+
+/* Free retired jobs (BO references, pins, SG lists) outside job_lock. */
+static void tern_queue_free_done(struct tern_queue *q, struct list_head *done)
+{
+	struct tern_job *job, *tmp;
+
+	if (list_empty(done))
+		return;
+
+	wake_up_all(&q->space_wq);
+	list_for_each_entry_safe(job, tmp, done, node) {
+		list_del(&job->node);
+		tern_job_free(job);
+	}
+}
+
+/* Completion interrupt of @q: retire what the chip finished. */
+void tern_queue_retire(struct tern_queue *q)
+{
+	LIST_HEAD(done);
+
+	mutex_lock(&q->job_lock);
+	tern_queue_retire_locked(q, &done);
+	mutex_unlock(&q->job_lock);
+
+	tern_queue_free_done(q, &done);
+}
+
+/*
+ * Error interrupt: if the chip halted @q on a bad descriptor, fail the job
+ * that descriptor belongs to (fence error -EIO, the chip's error code kept
+ * for WAIT) and resume the queue after that job, so later jobs still run.
+ */
+void tern_queue_recover(struct tern_queue *q)
+{
+	struct tern_device *tdev = q->tdev;
+	struct tern_job *job, *tmp, *bad = NULL;
+	u32 mask = tern_ring_mask(q);
+	u32 state, head, code, next;
+	LIST_HEAD(done);
+
+	mutex_lock(&q->job_lock);
+
+	state = tern_qrd32(q, TERN_Q_STATUS);
+	if (state != TERN_Q_STATE_HALTED || q->stopped)
+		goto unlock;
+	head = tern_qrd32(q, TERN_Q_HEAD) & mask;
+	code = tern_qrd32(q, TERN_Q_ERROR);
+
+	/* Halted, the fence slot no longer moves: retire what finished first. */
+	tern_queue_retire_locked(q, &done);
+
+	list_for_each_entry(job, &q->pending, node) {
+		if (((head - job->ring_start) & mask) < job->desc_count) {
+			bad = job;
+			break;
+		}
+	}
+
+	if (!bad) {
+		/*
+		 * The slots from retired to tail all belong to pending jobs,
+		 * so the chip stopped on a descriptor the driver already
+		 * counts as done (a raw descriptor that wrote the fence slot
+		 * can do that). Continue with the first pending job.
+		 */
+		tern_err_ratelimited(tdev, "queue %u halted at ring index %u outside any pending job: %s (code %u); resuming at %u\n",
+				     q->index, head, tern_hw_error_name(code), code, q->retired);
+		tern_hw_queue_resume(q, q->retired);
+		goto unlock;
+	}
+
+	/* The chip went past the jobs before the bad one: they completed. */
+	list_for_each_entry_safe(job, tmp, &q->pending, node) {
+		if (job == bad)
+			break;
+		tern_queue_finish_locked(q, job, 0, 0, &done);
+	}
+
+	tern_err_ratelimited(tdev, "queue %u: job %llu failed at ring index %u: %s (code %u); the queue continues with the next job\n",
+			     q->index, bad->id, head, tern_hw_error_name(code), code);
+	next = (bad->ring_start + bad->desc_count) & mask;
+	tern_queue_finish_locked(q, bad, -EIO, code, &done);
+	tern_hw_queue_resume(q, next);
+
+unlock:
+	mutex_unlock(&q->job_lock);
+	tern_queue_free_done(q, &done);
+}
+
+/*
+ * The device is going away: accept no new job and ring no doorbell any
+ * more, and wake submitters waiting for ring space (they fail with
+ * -ENODEV). Jobs already pushed stay pending until tern_queues_abort().
+ */
+void tern_queues_stop(struct tern_device *tdev)
+{
+	u32 i;
+
+	for (i = 0; i < tdev->num_queues; i++) {
+		struct tern_queue *q = &tdev->queues[i];
+
+		mutex_lock(&q->job_lock);
+		WRITE_ONCE(q->stopped, true);
+		mutex_unlock(&q->job_lock);
+		wake_up_all(&q->space_wq);
+	}
+}
+
+/*
+ * After tern_queues_stop() and a chip reset: jobs the chip finished before
+ * the reset complete normally, every other job fails with @error.
+ */
+void tern_queues_abort(struct tern_device *tdev, int error)
+{
+	struct tern_job *job, *tmp;
+	u32 i;
+
+	for (i = 0; i < tdev->num_queues; i++) {
+		struct tern_queue *q = &tdev->queues[i];
+		LIST_HEAD(done);
+
+		mutex_lock(&q->job_lock);
+		WARN_ON(!q->stopped);
+		tern_queue_retire_locked(q, &done);
+		list_for_each_entry_safe(job, tmp, &q->pending, node)
+			tern_queue_finish_locked(q, job, error, 0, &done);
+		mutex_unlock(&q->job_lock);
+
+		tern_queue_free_done(q, &done);
+	}
+}
+
+void tern_queue_show(struct tern_queue *q, struct seq_file *m)
+{
+	u32 state = tern_qrd32(q, TERN_Q_STATUS);
+
+	seq_printf(m, "%5u %-8s %6u %6u %6u %10lld %10lld %8lld %s\n",
+		   q->index, tern_hw_queue_state_name(state),
+		   tern_qrd32(q, TERN_Q_HEAD), tern_qrd32(q, TERN_Q_TAIL), q->entries,
+		   atomic64_read(&q->submitted), atomic64_read(&q->completed),
+		   atomic64_read(&q->failed),
+		   state == TERN_Q_STATE_HALTED ?
+		   tern_hw_error_name(tern_qrd32(q, TERN_Q_ERROR)) : "-");
+}

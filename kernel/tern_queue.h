@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tern DMA queues: kernel-owned descriptor rings, their fence slots and the
+ * jobs in flight on them.
+ */
+#ifndef __TERN_QUEUE_H__
+#define __TERN_QUEUE_H__
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+
+#include "tern_drv.h"
+
+struct dma_fence;
+struct tern_job;
+
+/**
+ * struct tern_queue - one DMA queue of the chip
+ *
+ * Ring indices: the driver writes descriptors at @tail and rings the
+ * doorbell with the new tail; the chip consumes them and advances its HEAD.
+ * @retired is the ring index after the last job the driver has retired, so
+ * the ring slots in [@retired, @tail) belong to jobs in @pending. One slot
+ * stays unused so that a full ring is not mistaken for an empty one.
+ *
+ * Lock order: @submit_lock, then @job_lock.
+ */
+struct tern_queue {
+	struct tern_device *tdev;
+	u32 index;
+	u32 entries;			/* ring size, power of two */
+
+	struct tern_dma_desc *ring;	/* DMA-coherent, @entries descriptors */
+	dma_addr_t ring_dma;
+	__le64 *fence_slot;		/* the chip writes the last finished seqno */
+	dma_addr_t fence_dma;
+	u64 fence_context;
+
+	struct mutex submit_lock;	/* Protects tail, next_seqno, ring writes */
+	u32 tail;
+	u64 next_seqno;
+
+	struct mutex job_lock;		/* Protects pending, retired (writes), stopped, doorbell */
+	struct list_head pending;	/* tern_job.node, in ring order */
+	u32 retired;			/* read locklessly by ring-space waiters */
+	bool stopped;			/* device gone: no new jobs */
+
+	wait_queue_head_t space_wq;	/* woken when jobs retire or the queue stops */
+
+	atomic64_t submitted;
+	atomic64_t completed;
+	atomic64_t failed;
+};
+
+int tern_queues_init(struct tern_device *tdev);
+int tern_queues_start(struct tern_device *tdev);
+void tern_queues_stop(struct tern_device *tdev);
+void tern_queues_abort(struct tern_device *tdev, int error);
+
+struct dma_fence *tern_queue_push(struct tern_queue *q, struct tern_job *job);
+void tern_queue_retire(struct tern_queue *q);
+void tern_queue_recover(struct tern_queue *q);
+void tern_queue_show(struct tern_queue *q, struct seq_file *m);
+
+#endif /* __TERN_QUEUE_H__ */

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sysfs group "tern" on the PCI device: read-only counters and identity,
+ * found at /sys/class/accel/accelN/device/tern/.
+ */
+
+#include <linux/device.h>
+#include <linux/sysfs.h>
+
+#include "tern_drv.h"
+
+static struct tern_device *tern_sysfs_dev(struct device *dev)
+{
+	return dev_get_drvdata(dev);
+}
+
+#define TERN_ATTR_U64(_name, _expr)						\
+static ssize_t _name##_show(struct device *dev, struct device_attribute *attr,	\
+			    char *buf)						\
+{										\
+	struct tern_device *tdev = tern_sysfs_dev(dev);				\
+										\
+	return sysfs_emit(buf, "%llu\n", (unsigned long long)(_expr));		\
+}										\
+static DEVICE_ATTR_RO(_name)
+
+TERN_ATTR_U64(hbm_total, tdev->hw.hbm_size);
+TERN_ATTR_U64(hbm_used, atomic64_read(&tdev->hbm_used));
+TERN_ATTR_U64(bo_count, atomic_read(&tdev->bo_count));
+TERN_ATTR_U64(jobs_submitted, atomic64_read(&tdev->jobs_submitted));
+TERN_ATTR_U64(jobs_completed, atomic64_read(&tdev->jobs_completed));
+TERN_ATTR_U64(jobs_failed, atomic64_read(&tdev->jobs_failed));
+TERN_ATTR_U64(device_errors, atomic64_read(&tdev->device_errors));
+TERN_ATTR_U64(num_cores, tdev->hw.num_cores);
+TERN_ATTR_U64(num_queues, tdev->num_queues);
+TERN_ATTR_U64(num_dma_engines, tdev->hw.num_dma_engines);
+TERN_ATTR_U64(revision, tdev->hw.revision);
+
+static ssize_t platform_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct tern_device *tdev = tern_sysfs_dev(dev);
+
+	return sysfs_emit(buf, "%s\n",
+			  tdev->hw.platform == TERN_PLATFORM_EMULATED ? "emulated" : "silicon");
+}
+static DEVICE_ATTR_RO(platform);
+
+static struct attribute *tern_sysfs_attrs[] = {
+	&dev_attr_hbm_total.attr,
+	&dev_attr_hbm_used.attr,
+	&dev_attr_bo_count.attr,
+	&dev_attr_jobs_submitted.attr,
+	&dev_attr_jobs_completed.attr,
+	&dev_attr_jobs_failed.attr,
+	&dev_attr_device_errors.attr,
+	&dev_attr_num_cores.attr,
+	&dev_attr_num_queues.attr,
+	&dev_attr_num_dma_engines.attr,
+	&dev_attr_revision.attr,
+	&dev_attr_platform.attr,
+	NULL
+};
+
+static const struct attribute_group tern_sysfs_group = {
+	.name = "tern",
+	.attrs = tern_sysfs_attrs,
+};
+
+int tern_sysfs_init(struct tern_device *tdev)
+{
+	int ret = devm_device_add_group(&tdev->pdev->dev, &tern_sysfs_group);
+
+	if (ret)
+		drm_err(&tdev->drm, "cannot create the sysfs group: %d\n", ret);
+	return ret;
+}
