@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libtern: the tern accelerator runtime.
+ *
+ * Find tern devices, allocate host and device (HBM) buffers, map them, and
+ * move data with the chip's DMA engines, synchronously or with fences.
+ *
+ * Conventions, for every function below:
+ * - The return value is 0 (or a count, where documented) on success and a
+ *   negative errno value on failure. tern_strerror() turns it into a message;
+ *   tern_last_error() tells, for the calling thread, what exactly failed
+ *   (which call, which ioctl, which argument).
+ * - Errors with a tern-specific meaning:
+ *     -ENODEV     no such device, or the device was removed (unbind, rmmod)
+ *     -EACCES     no permission to open the device node
+ *     -EIO        the device reported an error for a DMA job
+ *     -ECANCELED  the job was aborted by a device reset or unbind
+ *     -ETIME      a wait timed out
+ *     -EINVAL     a bad argument (the call did nothing)
+ *     -EBUSY      the device still has buffers (tern_device_close)
+ *     -ENOSPC     the HBM is full
+ * - A failed call changes nothing: no buffer is leaked, no job is queued.
+ * - A device may be used from several threads at once. A buffer or fence
+ *   must not be freed while another thread uses it, and a fence is waited
+ *   for by one thread at a time.
+ *
+ * Documentation/runtime.rst has the full guide and an example.
+ */
+#ifndef TERN_H
+#define TERN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Version of this library: 0.1.0. */
+#define TERN_LIB_VERSION_MAJOR	0
+#define TERN_LIB_VERSION_MINOR	1
+#define TERN_LIB_VERSION_PATCH	0
+
+/** An open tern device. */
+struct tern_device;
+/** A buffer in host memory or in device HBM. */
+struct tern_buffer;
+/** The completion of an asynchronous copy. */
+struct tern_fence;
+
+/* Memory kinds for tern_buffer_alloc(): exactly one of them. */
+/** Host memory the device reaches by DMA. */
+#define TERN_MEM_HOST		(1u << 0)
+/** Device HBM, also mappable by the CPU through the PCI BAR. */
+#define TERN_MEM_DEVICE		(1u << 1)
+
+/* Values of &struct tern_device_info.platform. */
+#define TERN_PLATFORM_SILICON	0
+#define TERN_PLATFORM_EMULATED	1
+
+/** Timeout for tern_fence_wait(): wait as long as it takes. */
+#define TERN_TIMEOUT_INFINITE	(-1)
+
+/** Queue argument of tern_copy_async_on(): let the library pick (round robin). */
+#define TERN_QUEUE_ANY		(-1)
+
+/**
+ * struct tern_device_info - what a device is, from tern_device_info()
+ * @index: position among tern devices (argument of tern_device_open())
+ * @minor: N of /dev/accel/accelN
+ * @node: device node path, "/dev/accel/accelN"
+ * @pci_address: PCI address, "DDDD:BB:DD.F"
+ * @revision: chip revision
+ * @platform: TERN_PLATFORM_SILICON or TERN_PLATFORM_EMULATED
+ * @hw_version: register interface version, major << 16 | minor
+ * @caps: chip capability bits
+ * @num_cores: compute cores
+ * @num_queues: DMA queues, valid queue numbers are 0..num_queues-1
+ * @num_dma_engines: DMA engines serving the queues
+ * @hbm_total: device memory in bytes
+ * @hbm_used: device memory allocated by all users, in bytes, at the time
+ *	of the call
+ * @driver_name: kernel driver name ("tern")
+ * @driver_version: kernel driver version, "major.minor.patch"
+ * @uapi_major: UAPI major version of the driver
+ * @uapi_minor: UAPI minor version of the driver
+ */
+struct tern_device_info {
+	unsigned int index;
+	unsigned int minor;
+	char node[32];
+	char pci_address[32];
+	unsigned int revision;
+	unsigned int platform;
+	unsigned int hw_version;
+	unsigned int caps;
+	unsigned int num_cores;
+	unsigned int num_queues;
+	unsigned int num_dma_engines;
+	uint64_t hbm_total;
+	uint64_t hbm_used;
+	char driver_name[32];
+	char driver_version[32];
+	unsigned int uapi_major;
+	unsigned int uapi_minor;
+};
+
+/**
+ * tern_device_count() - count the tern devices in the system
+ *
+ * Looks at /sys/class/accel for accel devices bound to the "tern" driver.
+ * Does not open them, so it works without permission on the nodes.
+ *
+ * Return: the number of devices (0 when tern.ko is not loaded), or a
+ * negative error code.
+ */
+int tern_device_count(void);
+
+/**
+ * tern_device_open() - open a device
+ * @index: 0..tern_device_count()-1; devices are ordered by accel minor
+ * @devp: receives the device
+ *
+ * Opens /dev/accel/accelN, checks that the driver is tern with a UAPI major
+ * version this library speaks, and creates the device's fence timeline.
+ *
+ * Return: 0, -ENODEV for a bad index, -EACCES without permission on the
+ * node, -EPROTO for an incompatible driver, or another negative error code.
+ */
+int tern_device_open(unsigned int index, struct tern_device **devp);
+
+/**
+ * tern_device_close() - close a device
+ * @dev: device from tern_device_open(), may be NULL
+ *
+ * All buffers of @dev must have been freed. Fences that were not released
+ * are released (and must not be used afterwards).
+ *
+ * Return: 0, or -EBUSY if buffers are still allocated (nothing is closed).
+ */
+int tern_device_close(struct tern_device *dev);
+
+/**
+ * tern_device_info() - describe a device
+ * @dev: the device
+ * @info: filled on success
+ *
+ * @info->hbm_used is read from the driver at each call.
+ *
+ * Return: 0 or a negative error code.
+ */
+int tern_device_info(struct tern_device *dev, struct tern_device_info *info);
+
+/**
+ * tern_device_fd() - the file descriptor of the device node
+ * @dev: the device
+ *
+ * For use with the raw UAPI (tern_accel.h) beside the library. The library
+ * keeps ownership: do not close it.
+ *
+ * Return: the file descriptor.
+ */
+int tern_device_fd(struct tern_device *dev);
+
+/**
+ * tern_buffer_alloc() - allocate a buffer
+ * @dev: the device
+ * @size: bytes, at least 1 (the driver rounds up to whole pages)
+ * @flags: TERN_MEM_HOST or TERN_MEM_DEVICE
+ * @bufp: receives the buffer
+ *
+ * Return: 0, -EINVAL for a zero size or bad flags, -ENOSPC when the HBM is
+ * full, -ENOMEM when host memory is short, or another negative error code.
+ */
+int tern_buffer_alloc(struct tern_device *dev, uint64_t size, unsigned int flags,
+		      struct tern_buffer **bufp);
+
+/**
+ * tern_buffer_map() - map a buffer into the process
+ * @buf: the buffer
+ * @ptrp: receives the CPU address of byte 0
+ *
+ * The mapping is made on the first call and kept until tern_buffer_free();
+ * later calls return the same address. Host buffers are ordinary cached
+ * memory; device buffers go through the PCI BAR and are slower to read.
+ * Do not write a buffer while a copy reads or writes it.
+ *
+ * Return: 0 or a negative error code.
+ */
+int tern_buffer_map(struct tern_buffer *buf, void **ptrp);
+
+/**
+ * tern_buffer_size() - size of a buffer
+ * @buf: the buffer
+ *
+ * Return: the size given to tern_buffer_alloc(), in bytes.
+ */
+uint64_t tern_buffer_size(const struct tern_buffer *buf);
+
+/**
+ * tern_buffer_flags() - memory kind of a buffer
+ * @buf: the buffer
+ *
+ * Return: TERN_MEM_HOST or TERN_MEM_DEVICE.
+ */
+unsigned int tern_buffer_flags(const struct tern_buffer *buf);
+
+/**
+ * tern_buffer_free() - unmap and free a buffer
+ * @buf: the buffer, may be NULL
+ *
+ * Copies that use @buf must have completed (waited for). The memory is
+ * returned to the driver once no pending job uses it.
+ */
+void tern_buffer_free(struct tern_buffer *buf);
+
+/**
+ * tern_copy() - copy bytes between buffers and wait for the copy
+ * @dev: the device both buffers belong to
+ * @dst: destination buffer
+ * @dst_offset: byte offset in @dst
+ * @src: source buffer
+ * @src_offset: byte offset in @src
+ * @size: bytes to copy; 0 does nothing
+ *
+ * Any combination of host and device buffers works. The two ranges must
+ * lie inside their buffers and must not overlap if @dst == @src. Large
+ * copies are split into as many DMA jobs as the driver's limits need.
+ *
+ * Return: 0, -EINVAL for a bad range (nothing copied), -EIO when the device
+ * reported an error (part of the data may have been written), or another
+ * negative error code.
+ */
+int tern_copy(struct tern_device *dev, struct tern_buffer *dst, uint64_t dst_offset,
+	      struct tern_buffer *src, uint64_t src_offset, uint64_t size);
+
+/**
+ * tern_copy_async() - start a copy and return its fence
+ * @dev: the device both buffers belong to
+ * @dst: destination buffer
+ * @dst_offset: byte offset in @dst
+ * @src: source buffer
+ * @src_offset: byte offset in @src
+ * @size: bytes to copy; 0 gives a fence that is already complete
+ * @fencep: receives the fence; release it with tern_fence_release()
+ *
+ * Like tern_copy() but returns once the copy is queued, on a queue picked
+ * round robin. Copies on the same queue run in order; copies on different
+ * queues may run in parallel.
+ *
+ * Return: 0 or a negative error code (then nothing was queued and *@fencep
+ * is NULL).
+ */
+int tern_copy_async(struct tern_device *dev, struct tern_buffer *dst, uint64_t dst_offset,
+		    struct tern_buffer *src, uint64_t src_offset, uint64_t size,
+		    struct tern_fence **fencep);
+
+/**
+ * tern_copy_async_on() - start a copy on a given DMA queue
+ * @dev: the device
+ * @queue: 0..num_queues-1, or TERN_QUEUE_ANY for round robin
+ * @dst: destination buffer
+ * @dst_offset: byte offset in @dst
+ * @src: source buffer
+ * @src_offset: byte offset in @src
+ * @size: bytes to copy
+ * @fencep: receives the fence
+ *
+ * Return: as tern_copy_async(); -EINVAL for a bad queue.
+ */
+int tern_copy_async_on(struct tern_device *dev, int queue,
+		       struct tern_buffer *dst, uint64_t dst_offset,
+		       struct tern_buffer *src, uint64_t src_offset, uint64_t size,
+		       struct tern_fence **fencep);
+
+/**
+ * tern_fence_wait() - wait for an asynchronous copy
+ * @dev: the device the copy was started on
+ * @fence: its fence
+ * @timeout_ns: nanoseconds to wait at most; 0 only checks;
+ *	TERN_TIMEOUT_INFINITE waits until done
+ *
+ * Once a wait returned something else than -ETIME, every later wait on the
+ * same fence returns the same result at once.
+ *
+ * Return: 0 when the copy completed, -ETIME when it is still running,
+ * -EIO when the device reported an error for it, -ECANCELED when it was
+ * aborted, or another negative error code.
+ */
+int tern_fence_wait(struct tern_device *dev, struct tern_fence *fence, int64_t timeout_ns);
+
+/**
+ * tern_fence_release() - forget a fence
+ * @fence: the fence, may be NULL
+ *
+ * The copy itself goes on if it is still running.
+ */
+void tern_fence_release(struct tern_fence *fence);
+
+/**
+ * tern_fence_queue() - the DMA queue a fence's copy runs on
+ * @fence: the fence
+ *
+ * Return: the queue number, or -1 for a zero-size copy.
+ */
+int tern_fence_queue(const struct tern_fence *fence);
+
+/**
+ * tern_strerror() - message for an error code
+ * @code: a negative error code returned by this library
+ *
+ * Return: a constant string, never NULL.
+ */
+const char *tern_strerror(int code);
+
+/**
+ * tern_last_error() - what the last failing call of this thread did
+ *
+ * For example "DRM_IOCTL_TERN_SUBMIT on /dev/accel/accel0 queue 3: Invalid
+ * argument". Only meaningful right after a call returned an error; the
+ * string is overwritten by the next failure in the same thread.
+ *
+ * Return: a string owned by the library, never NULL ("" if nothing failed).
+ */
+const char *tern_last_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TERN_H */
