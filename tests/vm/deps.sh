@@ -34,27 +34,31 @@ main_stanza() {
 }
 
 # add_suite FILE TYPES SUITES: write FILE from the main stanza with the
-# Types: and Suites: lines replaced.
+# Types: and Suites: lines replaced (FILE.list in the one-line format).
 add_suite() {
 	file=$1 types=$2 suites=$3
-	[ -f "$file" ] && return 0
+	{ [ -f "$file" ] || [ -f "${file%.sources}.list" ]; } && return 0
+	tmp=$(mktemp)
 	if [ -f "$SRC" ]; then
 		main_stanza | sed -e "s/^Types:.*/Types: $types/" \
-			-e "s/^Suites:.*/Suites: $suites/" -e '/^#/d' >"$file.tmp"
+			-e "s/^Suites:.*/Suites: $suites/" -e '/^#/d' >"$tmp"
 	else
-		# one-line format: copy the first main "deb" line of sources.list
-		line=$(grep -E "^deb [^ ]+ $CODENAME( |$)" /etc/apt/sources.list | head -n1)
-		uri=$(echo "$line" | awk '{print $2}')
-		: >"$file.tmp"
-		for t in $types; do
-			for s in $suites; do
-				echo "$t $uri $s main" >>"$file.tmp"
+		# one-line format: the URI of the first main "deb" line of
+		# sources.list (an "[option=...]" block may precede it)
+		uri=$(sed -n "s/^deb \(\[[^]]*\] \)\{0,1\}\([^ ]*\) $CODENAME\( .*\)\{0,1\}\$/\2/p" \
+			/etc/apt/sources.list 2>/dev/null | head -n1)
+		if [ -n "$uri" ]; then
+			for t in $types; do
+				for s in $suites; do
+					echo "$t $uri $s main" >>"$tmp"
+				done
 			done
-		done
+		fi
 		file=${file%.sources}.list
 	fi
-	[ -s "$file.tmp" ] || { echo "deps: cannot find the Debian apt source entry for $CODENAME" >&2; exit 1; }
-	$SUDO mv "$file.tmp" "$file"
+	[ -s "$tmp" ] || { rm -f "$tmp"; echo "deps: cannot find the Debian apt source entry for $CODENAME" >&2; exit 1; }
+	$SUDO install -m 644 "$tmp" "$file"
+	rm -f "$tmp"
 	echo "deps: added apt source $file ($types $suites)"
 	apt_updated=0
 }

@@ -1,0 +1,148 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# guest.sh MODE: runs inside the guest, chrooted into the host's root file
+# system (see tests/vm/init). Loads the DRM modules and tern.ko, then:
+#   demo   tern-ls, then a verified 256 MiB DMA round trip
+#   test   every kselftest in $TERN_BUILD/tests/kselftest/tests.txt, each
+#          under `timeout`; output to $TERN_OUT/<name>.tap, exit code to
+#          $TERN_OUT/<name>.rc
+#   bench  the DMA bandwidth benchmark
+#   shell  an interactive shell
+# With TERN_VM_KEEP=1 an interactive shell follows the mode.
+#
+# Exit status: 0 when the mode ran (test mode: failed tests are counted by
+# the host from the .tap files, not here), 1 when a demo/bench program failed,
+# 2 when a module failed to load, 3 when the test list is missing.
+set -u
+
+MODE=${1:-}
+log() { echo "tern-guest: $*"; }
+for v in TERN_ROOT TERN_BUILD TERN_KO TERN_OUT TERN_QEMU_LOG; do
+	eval "val=\${$v:-}"
+	[ -n "$val" ] || { log "$v is not set (run through tests/vm/run-vm.sh)"; exit 2; }
+done
+MODS=$TERN_BUILD/vm/modules
+
+load_modules() {
+	if [ ! -f "$MODS/order" ]; then
+		log "$MODS/order missing (run-vm.sh prepares it)"
+		return 1
+	fi
+	while read -r m; do
+		[ -n "$m" ] || continue
+		insmod "$MODS/$m.ko" || { log "insmod $m failed"; return 1; }
+	done <"$MODS/order"
+	if [ "${TERN_VM_NO_KO:-}" = 1 ]; then
+		log "not loading tern.ko (TERN_VM_NO_KO=1)"
+		return 0
+	fi
+	if [ ! -f "$TERN_KO" ]; then
+		log "$TERN_KO missing (run \`make module\`)"
+		return 1
+	fi
+	if ! insmod "$TERN_KO"; then
+		log "insmod $TERN_KO failed; last kernel messages:"
+		# indented: the host hides lines that look like kernel messages
+		dmesg | tail -n 20 | sed 's/^/    /'
+		return 1
+	fi
+}
+
+# interactive: a login-like shell on the console; leaving it powers off.
+interactive() {
+	log "interactive shell; exit it to power the VM off"
+	cd "$TERN_ROOT" || true
+	if [ -x /bin/bash ]; then
+		/bin/bash -i
+	else
+		/bin/sh -i
+	fi
+}
+
+save_kernel_state() {
+	dmesg >"$TERN_OUT/dmesg.txt" 2>&1
+	cat /proc/sys/kernel/tainted >"$TERN_OUT/tainted" 2>/dev/null
+}
+
+# run PROG ARGS...: run a program from the build tree on the console.
+run() {
+	if [ ! -x "$1" ]; then
+		log "$1 missing (run \`make\`)"
+		return 1
+	fi
+	"$@"
+	rc=$?
+	[ $rc -eq 0 ] && return 0
+	log "${1##*/} failed with status $rc"
+	return 1
+}
+
+run_tests() {
+	list=$TERN_BUILD/tests/kselftest/tests.txt
+	if [ ! -f "$list" ]; then
+		log "$list missing (run \`make kselftest\`)"
+		return 3
+	fi
+	cd "$TERN_BUILD/tests/kselftest" || return 3
+	total=$(grep -cvE '^[[:space:]]*(#|$)' "$list")
+	n=0
+	# A line is "name [timeout-seconds]"; the default is TERN_TEST_TIMEOUT.
+	while read -r name secs _; do
+		case $name in '' | '#'*) continue ;; esac
+		n=$((n + 1))
+		secs=${secs:-${TERN_TEST_TIMEOUT:-300}}
+		tap=$TERN_OUT/$name.tap
+		t0=$(date +%s)
+		if [ -x "./$name" ]; then
+			timeout -k 10 "$secs" "./$name" >"$tap" 2>&1 </dev/null
+			rc=$?
+		else
+			echo "# $name: program missing in $PWD" >"$tap"
+			rc=127
+		fi
+		echo "$rc" >"$TERN_OUT/$name.rc"
+		t1=$(date +%s)
+		ok=$(grep -cE '^[[:space:]]*ok( |$)' "$tap")
+		nok=$(grep -cE '^[[:space:]]*not ok( |$)' "$tap")
+		note=
+		[ $rc -eq 124 ] || [ $rc -eq 137 ] && note=" TIMEOUT after ${secs}s"
+		log "[$n/$total] $name: exit $rc, $ok ok, $nok not ok, $((t1 - t0))s$note"
+	done <"$list"
+	return 0
+}
+
+case $MODE in
+demo | test | bench | shell) ;;
+*) log "unknown mode '$MODE' (demo, test, bench, shell)"; exit 2 ;;
+esac
+
+log "mode $MODE, kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, up $(cut -d" " -f1 /proc/uptime)s"
+status=0
+if ! load_modules; then
+	status=2
+	if [ "$MODE" != shell ] && [ "${TERN_VM_KEEP:-}" != 1 ]; then
+		save_kernel_state
+		exit $status
+	fi
+fi
+
+if [ $status -eq 0 ]; then
+	case $MODE in
+	demo)
+		run "$TERN_BUILD/tools/tern-ls" &&
+			run "$TERN_BUILD/examples/dma_roundtrip" 256M
+		status=$? ;;
+	bench)
+		run "$TERN_BUILD/tests/bench/dma_bw"
+		status=$? ;;
+	test)
+		run_tests
+		status=$? ;;
+	esac
+fi
+save_kernel_state
+if [ "$MODE" = shell ] || [ "${TERN_VM_KEEP:-}" = 1 ]; then
+	interactive
+fi
+exit $status

@@ -1,0 +1,262 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# run-vm.sh MODE: boot the tern guest and run MODE in it.
+#   demo   tern-ls and a verified 256 MiB DMA round trip   (make run)
+#   test   the kselftests; results in build/vm/out-test/    (make test)
+#   bench  the DMA bandwidth benchmark                      (make bench)
+#   shell  an interactive shell in the guest (Ctrl-A x quits QEMU)
+#
+# The guest is Debian's Linux 6.12 under QEMU (q35, TCG) with two tern chips,
+# booted from a busybox initramfs that chroots into this machine's root file
+# system, shared read-only over virtio-9p (see Documentation/vm-runner.rst).
+# Needs `make linux qemu` (build/linux.path, build/qemu.path) and, for the
+# modes, the build outputs; `make run|test|bench` do all of it.
+#
+# Environment:
+#   TERN_VM_TIMEOUT=S   kill QEMU after S seconds (default: test/bench 1200, demo 600;
+#                       0: never)
+#   TERN_TEST_TIMEOUT=S default per-kselftest timeout in the guest (300)
+#   TERN_VM_KEEP=1      after the mode, an interactive shell in the guest (no timeout)
+#   TERN_VM_VERBOSE=1   boot without `quiet` and show every console line
+#   TERN_VM_CHIPS=N     number of tern chips (default 2; 0 boots without any)
+#   TERN_KO=PATH        load this module instead of kernel/tern.ko
+#   TERN_VM_NO_KO=1     do not load tern.ko (for debugging the runner itself)
+#   TERN_VM_QEMU_ARGS   extra QEMU arguments, split on spaces (e.g. "-trace tern_*")
+#   B                   build directory (default: build/ of this checkout)
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+B=${B:-$ROOT/build}
+PATH=$PATH:/usr/sbin:/sbin
+
+die() { echo "run-vm: $*" >&2; exit 1; }
+say() { echo "run-vm: $*" >&2; }
+
+MODE=${1:-}
+case $MODE in
+demo) timeout_s=600 ;;
+test | bench) timeout_s=1200 ;;
+shell) timeout_s=0 ;;
+*) die "usage: run-vm.sh demo|test|bench|shell" ;;
+esac
+TIMEOUT=${TERN_VM_TIMEOUT:-$timeout_s}
+CHIPS=${TERN_VM_CHIPS:-2}
+KEEP=${TERN_VM_KEEP:-0}
+VERBOSE=${TERN_VM_VERBOSE:-0}
+NO_KO=${TERN_VM_NO_KO:-0}
+case $TIMEOUT in *[!0-9]* | '') die "TERN_VM_TIMEOUT must be a number of seconds" ;; esac
+case $CHIPS in *[!0-9]* | '') die "TERN_VM_CHIPS must be a number" ;; esac
+INTERACTIVE=0
+if [ "$MODE" = shell ] || [ "$KEEP" = 1 ]; then
+	INTERACTIVE=1
+	[ -t 0 ] || die "mode $MODE / TERN_VM_KEEP=1 needs a terminal on stdin"
+fi
+
+# Inputs from `make linux` / `make qemu`.
+LINUX_DIR=$(cat "$B/linux.path" 2>/dev/null || true)
+[ -n "$LINUX_DIR" ] || die "$B/linux.path missing: run \`make linux\` (or \`make run\`) first"
+QEMU=$(cat "$B/qemu.path" 2>/dev/null || true)
+[ -n "$QEMU" ] || die "$B/qemu.path missing: run \`make qemu\` (or \`make run\`) first"
+[ -x "$QEMU" ] || die "$QEMU missing: run \`make qemu\`"
+KVER=$(cat "$LINUX_DIR/KVER" 2>/dev/null) || die "$LINUX_DIR/KVER missing: run \`make linux\`"
+KERNEL=$LINUX_DIR/vmlinuz
+MODDIR=$LINUX_DIR/root/lib/modules/$KVER
+[ -f "$KERNEL" ] || die "$KERNEL missing: run \`make linux\`"
+for f in /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin; do
+	[ -f "$f" ] || die "$f missing (packages seabios, qemu-system-data): run \`make deps\`"
+done
+command -v timeout >/dev/null || die "timeout (coreutils) not found"
+
+KO=${TERN_KO:-$ROOT/kernel/tern.ko}
+[ "$NO_KO" = 1 ] || [ -f "$KO" ] || die "$KO missing: run \`make module\` (or \`make\`) first"
+need() { [ -e "$1" ] || die "$1 missing: run \`make\` first"; }
+case $MODE in
+demo) need "$B/tools/tern-ls"; need "$B/examples/dma_roundtrip" ;;
+test) need "$B/tests/kselftest/tests.txt" ;;
+bench) need "$B/tests/bench/dma_bw" ;;
+esac
+if [ "$CHIPS" -gt 0 ] && ! "$QEMU" -device help 2>/dev/null | grep -q '^name "tern"'; then
+	die "$QEMU has no tern device: run \`make qemu\`"
+fi
+
+# Guest boot files, cached in $B/vm and rebuilt only when an input changes.
+VM=$B/vm
+mkdir -p "$VM"
+lock() {
+	if command -v flock >/dev/null; then flock "$1"; fi
+}
+exec 9>"$VM/.prepare.lock"
+lock 9
+sh "$HERE/mkinitramfs.sh" "$LINUX_DIR" "$VM/initramfs.cpio.gz"
+if [ "$NO_KO" = 1 ]; then
+	sh "$HERE/guest-modules.sh" "$MODDIR" "$VM/modules" drm drm_kms_helper drm_shmem_helper
+else
+	sh "$HERE/guest-modules.sh" "$MODDIR" "$VM/modules" drm drm_kms_helper drm_shmem_helper "$KO"
+fi
+exec 9>&-
+
+# Per-run results directory, shared writable with the guest.
+OUT=$VM/out-$MODE
+exec 8>"$VM/.out-$MODE.lock"
+if command -v flock >/dev/null && ! flock -n 8; then
+	die "another run-vm.sh $MODE is using $OUT"
+fi
+rm -rf "$OUT"
+mkdir -p "$OUT"
+QEMU_LOG=$OUT/qemu.log
+
+# Values for the guest's /init, sourced by busybox sh: single-quote them.
+q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+{
+	echo "TERN_VM_MODE=$(q "$MODE")"
+	echo "TERN_ROOT=$(q "$ROOT")"
+	echo "TERN_BUILD=$(q "$B")"
+	echo "TERN_KO=$(q "$KO")"
+	echo "TERN_OUT=$(q "$OUT")"
+	echo "TERN_QEMU_LOG=$(q "$QEMU_LOG")"
+	echo "TERN_TEST_TIMEOUT=$(q "${TERN_TEST_TIMEOUT:-300}")"
+	echo "TERN_VM_NO_KO=$(q "$NO_KO")"
+	echo "TERN_VM_KEEP=$(q "$KEEP")"
+	echo "TERN_VM_INTERACTIVE=$(q "$INTERACTIVE")"
+} >"$OUT/vm.env"
+
+# QEMU option values use "," as a separator; a literal comma is doubled.
+qopt() { printf '%s' "$1" | sed 's/,/,,/g'; }
+
+# QMP socket for tools that talk to the running VM (fault injection). A unix
+# socket path is limited to 107 bytes; a long checkout path gets a short
+# directory under /tmp and a symlink in $OUT.
+QMP=$OUT/qmp.sock
+qmp_dir=
+if [ ${#QMP} -gt 100 ]; then
+	qmp_dir=$(mktemp -d /tmp/tern-qmp.XXXXXX)
+	QMP=$qmp_dir/qmp.sock
+	ln -s "$QMP" "$OUT/qmp.sock"
+	trap 'rm -rf "$qmp_dir"; rm -f "$OUT/qmp.sock"' EXIT
+	trap 'exit 130' INT TERM
+fi
+
+# An oops powers the guest off at once (the splat is on the console) rather
+# than leaving later tests to hang on whatever the oops left locked.
+APPEND="console=ttyS0 panic=-1 oops=panic"
+[ "$VERBOSE" = 1 ] || APPEND="$APPEND quiet"
+
+# -nodefaults: the default q35 CD-ROM alone costs 30 s of SeaBIOS timeouts.
+set -- -nodefaults -M q35 -accel tcg -cpu max -smp 2 -m 2G \
+	-display none -no-reboot -nic none \
+	-L /usr/share/seabios -L /usr/share/qemu \
+	-kernel "$KERNEL" -initrd "$VM/initramfs.cpio.gz" -append "$APPEND" \
+	-virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on" \
+	-virtfs "local,path=$(qopt "$OUT"),mount_tag=out,security_model=none" \
+	-d guest_errors -D "$QEMU_LOG" \
+	-qmp "unix:$(qopt "$QMP"),server=on,wait=off"
+i=0
+while [ $i -lt "$CHIPS" ]; do
+	set -- "$@" -device "pcie-root-port,id=rp$i,chassis=$((i + 1)),slot=$((i + 1))" \
+		-device "tern,bus=rp$i,id=tern$i"
+	i=$((i + 1))
+done
+# The console: stdio, also logged to console.log. Interactive runs get the
+# QEMU monitor multiplexed in (Ctrl-A c) and keep Ctrl-C for the guest.
+CON="stdio,id=con,logfile=$(qopt "$OUT/console.log")"
+if [ $INTERACTIVE = 1 ]; then
+	set -- "$@" -chardev "$CON,mux=on,signal=off" -serial chardev:con -mon chardev=con
+else
+	set -- "$@" -chardev "$CON" -serial chardev:con -monitor none
+fi
+# Split on spaces on purpose, but no globbing: "-trace tern_*" stays as is.
+set -f
+# shellcheck disable=SC2086
+set -- "$@" ${TERN_VM_QEMU_ARGS:-}
+set +f
+printf '%s\n' "$QEMU" "$@" >"$OUT/qemu.cmdline"
+
+# mawk reads pipes in blocks unless told it is interactive.
+AWK_LIVE="awk"
+awk -W version 2>/dev/null | grep -q mawk && AWK_LIVE="awk -W interactive"
+# console_filter: show the guest console, without the kernel's own lines
+# unless they report trouble (an oops/panic splat is shown whole) or come from
+# tern.ko outside test mode (the tests provoke device errors on purpose; they
+# stay in console.log and dmesg.txt).
+console_filter() {
+	$AWK_LIVE -v all="$VERBOSE" -v mode="$MODE" '
+		{ sub(/\r$/, "") }
+		all == 1 { print; fflush(); next }
+		/^\[ *[0-9]+\.[0-9]+\] / {
+			if ($0 ~ /(WARNING:|BUG:|Oops|general protection|Kernel panic|Call Trace:|blocked for more than|soft lockup)/)
+				splat = 1
+			if (splat || ($0 ~ /\] tern[ :]/ && mode != "test"))
+				{ print; fflush() }
+			if ($0 ~ /(---\[ end |<\/TASK>)/)
+				splat = 0
+			next
+		}
+		{ print; fflush() }'
+}
+
+t0=$(date +%s)
+if [ $INTERACTIVE = 0 ]; then
+	limit="timeout ${TIMEOUT}s"
+	[ "$TIMEOUT" -gt 0 ] || limit="no timeout"
+	say "booting ($MODE, $CHIPS chips, $limit); results in $OUT"
+	{
+		rc=0
+		if [ "$TIMEOUT" -gt 0 ]; then
+			timeout -k 10 "$TIMEOUT" "$QEMU" "$@" </dev/null || rc=$?
+		else
+			"$QEMU" "$@" </dev/null || rc=$?
+		fi
+		echo $rc >"$OUT/qemu.rc"
+	} | console_filter
+else
+	say "booting ($MODE, $CHIPS chips, interactive); Ctrl-A x quits, Ctrl-A c is the monitor"
+	rc=0
+	"$QEMU" "$@" || rc=$?
+	echo $rc >"$OUT/qemu.rc"
+fi
+t1=$(date +%s)
+
+qemu_rc=$(cat "$OUT/qemu.rc" 2>/dev/null || echo 255)
+guest_rc=$(cat "$OUT/guest.rc" 2>/dev/null || echo none)
+status=0
+case $qemu_rc in
+0) ;;
+124 | 137) say "TIMEOUT: the VM was killed after ${TIMEOUT}s"; status=1 ;;
+*) say "QEMU failed with status $qemu_rc (see $QEMU_LOG)"; status=1 ;;
+esac
+if [ -s "$OUT/init.err" ]; then
+	say "guest init failed: $(cat "$OUT/init.err")"
+	status=1
+fi
+case $guest_rc in
+0) ;;
+1) say "a $MODE program failed in the guest"; status=1 ;;
+2) say "loading the kernel modules failed in the guest (see $OUT/dmesg.txt)"; status=1 ;;
+3) say "the test list is missing"; status=1 ;;
+none)
+	if [ $status -eq 0 ]; then
+		say "the guest stopped before finishing (panic or crash?); last console lines:"
+		tail -n 25 "$OUT/console.log" | tr -d '\r' >&2
+	fi
+	status=1 ;;
+*) say "the guest reported status $guest_rc"; status=1 ;;
+esac
+# Kernel warnings are below the quiet console level: report them from the
+# taint flags (W = 512, D = 128). In test mode test.sh counts them.
+taint=$(cat "$OUT/tainted" 2>/dev/null || echo 0)
+case $taint in *[!0-9]* | '') taint=0 ;; esac
+if [ $((taint & 640)) -ne 0 ]; then
+	say "the guest kernel logged a warning or oops (taint $taint), from $OUT/dmesg.txt:"
+	grep -E -A3 'WARNING:|BUG:|Oops' "$OUT/dmesg.txt" | head -n 12 >&2
+	[ "$MODE" = test ] || status=1
+fi
+nerr=$(grep -c '^tern:' "$QEMU_LOG" 2>/dev/null || true)
+[ "${nerr:-0}" -eq 0 ] || say "QEMU logged $nerr tern guest error(s) in $QEMU_LOG"
+if [ $status -eq 0 ]; then
+	say "$MODE done in $((t1 - t0))s"
+else
+	say "$MODE FAILED after $((t1 - t0))s; console log $OUT/console.log"
+fi
+exit $status

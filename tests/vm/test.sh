@@ -1,0 +1,128 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# test.sh: run every test and print one closing line "N passed, M failed"
+# (what `make test` runs after building).
+#   1. the host unit tests listed in build/tests/unit/tests.txt, each under
+#      `timeout`; output in build/test-results/unit/<name>.tap;
+#   2. the kselftests in the guest (run-vm.sh test); output in
+#      build/vm/out-test/<name>.tap;
+#   3. counts every result with tap-count.awk (rules there and in
+#      Documentation/vm-runner.rst). A listed program with no output, a VM
+#      that failed, and a guest kernel warning or oops each count as failures.
+# Exits 0 only when nothing failed and something passed.
+#
+# Environment: TERN_UNIT_TIMEOUT (seconds per unit test program, default 300),
+# and those of run-vm.sh (TERN_VM_TIMEOUT, TERN_TEST_TIMEOUT, ...).
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+B=${B:-$ROOT/build}
+RES=$B/test-results
+UNIT_TIMEOUT=${TERN_UNIT_TIMEOUT:-300}
+case $UNIT_TIMEOUT in *[!0-9]* | '') echo "test.sh: TERN_UNIT_TIMEOUT must be a number" >&2; exit 2 ;; esac
+
+rm -rf "$RES"
+mkdir -p "$RES/unit" || exit 2
+FAILURES=$RES/failures.txt
+: >"$FAILURES"
+total_pass=0
+total_fail=0
+
+# add LABEL PASSED FAILED [WHAT...]: add to the totals; WHAT are failure lines.
+add() {
+	label=$1 p=$2 f=$3
+	shift 3
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	for w in "$@"; do echo "$label: $w" >>"$FAILURES"; done
+}
+
+# count LABEL TAP RCFILE: count one program's results.
+count() {
+	label=$1 tap=$2 rcfile=$3
+	if [ ! -f "$tap" ]; then
+		add "$label" 0 1 "no output (not run)"
+		echo "$label: 0 passed, 1 failed (not run)"
+		return
+	fi
+	out=$(awk -f "$HERE/tap-count.awk" "$tap")
+	# shellcheck disable=SC2046 # two numbers
+	set -- $(echo "$out" | sed -n 's/^COUNT //p')
+	p=${1:-0} f=${2:-1}
+	echo "$out" | sed -n 's/^FAIL //p' | while IFS= read -r w; do
+		echo "$label: $w" >>"$FAILURES"
+	done
+	rc=$(cat "$rcfile" 2>/dev/null || echo none)
+	if [ "$f" -eq 0 ]; then
+		# All results passed, but the program itself did not end well.
+		case $rc in
+		0) ;;
+		none) f=1; echo "$label: no exit status (the VM stopped while it ran?)" >>"$FAILURES" ;;
+		*) f=1; echo "$label: exited with status $rc" >>"$FAILURES" ;;
+		esac
+	fi
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	note=
+	case $rc in 124 | 137) note=" (timed out)" ;; 0 | none) ;; *) note=" (exit $rc)" ;; esac
+	echo "$label: $p passed, $f failed$note"
+}
+
+# names LIST: the program names of a tests.txt (first word; no comments).
+names() { awk '$1 !~ /^#/ && NF { print $1 }' "$1"; }
+
+# 1. Host unit tests.
+ulist=$B/tests/unit/tests.txt
+if [ ! -f "$ulist" ]; then
+	echo "test.sh: $ulist missing (run \`make unit\`)" >&2
+	add unit 0 1 "tests.txt missing (run \`make unit\`)"
+else
+	for name in $(names "$ulist"); do
+		prog=$B/tests/unit/$name
+		if [ ! -x "$prog" ]; then
+			add "unit/$name" 0 1 "program missing ($prog)"
+			echo "unit/$name: 0 passed, 1 failed (missing)"
+			continue
+		fi
+		(cd "$B/tests/unit" && timeout -k 10 "$UNIT_TIMEOUT" "./$name" </dev/null) \
+			>"$RES/unit/$name.tap" 2>&1
+		echo $? >"$RES/unit/$name.rc"
+		count "unit/$name" "$RES/unit/$name.tap" "$RES/unit/$name.rc"
+	done
+fi
+
+# 2. Kselftests in the guest.
+klist=$B/tests/kselftest/tests.txt
+VMOUT=$B/vm/out-test
+if ! sh "$HERE/run-vm.sh" test; then
+	add vm 0 1 "run-vm.sh test failed (see $VMOUT/console.log)"
+fi
+
+# 3. Their results.
+if [ ! -f "$klist" ]; then
+	add kselftest 0 1 "tests.txt missing (run \`make kselftest\`)"
+else
+	for name in $(names "$klist"); do
+		count "kselftest/$name" "$VMOUT/$name.tap" "$VMOUT/$name.rc"
+	done
+fi
+
+# A kernel warning or oops during the tests fails the run even when every
+# test passed: taint bits W (512) and D (128).
+if [ -f "$VMOUT/tainted" ]; then
+	t=$(cat "$VMOUT/tainted")
+	if [ $((t & 640)) -ne 0 ]; then
+		first=$(grep -m1 -E 'WARNING:|BUG:|Oops' "$VMOUT/dmesg.txt" 2>/dev/null | sed 's/^\[[^]]*\] //')
+		add guest-kernel 0 1 "kernel warning/oops (taint $t): ${first:-see dmesg.txt} ($VMOUT/dmesg.txt)"
+		echo "guest-kernel: 0 passed, 1 failed"
+	fi
+fi
+
+if [ -s "$FAILURES" ]; then
+	echo "Failed:"
+	sed 's/^/  /' "$FAILURES"
+fi
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ] && [ "$total_pass" -gt 0 ]
