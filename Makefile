@@ -6,6 +6,11 @@
 # Linux packages, the QEMU build) lives in $(TERN_CACHE), keyed by version.
 # Our own build products go to build/ (and kernel/*.o, *.ko by Kbuild).
 
+# Quiet: tools print what matters; V=1 shows every command.
+ifndef V
+MAKEFLAGS += -s --no-print-directory
+endif
+
 TERN_CACHE ?= $(HOME)/.cache/tern
 export TERN_CACHE
 B := $(CURDIR)/build

@@ -15,7 +15,7 @@ LIBS := $(shell pkg-config --libs libdrm) -pthread
 
 # Let `make -C <dir>` work on its own; lib/Makefile knows what is stale.
 $(LIBTERN): FORCE
-	@$(MAKE) --no-print-directory -C $(ROOT)/lib $(LIBTERN)
+	@$(MAKE) -s --no-print-directory -C $(ROOT)/lib $(LIBTERN) >/dev/null
 
 FORCE:
 

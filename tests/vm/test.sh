@@ -74,6 +74,12 @@ count() {
 names() { awk '$1 !~ /^#/ && NF { print $1 }' "$1"; }
 
 # 1. Host unit tests.
+# Static checks: UAPI layout (pahole), checkpatch --strict, W=1 + sparse.
+mkdir -p "$RES/static"
+sh "$ROOT/tests/static/checks.sh" >"$RES/static/checks.tap" 2>&1
+echo $? >"$RES/static/checks.rc"
+count static/checks "$RES/static/checks.tap" "$RES/static/checks.rc"
+
 ulist=$B/tests/unit/tests.txt
 if [ ! -f "$ulist" ]; then
 	echo "test.sh: $ulist missing (run \`make unit\`)" >&2
