@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tern device-model core: the DMA engines. Each engine is a worker thread
+ * that picks queues with work round robin, fetches and validates their
+ * descriptors, walks SG lists, copies the data and writes fences. Errors are
+ * reported through tern_model.c. See tern_model_int.h for the locking rules
+ * and Documentation/chip/spec.rst for the guest-visible behaviour.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* pthread_setname_np */
+#endif
+
+#include "tern_model_int.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ERR_ABORTED	UINT32_MAX	/* internal: descriptor abandoned */
+
+/* Why a descriptor failed, filled by the worker without the lock. */
+struct fault {
+	uint32_t code;
+	uint64_t addr;
+	char why[200];
+};
+
+/* ---- small helpers ---- */
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static bool queue_aborted(struct tern_queue *q)
+{
+	return atomic_load_explicit(&q->abort, memory_order_relaxed);
+}
+
+static uint32_t fail(struct fault *f, uint32_t code, uint64_t addr,
+		     const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static uint32_t fail(struct fault *f, uint32_t code, uint64_t addr,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	f->code = code;
+	f->addr = addr;
+	va_start(ap, fmt);
+	vsnprintf(f->why, sizeof(f->why), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* ---- descriptor processing (worker, without the lock) ---- */
+
+static void decode_desc(const uint8_t *raw, struct tern_dma_desc *d)
+{
+	d->opcode = get_le32(raw + 0);
+	d->flags = get_le32(raw + 4);
+	d->src = get_le64(raw + 8);
+	d->dst = get_le64(raw + 16);
+	d->size = get_le64(raw + 24);
+	d->fence_addr = get_le64(raw + 32);
+	d->fence_value = get_le64(raw + 40);
+	d->src_sgl_count = get_le32(raw + 48);
+	d->dst_sgl_count = get_le32(raw + 52);
+	d->reserved = get_le64(raw + 56);
+}
+
+/* Every field check that needs no memory access. */
+static uint32_t validate_desc(struct tern_dev *dev,
+			      const struct tern_dma_desc *d, uint64_t daddr,
+			      struct fault *f)
+{
+	const uint32_t sgl = TERN_DESC_F_SRC_SGL | TERN_DESC_F_DST_SGL;
+
+	if (d->opcode != TERN_DESC_OP_NOP && d->opcode != TERN_DESC_OP_COPY)
+		return fail(f, TERN_ERR_BAD_OPCODE, daddr,
+			    "unknown opcode 0x%" PRIx32, d->opcode);
+	if (d->flags & ~TERN_DESC_F_ALL)
+		return fail(f, TERN_ERR_BAD_FLAGS, daddr,
+			    "unknown flags 0x%" PRIx32,
+			    d->flags & ~TERN_DESC_F_ALL);
+	if ((d->flags & sgl) && d->opcode != TERN_DESC_OP_COPY)
+		return fail(f, TERN_ERR_BAD_FLAGS, daddr,
+			    "SGL flags 0x%" PRIx32 " on a non-COPY descriptor",
+			    d->flags & sgl);
+	if ((d->flags & TERN_DESC_F_FENCE_HBM) &&
+	    !(d->flags & TERN_DESC_F_FENCE))
+		return fail(f, TERN_ERR_BAD_FLAGS, daddr,
+			    "FENCE_HBM without FENCE");
+	if (d->reserved)
+		return fail(f, TERN_ERR_RESERVED, daddr,
+			    "reserved field is 0x%" PRIx64, d->reserved);
+	if (d->src_sgl_count && !(d->flags & TERN_DESC_F_SRC_SGL))
+		return fail(f, TERN_ERR_SGL, d->src,
+			    "src_sgl_count %" PRIu32 " without SRC_SGL",
+			    d->src_sgl_count);
+	if (d->dst_sgl_count && !(d->flags & TERN_DESC_F_DST_SGL))
+		return fail(f, TERN_ERR_SGL, d->dst,
+			    "dst_sgl_count %" PRIu32 " without DST_SGL",
+			    d->dst_sgl_count);
+	if ((d->flags & TERN_DESC_F_FENCE_HBM) &&
+	    !hbm_range_ok(dev, d->fence_addr, 8))
+		return fail(f, TERN_ERR_FENCE, d->fence_addr,
+			    "HBM fence at 0x%" PRIx64 " outside the HBM",
+			    d->fence_addr);
+	return 0;
+}
+
+static uint32_t side_init(struct tern_dev *dev, struct copy_side *s,
+			  const char *what, bool hbm, bool sgl, uint64_t addr,
+			  uint32_t count, uint64_t size, struct fault *f)
+{
+	s->what = what;
+	s->hbm = hbm;
+	s->sgl = sgl;
+	s->batch_n = 0;
+	s->batch_first = 0;
+	if (!sgl) {
+		s->addr = addr;
+		s->left = size;
+		s->count = 0;
+		s->next = 0;
+		if (hbm && !hbm_range_ok(dev, addr, size))
+			return fail(f, TERN_ERR_HBM_RANGE, addr,
+				    "%s HBM range 0x%" PRIx64 "+0x%" PRIx64
+				    " outside the HBM", what, addr, size);
+		if (!hbm && !no_wrap(addr, size))
+			return fail(f, TERN_ERR_HOST_DMA, addr,
+				    "%s host range 0x%" PRIx64 "+0x%" PRIx64
+				    " wraps", what, addr, size);
+		return 0;
+	}
+	s->list = addr;
+	s->count = count;
+	s->next = 0;
+	s->addr = 0;
+	s->left = 0;
+	if (count == 0 || count > TERN_SGL_MAX_ENTRIES)
+		return fail(f, TERN_ERR_SGL, addr,
+			    "%s SG list has %" PRIu32 " entries (1..%u "
+			    "allowed)", what, count, TERN_SGL_MAX_ENTRIES);
+	if (!no_wrap(addr, (uint64_t)count * SG_ENTRY_SIZE))
+		return fail(f, TERN_ERR_SGL, addr,
+			    "%s SG list at 0x%" PRIx64 " wraps", what, addr);
+	return 0;
+}
+
+/* Load and check the next SG entry of s as the current segment. */
+static uint32_t side_next(struct tern_engine *e, struct copy_side *s,
+			  uint64_t size, struct fault *f)
+{
+	struct tern_dev *dev = e->dev;
+	uint64_t ea, addr, len;
+	const uint8_t *p;
+
+	if (s->next >= s->count)
+		return fail(f, TERN_ERR_SGL, s->list,
+			    "%s SG list of %" PRIu32 " entries is shorter than "
+			    "the size 0x%" PRIx64, s->what, s->count, size);
+	if (s->next < s->batch_first ||
+	    s->next >= s->batch_first + s->batch_n) {
+		uint32_t n = s->count - s->next;
+
+		if (n > SG_BATCH)
+			n = SG_BATCH;
+		ea = s->list + (uint64_t)s->next * SG_ENTRY_SIZE;
+		if (!dev->ops->dma_read(dev->opaque, ea, s->batch,
+					(size_t)n * SG_ENTRY_SIZE))
+			return fail(f, TERN_ERR_HOST_DMA, ea,
+				    "cannot read %s SG entries at 0x%" PRIx64,
+				    s->what, ea);
+		s->batch_first = s->next;
+		s->batch_n = n;
+	}
+	p = s->batch + (size_t)(s->next - s->batch_first) * SG_ENTRY_SIZE;
+	addr = get_le64(p);
+	len = get_le64(p + 8);
+	ea = s->list + (uint64_t)s->next * SG_ENTRY_SIZE;
+	if (len == 0)
+		return fail(f, TERN_ERR_SGL, ea,
+			    "%s SG entry %" PRIu32 " has size 0", s->what,
+			    s->next);
+	if (s->hbm && !hbm_range_ok(dev, addr, len))
+		return fail(f, TERN_ERR_HBM_RANGE, addr,
+			    "%s SG entry %" PRIu32 ": HBM range 0x%" PRIx64
+			    "+0x%" PRIx64 " outside the HBM", s->what, s->next,
+			    addr, len);
+	if (!s->hbm && !no_wrap(addr, len))
+		return fail(f, TERN_ERR_HOST_DMA, addr,
+			    "%s SG entry %" PRIu32 ": host range 0x%" PRIx64
+			    "+0x%" PRIx64 " wraps", s->what, s->next, addr,
+			    len);
+	s->addr = addr;
+	s->left = len;
+	s->next++;
+	return 0;
+}
+
+/* Move n <= TERN_DMA_CHUNK bytes from the current segment of s to d's. */
+static uint32_t move_bytes(struct tern_engine *e, const struct copy_side *s,
+			   const struct copy_side *d, uint64_t n,
+			   struct fault *f)
+{
+	struct tern_dev *dev = e->dev;
+	uint8_t *hbm = dev->cfg.hbm;
+	void *o = dev->opaque;
+
+	if (s->hbm && d->hbm) {
+		memmove(hbm + d->addr, hbm + s->addr, n);
+		return 0;
+	}
+	if (d->hbm) {
+		if (!dev->ops->dma_read(o, s->addr, hbm + d->addr, n))
+			goto bad_src;
+		return 0;
+	}
+	if (s->hbm) {
+		if (!dev->ops->dma_write(o, d->addr, hbm + s->addr, n))
+			goto bad_dst;
+		return 0;
+	}
+	if (!dev->ops->dma_read(o, s->addr, e->bounce, n))
+		goto bad_src;
+	if (!dev->ops->dma_write(o, d->addr, e->bounce, n))
+		goto bad_dst;
+	return 0;
+bad_src:
+	return fail(f, TERN_ERR_HOST_DMA, s->addr,
+		    "cannot read src host memory 0x%" PRIx64 "+0x%" PRIx64,
+		    s->addr, n);
+bad_dst:
+	return fail(f, TERN_ERR_HOST_DMA, d->addr,
+		    "cannot write dst host memory 0x%" PRIx64 "+0x%" PRIx64,
+		    d->addr, n);
+}
+
+/* HBM to HBM without SG lists: correct for overlapping ranges too. */
+static uint32_t copy_hbm_flat(struct tern_engine *e, struct tern_queue *q,
+			      const struct tern_dma_desc *d)
+{
+	uint8_t *hbm = e->dev->cfg.hbm;
+	bool backward = d->dst > d->src && d->dst - d->src < d->size;
+	uint64_t done = 0;
+
+	while (done < d->size) {
+		uint64_t n = min_u64(d->size - done, TERN_DMA_CHUNK);
+		uint64_t off = backward ? d->size - done - n : done;
+
+		if (queue_aborted(q))
+			return ERR_ABORTED;
+		memmove(hbm + d->dst + off, hbm + d->src + off, n);
+		done += n;
+	}
+	return 0;
+}
+
+static uint32_t do_copy(struct tern_engine *e, struct tern_queue *q,
+			const struct tern_dma_desc *d, struct fault *f)
+{
+	struct copy_side *s = &e->side[0], *t = &e->side[1];
+	uint64_t left = d->size;
+	uint32_t err;
+
+	err = side_init(e->dev, s, "src", d->flags & TERN_DESC_F_SRC_HBM,
+			d->flags & TERN_DESC_F_SRC_SGL, d->src,
+			d->src_sgl_count, d->size, f);
+	if (!err)
+		err = side_init(e->dev, t, "dst",
+				d->flags & TERN_DESC_F_DST_HBM,
+				d->flags & TERN_DESC_F_DST_SGL, d->dst,
+				d->dst_sgl_count, d->size, f);
+	if (err)
+		return err;
+	if (s->hbm && t->hbm && !s->sgl && !t->sgl)
+		return copy_hbm_flat(e, q, d);
+
+	while (left) {
+		uint64_t n;
+
+		if (queue_aborted(q))
+			return ERR_ABORTED;
+		if (!s->left && (err = side_next(e, s, d->size, f)))
+			return err;
+		if (!t->left && (err = side_next(e, t, d->size, f)))
+			return err;
+		n = min_u64(min_u64(left, TERN_DMA_CHUNK),
+			    min_u64(s->left, t->left));
+		err = move_bytes(e, s, t, n, f);
+		if (err)
+			return err;
+		s->addr += n;
+		s->left -= n;
+		t->addr += n;
+		t->left -= n;
+		left -= n;
+	}
+	/* Entries past the size are never used but must still be valid. */
+	for (int i = 0; i < 2; i++) {
+		struct copy_side *c = &e->side[i];
+
+		while (c->sgl && c->next < c->count) {
+			if (queue_aborted(q))
+				return ERR_ABORTED;
+			err = side_next(e, c, d->size, f);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static uint32_t write_fence(struct tern_dev *dev,
+			    const struct tern_dma_desc *d, struct fault *f)
+{
+	uint8_t v[8];
+
+	put_le64(v, d->fence_value);
+	/* The fence must not be seen before the data it stands for. */
+	atomic_thread_fence(memory_order_release);
+	if (d->flags & TERN_DESC_F_FENCE_HBM) {
+		uint8_t *p = dev->cfg.hbm + d->fence_addr;
+
+		if (!((uintptr_t)p & 7)) {
+			uint64_t raw;
+
+			memcpy(&raw, v, 8);
+			__atomic_store_n((uint64_t *)(void *)p, raw,
+					 __ATOMIC_RELEASE);
+		} else {
+			memcpy(p, v, 8);
+		}
+		return 0;
+	}
+	if (!dev->ops->dma_write(dev->opaque, d->fence_addr, v, 8))
+		return fail(f, TERN_ERR_FENCE, d->fence_addr,
+			    "cannot write the fence at host 0x%" PRIx64,
+			    d->fence_addr);
+	return 0;
+}
+
+struct ring {
+	uint64_t base;
+	uint32_t size;
+	bool in_hbm;
+};
+
+/* Run descriptor idx of queue qn; returns 0, a TERN_ERR_* or ERR_ABORTED. */
+static uint32_t run_desc(struct tern_engine *e, unsigned int qn,
+			 const struct ring *r, uint32_t idx, bool *irq,
+			 struct fault *f)
+{
+	struct tern_dev *dev = e->dev;
+	struct tern_queue *q = &dev->q[qn];
+	uint64_t daddr = r->base + (uint64_t)idx * TERN_DESC_SIZE;
+	uint8_t raw[TERN_DESC_SIZE];
+	struct tern_dma_desc d;
+	uint32_t err;
+
+	if (r->in_hbm)
+		memcpy(raw, dev->cfg.hbm + daddr, sizeof(raw));
+	else if (!dev->ops->dma_read(dev->opaque, daddr, raw, sizeof(raw)))
+		return fail(f, TERN_ERR_RING_FETCH, daddr,
+			    "cannot fetch the descriptor at 0x%" PRIx64, daddr);
+	decode_desc(raw, &d);
+	if (dev->ops->trace_dma_start)
+		dev->ops->trace_dma_start(dev->opaque, e->index, qn, idx, &d);
+
+	err = validate_desc(dev, &d, daddr, f);
+	if (err)
+		return err;
+	if (d.opcode == TERN_DESC_OP_COPY) {
+		err = do_copy(e, q, &d, f);
+		if (err)
+			return err;
+	}
+	if (d.flags & TERN_DESC_F_FENCE) {
+		if (queue_aborted(q))
+			return ERR_ABORTED;
+		err = write_fence(dev, &d, f);
+		if (err)
+			return err;
+	}
+	*irq = d.flags & TERN_DESC_F_IRQ;
+	return 0;
+}
+
+/* Next queue of this engine with work, round robin (lock held). */
+static unsigned int pick_queue(struct tern_engine *e)
+{
+	struct tern_dev *dev = e->dev;
+	unsigned int ne = dev->cfg.dma_engines;
+	unsigned int n;
+
+	if (dev->resetting || e->index >= dev->cfg.queues)
+		return TERN_MAX_QUEUES;
+	n = (dev->cfg.queues - e->index + ne - 1) / ne;
+	for (unsigned int i = 0; i < n; i++) {
+		unsigned int k = (e->rr + i) % n;
+		unsigned int qn = e->index + k * ne;
+		struct tern_queue *q = &dev->q[qn];
+
+		if (q->state == TERN_Q_STATE_ACTIVE && !q->quiesce &&
+		    !queue_aborted(q) && q->head != q->tail) {
+			e->rr = (k + 1) % n;
+			return qn;
+		}
+	}
+	return TERN_MAX_QUEUES;
+}
+
+/* Account for a finished descriptor (lock held). */
+static void finish_desc(struct tern_dev *dev, unsigned int qn,
+			const struct ring *r, uint32_t idx, uint32_t err,
+			bool irq, const struct fault *f)
+{
+	struct tern_queue *q = &dev->q[qn];
+
+	if (dev->ops->trace_dma_done)
+		dev->ops->trace_dma_done(dev->opaque, qn, idx, err);
+	if (err == ERR_ABORTED || queue_aborted(q))
+		return;
+	if (err) {
+		q->state = TERN_Q_STATE_HALTED;
+		q->error = err;
+		q->head = idx;
+		tern_trace_state(dev, qn);
+		tern_device_error(dev, qn, idx, err, f->addr, f->why);
+		return;
+	}
+	q->head = (idx + 1) & (r->size - 1);
+	q->completed++;
+	if (irq) {
+		dev->qdone |= 1ull << qn;
+		tern_send_irq(dev, TERN_MSIX_VEC_QUEUE(qn),
+			      dev->int_mask & TERN_INT_QUEUE);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct tern_engine *e = arg;
+	struct tern_dev *dev = e->dev;
+
+#ifdef __GLIBC__
+	{
+		char tname[16];
+
+		snprintf(tname, sizeof(tname), "tern-dma%u", e->index);
+		pthread_setname_np(pthread_self(), tname);
+	}
+#endif
+	if (dev->ops->worker_init)
+		dev->ops->worker_init(dev->opaque, e->index);
+
+	pthread_mutex_lock(&dev->lock);
+	while (!dev->stopping) {
+		unsigned int qn = pick_queue(e);
+		struct tern_queue *q;
+		struct fault f;
+		struct ring r;
+		bool irq = false;
+		uint32_t idx, err;
+
+		if (qn == TERN_MAX_QUEUES) {
+			pthread_cond_wait(&e->wake, &dev->lock);
+			continue;
+		}
+		q = &dev->q[qn];
+		r.base = q->base;
+		r.size = q->size;
+		r.in_hbm = q->in_hbm;
+		idx = q->head;
+		q->inflight = true;
+		pthread_mutex_unlock(&dev->lock);
+
+		err = run_desc(e, qn, &r, idx, &irq, &f);
+
+		pthread_mutex_lock(&dev->lock);
+		q->inflight = false;
+		finish_desc(dev, qn, &r, idx, err, irq, &f);
+		pthread_cond_broadcast(&dev->idle);
+	}
+	pthread_mutex_unlock(&dev->lock);
+
+	if (dev->ops->worker_exit)
+		dev->ops->worker_exit(dev->opaque, e->index);
+	return NULL;
+}
+
+/* ---- worker threads ---- */
+
+void tern_dma_wake(struct tern_dev *dev, unsigned int qn)
+{
+	pthread_cond_signal(&dev->eng[qn % dev->cfg.dma_engines].wake);
+}
+
+int tern_dma_start_workers(struct tern_dev *dev)
+{
+	sigset_t block, old;
+	int rc = 0;
+
+	/*
+	 * Workers take no asynchronous signals: the embedder's threads handle
+	 * them (QEMU blocks them in its own threads the same way).
+	 */
+	sigfillset(&block);
+	sigdelset(&block, SIGSEGV);
+	sigdelset(&block, SIGBUS);
+	sigdelset(&block, SIGFPE);
+	sigdelset(&block, SIGILL);
+	pthread_sigmask(SIG_SETMASK, &block, &old);
+	for (unsigned int i = 0; i < dev->cfg.dma_engines && !rc; i++) {
+		rc = pthread_create(&dev->eng[i].thread, NULL, worker_main,
+				    &dev->eng[i]);
+		dev->eng[i].started = !rc;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+void tern_dma_stop_workers(struct tern_dev *dev)
+{
+	pthread_mutex_lock(&dev->lock);
+	dev->stopping = true;
+	for (unsigned int i = 0; i < TERN_MAX_QUEUES; i++)
+		atomic_store(&dev->q[i].abort, true);
+	for (unsigned int i = 0; i < dev->cfg.dma_engines; i++)
+		pthread_cond_broadcast(&dev->eng[i].wake);
+	pthread_mutex_unlock(&dev->lock);
+	for (unsigned int i = 0; i < dev->cfg.dma_engines; i++)
+		if (dev->eng[i].started)
+			pthread_join(dev->eng[i].thread, NULL);
+}
