@@ -62,9 +62,25 @@ QEMU_BUILD_BUG_ON(TERN_MSIX_VECTORS(TERN_MAX_QUEUES) > 128);
 /*
  * Copy between buf and guest (bus) memory. Only RAM is accepted: a cache
  * whose target is not directly accessible RAM (MMIO, ROM for writes, RAM
- * devices, unassigned, bus mastering off) fails the transfer, so the model
- * never dispatches to another device and never needs the BQL.
+ * devices, other devices' RAM BARs, unassigned, bus mastering off) fails the
+ * transfer, so the model never dispatches to another device and never needs
+ * the BQL.
  */
+static bool tern_dma_target_ok(TernState *s, MemoryRegion *mr)
+{
+	Object *owner = memory_region_owner(mr);
+
+	if (!memory_region_is_ram(mr) || memory_region_is_ram_device(mr))
+		return false;
+	/*
+	 * RAM that a PCI device owns is a BAR (another chip's HBM, say), not
+	 * guest RAM: only our own HBM may be reached that way.
+	 */
+	if (owner && object_dynamic_cast(owner, TYPE_PCI_DEVICE))
+		return mr == &s->hbm;
+	return true;
+}
+
 static bool tern_dma(TernState *s, uint64_t addr, void *buf, size_t len,
 		     bool is_write)
 {
@@ -79,8 +95,7 @@ static bool tern_dma(TernState *s, uint64_t addr, void *buf, size_t len,
 		bool ok;
 
 		l = address_space_cache_init(&cache, as, addr, len, is_write);
-		ok = l > 0 && cache.ptr && memory_region_is_ram(cache.mrs.mr) &&
-		     !memory_region_is_ram_device(cache.mrs.mr);
+		ok = l > 0 && cache.ptr && tern_dma_target_ok(s, cache.mrs.mr);
 		if (ok) {
 			if (!is_write) {
 				memcpy(p, cache.ptr, l);

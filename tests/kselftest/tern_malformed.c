@@ -247,6 +247,44 @@ TEST_F(bad, host_address_not_ram)
 	rejected(_metadata, self, &d);
 }
 
+/* Bus address of BAR4 (HBM) of /dev/accel/accel<minor>, or 0. */
+static uint64_t hbm_bar_address(unsigned int minor)
+{
+	unsigned long long start = 0, end, flags;
+	char path[128];
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/sys/class/accel/accel%u/device/resource", minor);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	for (i = 0; i <= TERN_BAR_HBM; i++)
+		if (fscanf(f, "%llx %llx %llx", &start, &end, &flags) != 3)
+			start = 0;
+	fclose(f);
+	return start;
+}
+
+/*
+ * Another chip's HBM BAR is RAM inside QEMU but neither guest RAM nor this
+ * chip's HBM: the device must refuse it as a host address.
+ */
+TEST_F(bad, peer_hbm_bar_refused)
+{
+	unsigned int other = self->minor ^ 1;
+	struct tern_dma_desc d = {
+		.opcode = TERN_DESC_OP_COPY,
+		.flags = TERN_DESC_F_DST_HBM,
+		.dst = self->hbm_addr,
+		.size = PAGE,
+	};
+
+	d.src = hbm_bar_address(other);
+	ASSERT_NE(0, d.src) TH_LOG("no BAR4 address for accel%u", other);
+	rejected(_metadata, self, &d);
+}
+
 TEST_F(bad, sgl_with_zero_entries)
 {
 	struct tern_dma_desc d = {
