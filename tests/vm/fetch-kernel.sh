@@ -15,9 +15,15 @@ set -eu
 CACHE=${TERN_CACHE:-$HOME/.cache/tern}
 log() { echo "fetch-kernel: $*" >&2; }
 
-# Resolve the metapackage to the versioned packages it depends on.
-img=$(apt-cache depends linux-image-6.12-amd64 2>/dev/null |
-	sed -n 's/^ *Depends: \(linux-image-6\.12\.[0-9.]*+deb[0-9]*-amd64\)$/\1/p' | head -n1)
+# Resolve the metapackage to the versioned packages it depends on: Debian 12
+# has linux-image-6.12-amd64 (security suite); Debian 13's own kernel is 6.12,
+# reached through linux-image-amd64.
+resolve() {
+	apt-cache depends "$1" 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-6\.12\.[0-9.]*+deb[0-9]*-amd64\)\(-unsigned\)\{0,1\}$/\1/p' | head -n1
+}
+img=$(resolve linux-image-6.12-amd64)
+[ -n "$img" ] || img=$(resolve linux-image-amd64)
 [ -n "$img" ] || { log "cannot resolve linux-image-6.12-amd64 (apt lists missing? run tests/vm/deps.sh)"; exit 1; }
 KVER=${img#linux-image-}
 D=$CACHE/linux-$KVER
