@@ -2,10 +2,23 @@
 /*
  * libtern copies: DMA jobs through DRM_IOCTL_TERN_SUBMIT and their fences.
  *
- * Every job of a device signals a point on the device's one timeline
- * syncobj. Points are taken in increasing order under dev->lock, together
- * with the SUBMIT ioctl, because a timeline only accepts increasing points.
- * A fence is the range of points of the jobs one copy was split into.
+ * A copy is cut into pieces of at most TERN_COPY_CHUNK bytes, and up to
+ * DRM_TERN_MAX_COPIES pieces go into one job, so nearly every copy is one
+ * job; only a copy of more than 16 GiB needs several, all on one queue.
+ *
+ * Every job gets a binary syncobj of its own (out_point 0), and a fence
+ * waits with DRM_IOCTL_TERN_WAIT on each of its syncobjs at point 0. A
+ * single timeline syncobj per device would be simpler, but the DRM core
+ * drops signalled points from a timeline's fence chain as it walks it, and
+ * a WAIT on a dropped point reports the status of another job (or OK when
+ * none is left): a failed job could pass for a good one. A binary syncobj
+ * holds exactly one fence, the one of the last job submitted to it.
+ *
+ * Syncobjs are reused: a released fence puts them in the device's pool
+ * (under dev->lock), and the next SUBMIT to a pooled syncobj replaces its
+ * fence, so steady streams of copies create and destroy none. A pooled
+ * syncobj may still hold the fence of a running job of a released fence;
+ * nothing waits on it before a new SUBMIT replaces it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -63,41 +76,124 @@ static void fence_link(struct tern_device *dev, struct tern_fence *f)
 	dev->fences = f;
 }
 
-static int wait_point(struct tern_device *dev, int queue, uint64_t point, int64_t timeout_ns)
+static void fence_unlink(struct tern_device *dev, struct tern_fence *f)
+{
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		dev->fences = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+}
+
+/*
+ * Moves up to @n syncobjs of @handles into the pool; called with dev->lock
+ * held. Returns how many were taken: the caller destroys the others (after
+ * dropping the lock).
+ */
+static unsigned int pool_put_locked(struct tern_device *dev, const uint32_t *handles,
+				    unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n && dev->pool_count < TERN_SYNCOBJ_POOL_MAX; i++)
+		dev->pool[dev->pool_count++] = handles[i];
+	return i;
+}
+
+static void syncobjs_destroy(struct tern_device *dev, const uint32_t *handles, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		drmSyncobjDestroy(dev->fd, handles[i]);
+}
+
+static void syncobjs_put(struct tern_device *dev, const uint32_t *handles, unsigned int n)
+{
+	unsigned int pooled;
+
+	pthread_mutex_lock(&dev->lock);
+	pooled = pool_put_locked(dev, handles, n);
+	pthread_mutex_unlock(&dev->lock);
+	syncobjs_destroy(dev, handles + pooled, n - pooled);
+}
+
+/* Fills in the syncobjs of @f not taken from the pool; none on failure. */
+static int syncobjs_create(struct tern_device *dev, struct tern_fence *f, unsigned int pooled)
+{
+	unsigned int i;
+	int err;
+
+	for (i = pooled; i < f->nsyncobjs; i++) {
+		if (drmSyncobjCreate(dev->fd, 0, &f->syncobjs[i])) {
+			err = -errno;
+			syncobjs_put(dev, f->syncobjs, i);
+			return tern_fail(err, "drmSyncobjCreate on %s: %s", dev->node,
+					 strerror(-err));
+		}
+	}
+	return 0;
+}
+
+void tern_fences_destroy(struct tern_device *dev)
+{
+	struct tern_fence *f, *next;
+
+	for (f = dev->fences; f; f = next) {
+		next = f->next;
+		syncobjs_destroy(dev, f->syncobjs, f->nsyncobjs);
+		free(f);
+	}
+	dev->fences = NULL;
+	syncobjs_destroy(dev, dev->pool, dev->pool_count);
+	dev->pool_count = 0;
+}
+
+/* Waits for one job and turns its status into a result. */
+static int wait_job(struct tern_device *dev, const struct tern_fence *f, unsigned int job,
+		    int64_t timeout_ns)
 {
 	struct drm_tern_wait wait = {
-		.syncobj = dev->timeline,
-		.point = point,
+		.syncobj = f->syncobjs[job],
+		.point = 0,
 		.timeout_ns = timeout_ns,
 	};
 
 	if (drmIoctl(dev->fd, DRM_IOCTL_TERN_WAIT, &wait)) {
 		if (errno == ETIME)
-			return tern_fail(-ETIME, "%s queue %d: job at point %llu still running",
-					 dev->node, queue, (unsigned long long)point);
-		return tern_fail(-errno, "DRM_IOCTL_TERN_WAIT on %s point %llu: %s", dev->node,
-				 (unsigned long long)point, strerror(errno));
+			return tern_fail(-ETIME, "%s queue %d: copy still running (job %u of %u)",
+					 dev->node, f->queue, job + 1, f->jobs);
+		return tern_fail(-errno, "DRM_IOCTL_TERN_WAIT on %s syncobj %u: %s", dev->node,
+				 wait.syncobj, strerror(errno));
 	}
 	switch (wait.status) {
 	case DRM_TERN_JOB_OK:
 		return 0;
 	case DRM_TERN_JOB_DEVICE_ERROR:
 		return tern_fail(-EIO, "%s queue %d: device reported DMA error %u (%s)", dev->node,
-				 queue, wait.error_code, tern_device_error_name(wait.error_code));
+				 f->queue, wait.error_code, tern_device_error_name(wait.error_code));
 	case DRM_TERN_JOB_ABORTED:
 		return tern_fail(-ECANCELED, "%s queue %d: job aborted by a device reset or unbind",
-				 dev->node, queue);
+				 dev->node, f->queue);
 	}
 	return tern_fail(-EPROTO, "%s: DRM_IOCTL_TERN_WAIT returned unknown status %u", dev->node,
 			 wait.status);
 }
 
+/* Jobs a copy of @size bytes needs: DRM_TERN_MAX_COPIES pieces each. */
+static unsigned int jobs_for(uint64_t size)
+{
+	uint64_t pieces = (size + TERN_COPY_CHUNK - 1) / TERN_COPY_CHUNK;
+
+	return (pieces + DRM_TERN_MAX_COPIES - 1) / DRM_TERN_MAX_COPIES;
+}
+
 /*
- * Submits the jobs of one copy; called with dev->lock held. On failure,
- * jobs already queued are recorded in @f (last_point >= first_point).
+ * Submits the jobs of one copy, job i signalling f->syncobjs[i]. On failure,
+ * f->jobs counts the jobs already queued.
  */
-static int submit_copy(struct tern_device *dev, unsigned int queue,
-		       struct tern_buffer *dst, uint64_t dst_offset,
+static int submit_copy(struct tern_device *dev, struct tern_buffer *dst, uint64_t dst_offset,
 		       struct tern_buffer *src, uint64_t src_offset, uint64_t size,
 		       struct tern_fence *f)
 {
@@ -106,8 +202,6 @@ static int submit_copy(struct tern_device *dev, unsigned int queue,
 	uint64_t done = 0, piece;
 	unsigned int n;
 
-	f->first_point = dev->last_point + 1;
-	f->last_point = dev->last_point;
 	while (done < size) {
 		memset(copies, 0, sizeof(copies));
 		for (n = 0; n < DRM_TERN_MAX_COPIES && done < size; n++) {
@@ -122,14 +216,13 @@ static int submit_copy(struct tern_device *dev, unsigned int queue,
 		memset(&submit, 0, sizeof(submit));
 		submit.copies = (uintptr_t)copies;
 		submit.copy_count = n;
-		submit.queue = queue;
-		submit.out_syncobj = dev->timeline;
-		submit.out_point = dev->last_point + 1;
+		submit.queue = f->queue;
+		submit.out_syncobj = f->syncobjs[f->jobs];
+		submit.out_point = 0;	/* replaces the syncobj's fence */
 		if (drmIoctl(dev->fd, DRM_IOCTL_TERN_SUBMIT, &submit))
-			return tern_fail(-errno, "DRM_IOCTL_TERN_SUBMIT on %s queue %u: %s",
-					 dev->node, queue, strerror(errno));
-		dev->last_point++;
-		f->last_point = dev->last_point;
+			return tern_fail(-errno, "DRM_IOCTL_TERN_SUBMIT on %s queue %d: %s",
+					 dev->node, f->queue, strerror(errno));
+		f->jobs++;
 	}
 	return 0;
 }
@@ -139,6 +232,7 @@ TERN_EXPORT int tern_copy_async_on(struct tern_device *dev, int queue,
 				   struct tern_buffer *src, uint64_t src_offset, uint64_t size,
 				   struct tern_fence **fencep)
 {
+	unsigned int jobs, pooled = 0;
 	struct tern_fence *f;
 	int ret;
 
@@ -152,31 +246,41 @@ TERN_EXPORT int tern_copy_async_on(struct tern_device *dev, int queue,
 		return tern_fail(-EINVAL, "copy: queue %d outside 0..%u of %s", queue,
 				 dev->hw.num_queues - 1, dev->node);
 
-	f = calloc(1, sizeof(*f));
+	jobs = jobs_for(size);
+	f = calloc(1, sizeof(*f) + jobs * sizeof(f->syncobjs[0]));
 	if (!f)
 		return tern_fail(-ENOMEM, "copy: out of memory");
 	f->dev = dev;
 	f->queue = -1;
+	f->nsyncobjs = jobs;
 
 	pthread_mutex_lock(&dev->lock);
-	if (size == 0) {
-		f->done = 1;
-	} else {
+	if (jobs) {
 		if (queue == TERN_QUEUE_ANY) {
 			queue = dev->next_queue;
 			dev->next_queue = (dev->next_queue + 1) % dev->hw.num_queues;
 		}
 		f->queue = queue;
-		ret = submit_copy(dev, queue, dst, dst_offset, src, src_offset, size, f);
-		f->waited_point = f->first_point - 1;
+		while (pooled < jobs && dev->pool_count)
+			f->syncobjs[pooled++] = dev->pool[--dev->pool_count];
 	}
-	if (!ret)
-		fence_link(dev, f);
 	pthread_mutex_unlock(&dev->lock);
 
+	if (!jobs) {
+		f->done = 1;
+		goto out_link;
+	}
+	/* Every syncobj first, so that a failure here has queued nothing. */
+	ret = syncobjs_create(dev, f, pooled);
+	if (ret) {
+		free(f);
+		return ret;
+	}
+	/* No lock: each job has its own syncobj, and SUBMIT orders a queue's jobs. */
+	ret = submit_copy(dev, dst, dst_offset, src, src_offset, size, f);
 	if (ret) {
 		/* Part of the copy may be queued: let it finish before returning. */
-		if (f->last_point >= f->first_point) {
+		if (f->jobs) {
 			char saved[512];
 
 			strncpy(saved, tern_last_error(), sizeof(saved) - 1);
@@ -184,9 +288,14 @@ TERN_EXPORT int tern_copy_async_on(struct tern_device *dev, int queue,
 			tern_fence_wait(dev, f, TERN_TIMEOUT_INFINITE);
 			tern_fail(ret, "%s", saved);
 		}
+		syncobjs_put(dev, f->syncobjs, f->nsyncobjs);
 		free(f);
 		return ret;
 	}
+out_link:
+	pthread_mutex_lock(&dev->lock);
+	fence_link(dev, f);
+	pthread_mutex_unlock(&dev->lock);
 	*fencep = f;
 	return 0;
 }
@@ -224,7 +333,6 @@ static int64_t now_ns(void)
 TERN_EXPORT int tern_fence_wait(struct tern_device *dev, struct tern_fence *f, int64_t timeout_ns)
 {
 	int64_t deadline = 0, left;
-	uint64_t point;
 	int ret;
 
 	if (!dev || !f || f->dev != dev)
@@ -241,14 +349,14 @@ TERN_EXPORT int tern_fence_wait(struct tern_device *dev, struct tern_fence *f, i
 		deadline = now_ns() + timeout_ns;
 	}
 	/* Wait for every job of the copy: each one may have failed on its own. */
-	for (point = f->waited_point + 1; point <= f->last_point; point++) {
+	while (f->waited < f->jobs) {
 		left = INT64_MAX;
 		if (timeout_ns != TERN_TIMEOUT_INFINITE) {
 			left = deadline - now_ns();
 			if (left < 0)
 				left = 0;
 		}
-		ret = wait_point(dev, f->queue, point, left);
+		ret = wait_job(dev, f, f->waited, left);
 		if (ret == -ETIME)
 			return ret;
 		if (ret && ret != -EIO && ret != -ECANCELED) {
@@ -258,11 +366,12 @@ TERN_EXPORT int tern_fence_wait(struct tern_device *dev, struct tern_fence *f, i
 			snprintf(f->error, sizeof(f->error), "%s", tern_last_error());
 			return ret;
 		}
+		/* The first failed job gives the result; the others are still waited for. */
 		if (ret && !f->result) {
 			f->result = ret;
 			snprintf(f->error, sizeof(f->error), "%s", tern_last_error());
 		}
-		f->waited_point = point;
+		f->waited++;
 	}
 	f->done = 1;
 	if (f->result)
@@ -273,18 +382,16 @@ TERN_EXPORT int tern_fence_wait(struct tern_device *dev, struct tern_fence *f, i
 TERN_EXPORT void tern_fence_release(struct tern_fence *f)
 {
 	struct tern_device *dev;
+	unsigned int pooled;
 
 	if (!f)
 		return;
 	dev = f->dev;
 	pthread_mutex_lock(&dev->lock);
-	if (f->prev)
-		f->prev->next = f->next;
-	else
-		dev->fences = f->next;
-	if (f->next)
-		f->next->prev = f->prev;
+	fence_unlink(dev, f);
+	pooled = pool_put_locked(dev, f->syncobjs, f->nsyncobjs);
 	pthread_mutex_unlock(&dev->lock);
+	syncobjs_destroy(dev, f->syncobjs + pooled, f->nsyncobjs - pooled);
 	free(f);
 }
 

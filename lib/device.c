@@ -177,10 +177,6 @@ TERN_EXPORT int tern_device_open(unsigned int index, struct tern_device **devp)
 		ret = tern_fail(-ENODEV, "%s: driver reports no DMA queues", dev->node);
 		goto err_close;
 	}
-	if (drmSyncobjCreate(dev->fd, 0, &dev->timeline)) {
-		ret = tern_fail(-errno, "drmSyncobjCreate on %s: %s", dev->node, strerror(errno));
-		goto err_close;
-	}
 	*devp = dev;
 	return 0;
 
@@ -194,8 +190,6 @@ err_free:
 
 TERN_EXPORT int tern_device_close(struct tern_device *dev)
 {
-	struct tern_fence *f, *next;
-
 	if (!dev)
 		return 0;
 	pthread_mutex_lock(&dev->lock);
@@ -206,14 +200,10 @@ TERN_EXPORT int tern_device_close(struct tern_device *dev)
 		return tern_fail(-EBUSY, "tern_device_close on %s: %u buffer%s still allocated",
 				 dev->node, n, n == 1 ? "" : "s");
 	}
-	for (f = dev->fences; f; f = next) {
-		next = f->next;
-		free(f);
-	}
-	dev->fences = NULL;
+	/* Unreleased fences and the syncobj pool; closing the fd would free them too. */
+	tern_fences_destroy(dev);
 	pthread_mutex_unlock(&dev->lock);
 
-	drmSyncobjDestroy(dev->fd, dev->timeline);
 	close(dev->fd);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);

@@ -121,8 +121,8 @@ int tern_device_count(void);
  * @index: 0..tern_device_count()-1; devices are ordered by accel minor
  * @devp: receives the device
  *
- * Opens /dev/accel/accelN, checks that the driver is tern with a UAPI major
- * version this library speaks, and creates the device's fence timeline.
+ * Opens /dev/accel/accelN and checks that the driver is tern with a UAPI
+ * major version this library speaks.
  *
  * Return: 0, -ENODEV for a bad index, -EACCES without permission on the
  * node, -EPROTO for an incompatible driver, or another negative error code.
@@ -134,7 +134,8 @@ int tern_device_open(unsigned int index, struct tern_device **devp);
  * @dev: device from tern_device_open(), may be NULL
  *
  * All buffers of @dev must have been freed. Fences that were not released
- * are released (and must not be used afterwards).
+ * are released (and must not be used afterwards); the syncobjs the library
+ * kept for fences are destroyed.
  *
  * Return: 0, or -EBUSY if buffers are still allocated (nothing is closed).
  */
@@ -224,8 +225,9 @@ void tern_buffer_free(struct tern_buffer *buf);
  * @size: bytes to copy; 0 does nothing
  *
  * Any combination of host and device buffers works. The two ranges must
- * lie inside their buffers and must not overlap if @dst == @src. Large
- * copies are split into as many DMA jobs as the driver's limits need.
+ * lie inside their buffers and must not overlap if @dst == @src. A copy is
+ * one DMA job of up to 256 pieces of 64 MiB; only a copy of more than
+ * 16 GiB becomes several jobs, all on one queue.
  *
  * Return: 0, -EINVAL for a bad range (nothing copied), -EIO when the device
  * reported an error (part of the data may have been written), or another
@@ -246,7 +248,9 @@ int tern_copy(struct tern_device *dev, struct tern_buffer *dst, uint64_t dst_off
  *
  * Like tern_copy() but returns once the copy is queued, on a queue picked
  * round robin. Copies on the same queue run in order; copies on different
- * queues may run in parallel.
+ * queues may run in parallel. The fence is exact: each of its jobs signals a
+ * binary syncobj of its own, so a wait reports that copy's status and no
+ * other's, however many copies are in flight or were waited for before.
  *
  * Return: 0 or a negative error code (then nothing was queued and *@fencep
  * is NULL).
@@ -280,8 +284,9 @@ int tern_copy_async_on(struct tern_device *dev, int queue,
  * @timeout_ns: nanoseconds to wait at most; 0 only checks;
  *	TERN_TIMEOUT_INFINITE waits until done
  *
- * Once a wait returned something else than -ETIME, every later wait on the
- * same fence returns the same result at once.
+ * Waits for every job of the copy; when several failed, the first one's
+ * error is reported. Once a wait returned something else than -ETIME, every
+ * later wait on the same fence returns the same result at once.
  *
  * Return: 0 when the copy completed, -ETIME when it is still running,
  * -EIO when the device reported an error for it, -ECANCELED when it was
@@ -293,7 +298,8 @@ int tern_fence_wait(struct tern_device *dev, struct tern_fence *fence, int64_t t
  * tern_fence_release() - forget a fence
  * @fence: the fence, may be NULL
  *
- * The copy itself goes on if it is still running.
+ * The copy itself goes on if it is still running. The fence's syncobjs go
+ * back to the device for reuse by later copies.
  */
 void tern_fence_release(struct tern_fence *fence);
 

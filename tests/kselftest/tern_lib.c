@@ -238,8 +238,11 @@ TEST_F(lib, copy_roundtrip)
 
 TEST_F_TIMEOUT(lib, copy_split_into_pieces, 300)
 {
-	/* Bigger than one piece of a job (64 MiB): several copies. */
+	uint64_t submitted0 = tern_sysfs_u64(self->minor, "jobs_submitted");
+
+	/* Bigger than one piece (64 MiB): several copies, still one job each way. */
 	roundtrip(_metadata, self->dev, (65ull << 20) + 5, 1, 2, 3);
+	EXPECT_EQ(submitted0 + 2, tern_sysfs_u64(self->minor, "jobs_submitted"));
 }
 
 TEST_F(lib, copy_async_on_every_queue)
@@ -275,6 +278,155 @@ TEST_F(lib, copy_async_on_every_queue)
 	EXPECT_EQ(-EINVAL, tern_copy_async_on(self->dev, info.num_queues, dst, 0, src, 0, 1,
 					      &fences[0]));
 	EXPECT_EQ(NULL, fences[0]);
+	tern_buffer_free(src);
+	tern_buffer_free(dst);
+}
+
+/*
+ * Many more fences in flight than the library keeps syncobjs for (128),
+ * spread over every queue, waited for newest first. Each wait must report
+ * its own copy: right after it returns 0, that copy's bytes are checked.
+ * The last BEHIND_BUSY copies are queued behind two 64 MiB HBM copies on
+ * every queue, so they are still queued when their waits start and a fence
+ * that reported done too early shows as missing data. Two rounds, host ->
+ * HBM then HBM -> host, so the second one reuses syncobjs the first gave
+ * back.
+ */
+#define MANY_FENCES	1024
+#define BEHIND_BUSY	64
+#define BUSY_HALF	(64ull << 20)
+
+static void many_fences_round(struct __test_metadata *_metadata, struct tern_device *dev,
+			      unsigned int minor, struct tern_buffer *busy,
+			      struct tern_buffer *dst, const unsigned char *d,
+			      struct tern_buffer *src, const unsigned char *s, uint64_t part)
+{
+	struct tern_fence *busy_fences[2 * TERN_MAX_QUEUES];
+	struct tern_device_info info;
+	struct tern_fence **fences;
+	unsigned int i, j, nbusy = 0, still_running = 0;
+	uint64_t submitted0;
+	int ret, q;
+
+	ASSERT_EQ(0, tern_device_info(dev, &info));
+	ASSERT_GE(TERN_MAX_QUEUES, info.num_queues);
+	fences = calloc(MANY_FENCES, sizeof(*fences));
+	ASSERT_NE(NULL, fences);
+	submitted0 = tern_sysfs_u64(minor, "jobs_submitted");
+	for (i = 0; i < MANY_FENCES; i++) {
+		if (i == MANY_FENCES - BEHIND_BUSY) {
+			for (q = 0; q < (int)info.num_queues; q++)
+				for (j = 0; j < 2; j++)
+					ASSERT_EQ(0, tern_copy_async_on(dev, q, busy, BUSY_HALF, busy,
+									0, BUSY_HALF,
+									&busy_fences[nbusy++]))
+						TH_LOG("%s", tern_last_error());
+		}
+		/* Half round robin, half on a queue named by the caller. */
+		if (i % 2)
+			ret = tern_copy_async_on(dev, (i / 2) % info.num_queues, dst, i * part, src,
+						 i * part, part, &fences[i]);
+		else
+			ret = tern_copy_async(dev, dst, i * part, src, i * part, part, &fences[i]);
+		ASSERT_EQ(0, ret) TH_LOG("copy %u: %s", i, tern_last_error());
+		q = tern_fence_queue(fences[i]);
+		ASSERT_TRUE(q >= 0 && (unsigned int)q < info.num_queues) TH_LOG("queue %d", q);
+	}
+	/* One job per copy: the pieces of a copy share a job. */
+	EXPECT_EQ(submitted0 + MANY_FENCES + nbusy, tern_sysfs_u64(minor, "jobs_submitted"));
+	for (i = MANY_FENCES; i-- > 0;) {
+		if (tern_fence_wait(dev, fences[i], 0) == -ETIME)
+			still_running++;
+		ret = tern_fence_wait(dev, fences[i], TERN_TIMEOUT_INFINITE);
+		EXPECT_EQ(0, ret) TH_LOG("fence %u: %s", i, tern_last_error());
+		EXPECT_EQ(-1, tern_first_diff(d + i * part, s + i * part, part))
+			TH_LOG("copy %u on queue %d not there after its fence", i,
+			       tern_fence_queue(fences[i]));
+		tern_fence_release(fences[i]);
+	}
+	/* How much the check saw; timing, so only reported. */
+	TH_LOG("%u of %u copies were still running when their wait began", still_running,
+	       MANY_FENCES);
+	for (i = 0; i < nbusy; i++) {
+		EXPECT_EQ(0, tern_fence_wait(dev, busy_fences[i], TERN_TIMEOUT_INFINITE));
+		tern_fence_release(busy_fences[i]);
+	}
+	free(fences);
+}
+
+TEST_F_TIMEOUT(lib, many_fences_waited_in_reverse, 240)
+{
+	/* Not a multiple of the page size: copies straddle pages. */
+	const uint64_t part = 4096 + 24, total = MANY_FENCES * part;
+	struct tern_buffer *src, *hbm, *dst, *busy;
+	unsigned char *s, *m, *d;
+	void *p;
+
+	ASSERT_EQ(0, tern_buffer_alloc(self->dev, 2 * BUSY_HALF, TERN_MEM_DEVICE, &busy));
+	ASSERT_EQ(0, tern_buffer_alloc(self->dev, total, TERN_MEM_HOST, &src));
+	ASSERT_EQ(0, tern_buffer_alloc(self->dev, total, TERN_MEM_DEVICE, &hbm));
+	ASSERT_EQ(0, tern_buffer_alloc(self->dev, total, TERN_MEM_HOST, &dst));
+	ASSERT_EQ(0, tern_buffer_map(src, &p));
+	s = p;
+	ASSERT_EQ(0, tern_buffer_map(hbm, &p));
+	m = p;
+	ASSERT_EQ(0, tern_buffer_map(dst, &p));
+	d = p;
+	tern_fill(s, total, tern_seed());
+	/* HBM keeps its contents across runs: make sure stale data cannot pass. */
+	memset(m, 0, total);
+	memset(d, 0, total);
+	many_fences_round(_metadata, self->dev, self->minor, busy, hbm, m, src, s, part);
+	many_fences_round(_metadata, self->dev, self->minor, busy, dst, d, hbm, m, part);
+	EXPECT_EQ(-1, tern_first_diff(d, s, total));
+	tern_buffer_free(busy);
+	tern_buffer_free(src);
+	tern_buffer_free(hbm);
+	tern_buffer_free(dst);
+}
+
+/*
+ * A steady stream: a window of fences in flight, the oldest waited for and
+ * released before the next copy is queued, many times over the pool size.
+ */
+TEST_F_TIMEOUT(lib, fence_stream_reuses_syncobjs, 240)
+{
+	struct tern_fence *fences[24] = { NULL };
+	const uint64_t part = 8192 + 8, window = ARRAY_SIZE(fences), copies = 600;
+	const uint64_t total = copies * part;
+	struct tern_buffer *src, *dst;
+	unsigned char *s, *d;
+	uint64_t i, old;
+	void *p;
+	int ret;
+
+	ASSERT_EQ(0, tern_buffer_alloc(self->dev, total, TERN_MEM_HOST, &src));
+	ASSERT_EQ(0, tern_buffer_alloc(self->dev, total, TERN_MEM_HOST, &dst));
+	ASSERT_EQ(0, tern_buffer_map(src, &p));
+	s = p;
+	ASSERT_EQ(0, tern_buffer_map(dst, &p));
+	d = p;
+	tern_fill(s, total, tern_seed());
+	memset(d, 0, total);
+	for (i = 0; i < copies + window; i++) {
+		if (i >= window) {
+			old = i - window;
+			ret = tern_fence_wait(self->dev, fences[old % window], TERN_TIMEOUT_INFINITE);
+			ASSERT_EQ(0, ret) TH_LOG("fence %llu: %s", (unsigned long long)old,
+						 tern_last_error());
+			ASSERT_EQ(-1, tern_first_diff(d + old * part, s + old * part, part))
+				TH_LOG("copy %llu not there after its fence", (unsigned long long)old);
+			tern_fence_release(fences[old % window]);
+			fences[old % window] = NULL;
+		}
+		if (i < copies) {
+			ret = tern_copy_async(self->dev, dst, i * part, src, i * part, part,
+					      &fences[i % window]);
+			ASSERT_EQ(0, ret) TH_LOG("copy %llu: %s", (unsigned long long)i,
+						 tern_last_error());
+		}
+	}
+	EXPECT_EQ(-1, tern_first_diff(d, s, total));
 	tern_buffer_free(src);
 	tern_buffer_free(dst);
 }
@@ -391,17 +543,23 @@ struct worker {
 	struct tern_device *dev;
 	struct tern_buffer *src, *dst;
 	uint64_t off, size;
+	int copies;			/* in flight at once, waited newest first */
 	int result;
 };
 
 static void *worker_fn(void *p)
 {
-	struct tern_fence *fences[32];
 	struct worker *w = p;
-	uint64_t piece = w->size / 32;
+	uint64_t piece = w->size / w->copies;
+	struct tern_fence **fences;
 	int i, ret = 0, r;
 
-	for (i = 0; i < 32 && !ret; i++)
+	fences = calloc(w->copies, sizeof(*fences));
+	if (!fences) {
+		w->result = -ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < w->copies && !ret; i++)
 		ret = tern_copy_async(w->dev, w->dst, w->off + i * piece, w->src, w->off + i * piece,
 				      piece, &fences[i]);
 	for (i--; i >= 0; i--) {
@@ -411,11 +569,12 @@ static void *worker_fn(void *p)
 		ret = ret ? ret : r;
 		tern_fence_release(fences[i]);
 	}
+	free(fences);
 	w->result = ret;
 	return NULL;
 }
 
-TEST_F_TIMEOUT(lib, threads_share_a_device, 120)
+static void threads_copy(struct __test_metadata *_metadata, struct tern_device *dev, int copies)
 {
 	const uint64_t part = 1 << 20;
 	struct worker w[4];
@@ -425,8 +584,8 @@ TEST_F_TIMEOUT(lib, threads_share_a_device, 120)
 	unsigned int i;
 	void *p;
 
-	ASSERT_EQ(0, tern_buffer_alloc(self->dev, 4 * part, TERN_MEM_HOST, &src));
-	ASSERT_EQ(0, tern_buffer_alloc(self->dev, 4 * part, TERN_MEM_DEVICE, &dst));
+	ASSERT_EQ(0, tern_buffer_alloc(dev, 4 * part, TERN_MEM_HOST, &src));
+	ASSERT_EQ(0, tern_buffer_alloc(dev, 4 * part, TERN_MEM_DEVICE, &dst));
 	ASSERT_EQ(0, tern_buffer_map(src, &p));
 	s = p;
 	ASSERT_EQ(0, tern_buffer_map(dst, &p));
@@ -434,8 +593,8 @@ TEST_F_TIMEOUT(lib, threads_share_a_device, 120)
 	tern_fill(s, 4 * part, tern_seed());
 	memset(d, 0, 4 * part);
 	for (i = 0; i < 4; i++) {
-		w[i] = (struct worker){ .dev = self->dev, .src = src, .dst = dst,
-					.off = i * part, .size = part };
+		w[i] = (struct worker){ .dev = dev, .src = src, .dst = dst,
+					.off = i * part, .size = part, .copies = copies };
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, worker_fn, &w[i]));
 	}
 	for (i = 0; i < 4; i++) {
@@ -445,6 +604,17 @@ TEST_F_TIMEOUT(lib, threads_share_a_device, 120)
 	EXPECT_EQ(-1, tern_first_diff(d, s, 4 * part));
 	tern_buffer_free(src);
 	tern_buffer_free(dst);
+}
+
+TEST_F_TIMEOUT(lib, threads_share_a_device, 120)
+{
+	threads_copy(_metadata, self->dev, 32);
+}
+
+/* 4 x 256 fences in flight from four threads: the syncobj pool is shared. */
+TEST_F_TIMEOUT(lib, threads_many_fences, 240)
+{
+	threads_copy(_metadata, self->dev, 256);
 }
 
 /* Programs: $TERN_BUILD, else three levels above this executable. */
