@@ -56,7 +56,8 @@ sync_file() {
 	cmp -s "$1" "$2" 2>/dev/null || cp "$1" "$2"
 }
 for f in "$ROOT"/emulator/*.c "$ROOT"/emulator/*.h "$ROOT"/emulator/meson.build \
-	 "$ROOT"/emulator/Kconfig "$ROOT"/emulator/trace-events "$ROOT"/include/tern_regs.h; do
+	 "$ROOT"/emulator/Kconfig "$ROOT"/emulator/trace-events "$ROOT"/include/tern_regs.h \
+	 "$ROOT"/include/tern_isa.h; do
 	[ -f "$f" ] && sync_file "$f" "$SRC/hw/tern/$(basename "$f")"
 done
 for f in "$SRC"/hw/tern/*; do

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tern compute core: executing instructions on SBUF, PSUM and the bound HBM
+ * slots. Only valid instructions (tern_core_check.c) get here, so every
+ * address computed below is inside its memory; the arithmetic itself is in
+ * tern_kernels.c.
+ */
+#include "tern_core_int.h"
+#include "tern_kernels.h"
+
+/* ---- execution ---- */
+
+/* All free elements of partition p of a tile, as fp32 (free size <= 64K). */
+static void ap_load_free(struct tern_core *c, const struct ap *a,
+			 uint32_t p, float *out)
+{
+	uint8_t *row = ap_row(c, a, p);
+
+	for (uint32_t i1 = 0; i1 < a->n1; i1++)
+		tk_load(out + (size_t)i1 * a->n0,
+			row + (int64_t)i1 * a->s1 * ap_esz(a), a->s0, a->n0,
+			a->dtype);
+}
+
+static void ap_store_free(struct tern_core *c, const struct ap *a,
+			  uint32_t p, const float *in)
+{
+	uint8_t *row = ap_row(c, a, p);
+
+	for (uint32_t i1 = 0; i1 < a->n1; i1++)
+		tk_store(row + (int64_t)i1 * a->s1 * ap_esz(a), a->s0,
+			 in + (size_t)i1 * a->n0, a->n0, a->dtype);
+}
+
+/*
+ * Walk tiles of one shape row by row in chunks of TK_CHUNK elements. The
+ * two free dimensions are merged into one when every operand is contiguous
+ * across them.
+ */
+struct walk {
+	uint32_t n0, n1;
+	bool merged;
+};
+
+static bool mergeable(const struct ap *a)
+{
+	return a->s1 == (int64_t)a->n0 * a->s0;
+}
+
+static struct walk walk_of(const struct ap *d, const struct ap *a,
+			   const struct ap *b)
+{
+	struct walk w = { d->n0, d->n1, false };
+
+	if (d->n1 > 1 && mergeable(d) && (!a || mergeable(a)) &&
+	    (!b || mergeable(b))) {
+		w.n0 = d->n0 * d->n1;
+		w.n1 = 1;
+		w.merged = true;
+	}
+	return w;
+}
+
+/* Address of element c0 of row i1 of partition p under walk w. */
+static uint8_t *walk_ptr(struct tern_core *c, const struct ap *a,
+			 uint32_t p, uint32_t i1, uint32_t c0)
+{
+	return ap_row(c, a, p) +
+	       ((int64_t)i1 * a->s1 + (int64_t)c0 * a->s0) * ap_esz(a);
+}
+
+/* A chunk: len elements from element c0 of row i1 of partition p. */
+struct chunk {
+	uint32_t p, i1, c0, len;
+};
+
+/* COPY: bytes, not values, so NaN payloads are kept. */
+static void copy_chunk(struct tern_core *c, const struct insn *in,
+		       const struct chunk *k)
+{
+	const struct ap *d = &in->dst, *a = &in->src0;
+	int64_t esz = ap_esz(d);
+	uint8_t *dp = walk_ptr(c, d, k->p, k->i1, k->c0);
+	uint8_t *sp = walk_ptr(c, a, k->p, k->i1, k->c0);
+
+	if (d->s0 == 1 && a->s0 == 1) {
+		memmove(dp, sp, (size_t)(k->len * esz));
+		return;
+	}
+	for (uint32_t i = 0; i < k->len; i++)
+		memmove(dp + i * d->s0 * esz, sp + i * a->s0 * esz,
+			(size_t)esz);
+}
+
+/* IOTA values, computed in 64-bit two's complement (wrapping). */
+static void iota_chunk(float *x, const struct insn *in,
+		       const struct chunk *k, uint32_t n0)
+{
+	uint64_t base = (uint64_t)(int64_t)in->base;
+	uint64_t pstep = (uint64_t)(int64_t)in->pstep;
+	uint64_t fstep = (uint64_t)(int64_t)in->fstep;
+	uint64_t j0 = (uint64_t)k->i1 * n0 + k->c0;
+
+	for (uint32_t i = 0; i < k->len; i++)
+		x[i] = (float)(int64_t)(base + k->p * pstep + (j0 + i) * fstep);
+}
+
+/* Every row op but COPY: load as fp32, compute, store converted. */
+static void compute_chunk(struct tern_core *c, const struct insn *in,
+			  const struct chunk *k, uint32_t n0, float bias)
+{
+	const struct ap *d = &in->dst, *a = &in->src0, *b = &in->src1;
+	float *x = c->buf[0], *y = c->buf[1];
+	float imm = imm_f32(in->imm);
+	bool reverse = in->flags & TERN_TS_F_REVERSE;
+
+	if (in->opcode != TERN_OP_MEMSET && in->opcode != TERN_OP_IOTA)
+		tk_load(x, walk_ptr(c, a, k->p, k->i1, k->c0), a->s0, k->len,
+			a->dtype);
+	switch (in->opcode) {
+	case TERN_OP_TENSOR_TENSOR:
+		tk_load(y, walk_ptr(c, b, k->p, k->i1, k->c0), b->s0, k->len,
+			b->dtype);
+		tk_alu(x, x, y, k->len, in->op);
+		break;
+	case TERN_OP_TENSOR_SCALAR:
+		tk_alu_scalar(x, x, imm, reverse, k->len, in->op);
+		break;
+	case TERN_OP_UNARY:
+		tk_unary(x, x, k->len, in->op);
+		break;
+	case TERN_OP_ACTIVATE:
+		tk_activate(x, x, k->len, in->op, imm, bias);
+		break;
+	case TERN_OP_MEMSET:
+		for (uint32_t i = 0; i < k->len; i++)
+			x[i] = imm;
+		break;
+	case TERN_OP_IOTA:
+		iota_chunk(x, in, k, n0);
+		break;
+	}
+	tk_store(walk_ptr(c, d, k->p, k->i1, k->c0), d->s0, x, k->len,
+		 d->dtype);
+}
+
+static void exec_rows(struct tern_core *c, struct job *j,
+		      const struct insn *in)
+{
+	const struct ap *d = &in->dst, *a = &in->src0, *b = &in->src1;
+	bool has_a = in->opcode != TERN_OP_MEMSET && in->opcode != TERN_OP_IOTA;
+	bool has_b = in->opcode == TERN_OP_TENSOR_TENSOR;
+	bool bias_ap = in->opcode == TERN_OP_ACTIVATE &&
+		       (in->flags & TERN_ACT_F_BIAS_AP);
+	struct walk w = walk_of(d, has_a ? a : NULL, has_b ? b : NULL);
+	struct chunk k;
+
+	for (k.p = 0; k.p < d->nparts; k.p++) {
+		float bias = imm_f32(in->bias);
+
+		if (bias_ap)
+			bias = tk_to_f32(ap_elem(c, b, k.p, 0), b->dtype);
+
+		for (k.i1 = 0; k.i1 < w.n1; k.i1++) {
+			for (k.c0 = 0; k.c0 < w.n0; k.c0 += TK_CHUNK) {
+				k.len = w.n0 - k.c0 < TK_CHUNK ? w.n0 - k.c0 :
+								 TK_CHUNK;
+				if (cancelled(j))
+					return;
+				if (in->opcode == TERN_OP_COPY)
+					copy_chunk(c, in, &k);
+				else
+					compute_chunk(c, in, &k, w.n0, bias);
+			}
+		}
+	}
+}
+
+static void exec_reduce(struct tern_core *c, struct job *j,
+			const struct insn *in)
+{
+	const struct ap *d = &in->dst, *a = &in->src0;
+	bool inner = in->flags & TERN_REDUCE_F_INNER;
+	struct walk w = inner ? (struct walk){ a->n0, a->n1, false } :
+				walk_of(a, NULL, NULL);
+	float *x = c->buf[0];
+
+	for (uint32_t p = 0; p < a->nparts; p++) {
+		float acc = tk_reduce_init(in->op);
+
+		for (uint32_t i1 = 0; i1 < w.n1; i1++) {
+			for (uint32_t c0 = 0; c0 < w.n0; c0 += TK_CHUNK) {
+				uint32_t len = w.n0 - c0 < TK_CHUNK ?
+					       w.n0 - c0 : TK_CHUNK;
+
+				if (cancelled(j))
+					return;
+				tk_load(x, walk_ptr(c, a, p, i1, c0), a->s0,
+					len, a->dtype);
+				tk_reduce(&acc, x, len, in->op);
+			}
+			if (inner) {
+				tk_from_f32(ap_elem(c, d, p, i1), d->dtype,
+					    acc);
+				acc = tk_reduce_init(in->op);
+			}
+		}
+		if (!inner)
+			tk_from_f32(ap_elem(c, d, p, 0), d->dtype, acc);
+	}
+}
+
+static void exec_transpose(struct tern_core *c, const struct insn *in)
+{
+	const struct ap *d = &in->dst, *a = &in->src0;
+	uint32_t f = ap_free(a);
+
+	/* through a staging copy, so dst may overlap src0 */
+	for (uint32_t p = 0; p < a->nparts; p++)
+		ap_load_free(c, a, p, c->mm_c + (size_t)p * MM_LDB);
+	for (uint32_t p = 0; p < a->nparts; p++)
+		for (uint32_t k = 0; k < f; k++)
+			tk_from_f32(ap_elem(c, d, k, p), d->dtype,
+				    c->mm_c[(size_t)p * MM_LDB + k]);
+}
+
+static uint32_t round_up(uint32_t v, uint32_t m)
+{
+	return (v + m - 1) / m * m;
+}
+
+static void exec_matmul(struct tern_core *c, const struct insn *in)
+{
+	const struct ap *d = &in->dst, *a = &in->src0, *b = &in->src1;
+	uint32_t kn = a->nparts, m = ap_free(a), n = ap_free(b);
+	uint32_t mp = round_up(m, TK_MM_M_ALIGN);
+	uint32_t np = round_up(n, TK_MM_N_ALIGN);
+	bool acc = in->flags & TERN_MATMUL_F_ACCUMULATE;
+
+	for (uint32_t k = 0; k < kn; k++) {
+		float *ar = c->mm_a + (size_t)k * MM_LDA;
+		float *br = c->mm_b + (size_t)k * MM_LDB;
+
+		ap_load_free(c, a, k, ar);
+		memset(ar + m, 0, (mp - m) * sizeof(float));
+		ap_load_free(c, b, k, br);
+		memset(br + n, 0, (np - n) * sizeof(float));
+	}
+	tk_matmul(c->mm_c, MM_LDB, c->mm_a, MM_LDA, c->mm_b, MM_LDB, mp, np,
+		  kn);
+	for (uint32_t i = 0; i < m; i++) {
+		float *cr = c->mm_c + (size_t)i * MM_LDB;
+
+		if (acc) {
+			float *x = c->buf[0];
+
+			ap_load_free(c, d, i, x);
+			tk_alu(cr, cr, x, n, TERN_ALU_ADD);
+		}
+		ap_store_free(c, d, i, cr);
+	}
+}
+
+static void dma_elem(uint8_t *s, uint8_t *h, int64_t esz, bool load)
+{
+	if (load)
+		memcpy(s, h, (size_t)esz);
+	else
+		memcpy(h, s, (size_t)esz);
+}
+
+static void exec_dma(struct tern_core *c, struct job *j,
+		     const struct insn *in)
+{
+	const struct ap *t = &in->dst;
+	int64_t esz = ap_esz(t);
+	bool load = in->opcode == TERN_OP_DMA_LOAD;
+	uint8_t *hbm = c->hbm + j->slots[in->slot].offset;
+	uint32_t n0 = t->n0, n1 = t->n1;
+	int64_t hs0 = in->hstride[0];
+
+	/* one run per partition when both sides are contiguous across rows */
+	if (n1 > 1 && mergeable(t) && in->hstride[1] == (int64_t)n0 * hs0) {
+		n0 *= n1;
+		n1 = 1;
+	}
+	for (uint32_t p = 0; p < t->nparts; p++) {
+		for (uint32_t i1 = 0; i1 < n1; i1++) {
+			uint8_t *s = walk_ptr(c, t, p, i1, 0);
+			/* inside the slot: the whole box was validated */
+			int64_t ho = (int64_t)in->hbm_offset +
+				     (int64_t)p * in->pstride +
+				     (int64_t)i1 * in->hstride[1];
+			uint8_t *h = hbm + ho;
+
+			if (cancelled(j))
+				return;
+			if (t->s0 == 1 && hs0 == esz) {
+				if (load)
+					memcpy(s, h, (size_t)n0 * esz);
+				else
+					memcpy(h, s, (size_t)n0 * esz);
+				continue;
+			}
+			for (uint32_t k0 = 0; k0 < n0; k0 += TK_CHUNK) {
+				uint32_t end = n0 - k0 < TK_CHUNK ?
+					       n0 : k0 + TK_CHUNK;
+
+				/* zero strides make rows of 2^32 elements */
+				if (cancelled(j))
+					return;
+				for (uint32_t k = k0; k < end; k++)
+					dma_elem(s + (int64_t)k * t->s0 * esz,
+						 hbm + ho + (int64_t)k * hs0,
+						 esz, load);
+			}
+		}
+	}
+}
+
+void tern_core_exec(struct tern_core *c, struct job *j, const struct insn *in)
+{
+	switch (in->opcode) {
+	case TERN_OP_MATMUL:
+		exec_matmul(c, in);
+		break;
+	case TERN_OP_TRANSPOSE:
+		exec_transpose(c, in);
+		break;
+	case TERN_OP_REDUCE:
+		exec_reduce(c, j, in);
+		break;
+	case TERN_OP_TENSOR_TENSOR:
+	case TERN_OP_TENSOR_SCALAR:
+	case TERN_OP_UNARY:
+	case TERN_OP_CAST:
+	case TERN_OP_COPY:
+	case TERN_OP_MEMSET:
+	case TERN_OP_IOTA:
+	case TERN_OP_ACTIVATE:
+		exec_rows(c, j, in);
+		break;
+	case TERN_OP_DMA_LOAD:
+	case TERN_OP_DMA_STORE:
+		exec_dma(c, j, in);
+		break;
+	}
+}
+
