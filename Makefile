@@ -21,7 +21,7 @@ LINUX_DIR = $(shell cat $(B)/linux.path 2>/dev/null)
 KDIR ?= $(LINUX_DIR)/kdir
 KSFT_DIR = $(LINUX_DIR)/selftests
 
-.PHONY: all deps linux qemu module lib tools unit kselftest bench-bins \
+.PHONY: all deps linux qemu module lib tools unit ops kselftest bench-bins \
 	run test bench check clean help
 
 help:
@@ -30,7 +30,7 @@ help:
 	@echo "make bench   DMA bandwidth against host memcpy, in the VM"
 	@echo "make check   checkpatch --strict, sparse and W=1 on kernel/"
 
-all: qemu module lib tools unit kselftest bench-bins
+all: qemu module lib tools unit ops kselftest bench-bins
 
 deps:
 	@sh tests/vm/deps.sh
@@ -55,6 +55,9 @@ tools: lib
 
 unit: deps | $(B)
 	@$(MAKE) --no-print-directory -C tests/unit
+
+ops: lib
+	@$(MAKE) --no-print-directory -C tests/ops
 
 kselftest: linux lib
 	@$(MAKE) --no-print-directory -C tests/kselftest KSFT_DIR=$(KSFT_DIR)

@@ -3,8 +3,9 @@
 #
 # test.sh: run every test and print one closing line "N passed, M failed"
 # (what `make test` runs after building).
-#   1. the host unit tests listed in build/tests/unit/tests.txt, each under
-#      `timeout`; output in build/test-results/unit/<name>.tap;
+#   1. the host tests listed in build/tests/unit/tests.txt and
+#      build/tests/ops/tests.txt, each under `timeout`; output in
+#      build/test-results/{unit,ops}/<name>.tap;
 #   2. the kselftests in the guest (run-vm.sh test); output in
 #      build/vm/out-test/<name>.tap;
 #   3. counts every result with tap-count.awk (rules there and in
@@ -12,7 +13,7 @@
 #      that failed, and a guest kernel warning or oops each count as failures.
 # Exits 0 only when nothing failed and something passed.
 #
-# Environment: TERN_UNIT_TIMEOUT (seconds per unit test program, default 300),
+# Environment: TERN_UNIT_TIMEOUT (seconds per host test program, default 300),
 # and those of run-vm.sh (TERN_VM_TIMEOUT, TERN_TEST_TIMEOUT, ...).
 set -u
 
@@ -80,24 +81,33 @@ sh "$ROOT/tests/static/checks.sh" >"$RES/static/checks.tap" 2>&1
 echo $? >"$RES/static/checks.rc"
 count static/checks "$RES/static/checks.tap" "$RES/static/checks.rc"
 
-ulist=$B/tests/unit/tests.txt
-if [ ! -f "$ulist" ]; then
-	echo "test.sh: $ulist missing (run \`make unit\`)" >&2
-	add unit 0 1 "tests.txt missing (run \`make unit\`)"
-else
-	for name in $(names "$ulist"); do
-		prog=$B/tests/unit/$name
+# host_tests DIR: the programs of build/tests/DIR/tests.txt, labelled DIR/<name>.
+host_tests() {
+	dir=$1
+	list=$B/tests/$dir/tests.txt
+	mkdir -p "$RES/$dir"
+	if [ ! -f "$list" ]; then
+		echo "test.sh: $list missing (run \`make $dir\`)" >&2
+		add "$dir" 0 1 "tests.txt missing (run \`make $dir\`)"
+		return
+	fi
+	for name in $(names "$list"); do
+		prog=$B/tests/$dir/$name
 		if [ ! -x "$prog" ]; then
-			add "unit/$name" 0 1 "program missing ($prog)"
-			echo "unit/$name: 0 passed, 1 failed (missing)"
+			add "$dir/$name" 0 1 "program missing ($prog)"
+			echo "$dir/$name: 0 passed, 1 failed (missing)"
 			continue
 		fi
-		(cd "$B/tests/unit" && timeout -k 10 "$UNIT_TIMEOUT" "./$name" </dev/null) \
-			>"$RES/unit/$name.tap" 2>&1
-		echo $? >"$RES/unit/$name.rc"
-		count "unit/$name" "$RES/unit/$name.tap" "$RES/unit/$name.rc"
+		(cd "$B/tests/$dir" && timeout -k 10 "$UNIT_TIMEOUT" "./$name" </dev/null) \
+			>"$RES/$dir/$name.tap" 2>&1
+		echo $? >"$RES/$dir/$name.rc"
+		count "$dir/$name" "$RES/$dir/$name.tap" "$RES/$dir/$name.rc"
 	done
-fi
+}
+
+# The device model's unit tests, then libtern's builder and ops on its core.
+host_tests unit
+host_tests ops
 
 # 2. Kselftests in the guest.
 klist=$B/tests/kselftest/tests.txt

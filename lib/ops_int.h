@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libtern internals of the ops library: the tile scheduler that puts the
+ * semaphore waits and signals between the engines (ops_sched.c), used by
+ * the operations (ops.c); not installed.
+ *
+ * Every instruction an operation adds signals its engine's progress
+ * semaphore, so "engine e has finished its first c scheduled instructions"
+ * is the wait sem[e] >= c (an engine runs its stream in order). Each tile
+ * records which such counts must be reached before it may be read (its
+ * last writer) and before it may be written (its last writer and readers);
+ * an instruction waits for the counts its tiles need that its engine does
+ * not already know to be reached, directly or through earlier waits (a
+ * vector clock per instruction). One wait goes into the instruction, any
+ * more become WAIT instructions before it.
+ */
+#ifndef TERN_OPS_INT_H
+#define TERN_OPS_INT_H
+
+#include "program_int.h"
+#include "tern_ops.h"
+
+struct ops_state {
+	int sem[TERN_NUM_ENGINES];	/* progress semaphore of each engine */
+	uint32_t done[TERN_NUM_ENGINES];	/* scheduled instructions per engine */
+	uint32_t known[TERN_NUM_ENGINES][TERN_NUM_ENGINES];
+	/* clock[e][i * 4 + f]: known[e][f] once e's instruction i + 1 is done */
+	uint32_t *clock[TERN_NUM_ENGINES];
+	uint32_t cap[TERN_NUM_ENGINES];
+};
+
+/* A tracked tile: a region of SBUF or PSUM no other tile overlaps. */
+struct otile {
+	struct tern_ap ap;		/* the whole region */
+	uint32_t wdep[TERN_NUM_ENGINES];	/* counts before reading */
+	uint32_t rdep[TERN_NUM_ENGINES];	/* counts before writing */
+};
+
+/* One operation being added to a program. */
+struct opctx {
+	struct tern_program *p;
+	struct ops_state *st;
+	const char *fn;
+	struct prog_snapshot snap;
+	uint32_t done[TERN_NUM_ENGINES];
+	uint32_t known[TERN_NUM_ENGINES][TERN_NUM_ENGINES];
+	bool created;			/* st was made by this operation */
+	unsigned int flip;		/* alternates PSUM evacuation engines */
+};
+
+/* Start an operation (checks the program, sets up the scheduler). */
+int op_begin(struct opctx *o, struct tern_program *p, const char *fn);
+/* End it: frees its tiles; on error (ret < 0) takes back all it added. */
+int op_end(struct opctx *o, int ret);
+
+/* Reserve a tracked tile of [nparts x n] in mem. */
+int op_tile(struct opctx *o, struct otile *t, unsigned int mem, unsigned int dtype,
+	    unsigned int nparts, uint32_t n);
+/* Bytes per partition still free in mem. */
+uint32_t op_free(const struct opctx *o, unsigned int mem);
+
+/*
+ * The instructions, scheduled: each names the tracked tile of every
+ * operand and the part of it used (an ap inside t->ap).
+ */
+int op_load(struct opctx *o, struct otile *t, struct tern_ap ap, const struct tern_hbm_ap *h);
+int op_store(struct opctx *o, const struct tern_hbm_ap *h, struct otile *t, struct tern_ap ap);
+int op_matmul(struct opctx *o, struct otile *d, struct tern_ap dap, struct otile *s,
+	      struct tern_ap sap, struct otile *m, struct tern_ap map, bool acc);
+int op_transpose(struct opctx *o, struct otile *d, struct tern_ap dap, struct otile *s,
+		 struct tern_ap sap);
+int op_tt(struct opctx *o, unsigned int alu, struct otile *d, struct tern_ap dap,
+	  struct otile *a, struct tern_ap aap, struct otile *b, struct tern_ap bap);
+int op_ts(struct opctx *o, unsigned int alu, struct otile *d, struct tern_ap dap,
+	  struct otile *a, struct tern_ap aap, float imm, bool reverse);
+int op_unary(struct opctx *o, unsigned int un, struct otile *d, struct tern_ap dap,
+	     struct otile *a, struct tern_ap aap);
+int op_reduce(struct opctx *o, unsigned int red, struct otile *d, struct tern_ap dap,
+	      struct otile *a, struct tern_ap aap);
+/* Copy or cast (by the dtypes) on the vector engine. */
+int op_convert(struct opctx *o, struct otile *d, struct tern_ap dap, struct otile *a,
+	       struct tern_ap aap);
+/* func(a * scale + bias), bias a tile (b != NULL) or the immediate. */
+int op_act(struct opctx *o, unsigned int func, struct otile *d, struct tern_ap dap,
+	   struct otile *a, struct tern_ap aap, float scale, struct otile *b,
+	   struct tern_ap bap, float bias);
+/* Move a PSUM tile to SBUF, on the vector and scalar engine in turn. */
+int op_evacuate(struct opctx *o, struct otile *d, struct tern_ap dap, struct otile *a,
+		struct tern_ap aap);
+
+#endif /* TERN_OPS_INT_H */
