@@ -330,13 +330,13 @@ static uint32_t check_shapes(struct tern_core *c, struct job *j,
 
 	switch (in->opcode) {
 	case TERN_OP_MATMUL:
-		if (a->mem != TERN_MEM_SBUF)
+		if (a->mem != TERN_AP_SBUF)
 			return SHAPE_FAULT(OFF_SRC0 + 4,
 					   "MATMUL: src0 must be in SBUF");
-		if (b->mem != TERN_MEM_SBUF)
+		if (b->mem != TERN_AP_SBUF)
 			return SHAPE_FAULT(OFF_SRC1 + 4,
 					   "MATMUL: src1 must be in SBUF");
-		if (d->mem != TERN_MEM_PSUM)
+		if (d->mem != TERN_AP_PSUM)
 			return SHAPE_FAULT(OFF_DST + 4,
 					   "MATMUL: dst must be in PSUM");
 		if (ap_free(a) > TERN_MATMUL_MAX_M)
@@ -410,7 +410,7 @@ static uint32_t check_shapes(struct tern_core *c, struct job *j,
 		break;
 	case TERN_OP_DMA_LOAD:
 	case TERN_OP_DMA_STORE:
-		if (d->mem != TERN_MEM_SBUF)
+		if (d->mem != TERN_AP_SBUF)
 			return SHAPE_FAULT(OFF_DST + 4,
 					   "%s: the tile must be in SBUF",
 					   name);
@@ -474,7 +474,7 @@ static uint32_t check_insn(struct tern_core *c, struct job *j,
 		const char *what = NULL;
 		unsigned int off = o[i].off;
 
-		if (a->mem != TERN_MEM_SBUF && a->mem != TERN_MEM_PSUM)
+		if (a->mem != TERN_AP_SBUF && a->mem != TERN_AP_PSUM)
 			what = "mem is neither SBUF nor PSUM", off += 4;
 		else if (!a->nparts)
 			what = "nparts is 0", off += 7;
@@ -492,7 +492,7 @@ static uint32_t check_insn(struct tern_core *c, struct job *j,
 		return err;
 	for (unsigned int i = 0; i < n; i++) {
 		const struct ap *a = o[i].ap;
-		bool sbuf = a->mem == TERN_MEM_SBUF;
+		bool sbuf = a->mem == TERN_AP_SBUF;
 		uint32_t size = sbuf ? c->sbuf_part : TERN_PSUM_PART_SIZE;
 		int64_t lo, hi;
 
@@ -540,9 +540,9 @@ static void account(struct job *j, const struct insn *in)
 	    in->opcode == TERN_OP_DMA_STORE)
 		return;
 	ap_extent(d, &lo, &hi);
-	if (d->mem == TERN_MEM_SBUF && hi > j->sbuf_hi)
+	if (d->mem == TERN_AP_SBUF && hi > j->sbuf_hi)
 		j->sbuf_hi = (uint32_t)hi;
-	if (d->mem == TERN_MEM_PSUM && hi > j->psum_hi)
+	if (d->mem == TERN_AP_PSUM && hi > j->psum_hi)
 		j->psum_hi = (uint32_t)hi;
 }
 

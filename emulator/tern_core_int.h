@@ -145,7 +145,7 @@ static inline void ap_extent(const struct ap *a, int64_t *lo, int64_t *hi)
 static inline uint8_t *ap_row(struct tern_core *c, const struct ap *a,
 			      uint32_t p)
 {
-	uint8_t *base = a->mem == TERN_MEM_SBUF ?
+	uint8_t *base = a->mem == TERN_AP_SBUF ?
 			c->sbuf + (size_t)(a->part + p) * c->sbuf_part :
 			c->psum + (size_t)(a->part + p) * TERN_PSUM_PART_SIZE;
 

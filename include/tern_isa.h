@@ -76,10 +76,10 @@ static inline unsigned int tern_dtype_size(unsigned int dt)
 	       dt == TERN_DT_FP8_E4M3 || dt == TERN_DT_FP8_E5M2 ? 1 : 0;
 }
 
-/* ---- Memories (tern_ap.mem) ---- */
+/* ---- Tile memories (tern_ap.mem), not libtern's TERN_MEM_* ---- */
 
-#define TERN_MEM_SBUF			1
-#define TERN_MEM_PSUM			2
+#define TERN_AP_SBUF			1
+#define TERN_AP_PSUM			2
 
 /*
  * struct tern_ap - a tile access pattern, 16 bytes.

@@ -109,7 +109,7 @@ static int no_space(const struct opctx *o, const char *what)
 {
 	return tern_fail(-ENOSPC, "%s: %s does not fit in the %" PRIu32
 			 " free SBUF bytes per partition", o->fn, what,
-			 op_free(o, TERN_MEM_SBUF));
+			 op_free(o, TERN_AP_SBUF));
 }
 
 /* ---- stores kept behind the next tile's loads ---- */
@@ -206,35 +206,35 @@ static int mm_alloc(struct mm *w)
 		(uint64_t)MM_ORING * (nb * ec + PROG_ALLOC_ALIGN) +
 		(w->transpose ? 2ull * (kb * ea + PROG_ALLOC_ALIGN) : 0);
 	panel = 2ull * w->nk * (mb * ea + PROG_ALLOC_ALIGN);
-	w->panel = fixed + panel <= op_free(o, TERN_MEM_SBUF);
+	w->panel = fixed + panel <= op_free(o, TERN_AP_SBUF);
 	/* B is loaded once if it fits beside the rest (and is used again) */
 	bres = (uint64_t)w->nk * w->nn * (nb * eb + PROG_ALLOC_ALIGN);
-	w->bres = w->nm > 1 && w->panel && fixed + panel + bres <= op_free(o, TERN_MEM_SBUF);
+	w->bres = w->nm > 1 && w->panel && fixed + panel + bres <= op_free(o, TERN_AP_SBUF);
 	if (w->bres) {
 		w->bt = calloc((size_t)w->nk * w->nn, sizeof(*w->bt));
 		if (!w->bt)
 			return tern_fail(-ENOMEM, "%s: out of memory", o->fn);
 		for (uint32_t i = 0; i < w->nk * w->nn && !ret; i++)
-			ret = op_tile(o, &w->bt[i], TERN_MEM_SBUF, w->b->dtype, kb, nb);
+			ret = op_tile(o, &w->bt[i], TERN_AP_SBUF, w->b->dtype, kb, nb);
 	}
 	if (w->panel && !ret) {
 		w->pan = calloc(2 * (size_t)w->nk, sizeof(*w->pan));
 		if (!w->pan)
 			return tern_fail(-ENOMEM, "%s: out of memory", o->fn);
 		for (uint32_t i = 0; i < 2 * w->nk && !ret; i++)
-			ret = op_tile(o, &w->pan[i], TERN_MEM_SBUF, w->a->dtype, kb, mb);
+			ret = op_tile(o, &w->pan[i], TERN_AP_SBUF, w->a->dtype, kb, mb);
 	} else if (!w->panel) {
 		for (unsigned int i = 0; i < MM_ARING && !ret; i++)
-			ret = op_tile(o, &w->aring[i], TERN_MEM_SBUF, w->a->dtype, kb, mb);
+			ret = op_tile(o, &w->aring[i], TERN_AP_SBUF, w->a->dtype, kb, mb);
 	}
 	for (unsigned int i = 0; !w->bres && i < MM_BRING && !ret; i++)
-		ret = op_tile(o, &w->bring[i], TERN_MEM_SBUF, w->b->dtype, kb, nb);
+		ret = op_tile(o, &w->bring[i], TERN_AP_SBUF, w->b->dtype, kb, nb);
 	for (unsigned int i = 0; i < MM_ORING && !ret; i++)
-		ret = op_tile(o, &w->oring[i], TERN_MEM_SBUF, w->c->dtype, mb, nb);
+		ret = op_tile(o, &w->oring[i], TERN_AP_SBUF, w->c->dtype, mb, nb);
 	for (unsigned int i = 0; i < MM_PRING && !ret; i++)
-		ret = op_tile(o, &w->pring[i], TERN_MEM_PSUM, TERN_DT_FP32, mb, nb);
+		ret = op_tile(o, &w->pring[i], TERN_AP_PSUM, TERN_DT_FP32, mb, nb);
 	for (unsigned int i = 0; w->transpose && i < 2 && !ret; i++)
-		ret = op_tile(o, &w->stage[i], TERN_MEM_SBUF, w->a->dtype, mb, kb);
+		ret = op_tile(o, &w->stage[i], TERN_AP_SBUF, w->a->dtype, mb, kb);
 	if (ret == -ENOSPC)
 		return no_space(o, "a matmul's B, C and A^T tiles");
 	return ret;
@@ -389,19 +389,19 @@ static int ew_2d(const struct ew *w, const struct tern_tensor *out, const struct
 	per = EW_NBUF * (ea + eo + (w->kind == EW_BINARY ? eb : 0)) +
 	      (w->kind == EW_BIAS ? 2 * eb : 0);
 	slack = (EW_NBUF * 3 + 2) * PROG_ALLOC_ALIGN;
-	fc = op_free(o, TERN_MEM_SBUF) > slack ? (op_free(o, TERN_MEM_SBUF) - slack) / per : 0;
+	fc = op_free(o, TERN_AP_SBUF) > slack ? (op_free(o, TERN_AP_SBUF) - slack) / per : 0;
 	fc = min_u32(min_u32(fc, EW_MAX_FREE), out->cols);
 	if (!fc)
 		return no_space(o, "an elementwise tile");
 	for (unsigned int i = 0; i < EW_NBUF && !ret; i++) {
-		ret = op_tile(o, &set[i].a, TERN_MEM_SBUF, a->dtype, np, fc);
+		ret = op_tile(o, &set[i].a, TERN_AP_SBUF, a->dtype, np, fc);
 		if (!ret && w->kind == EW_BINARY)
-			ret = op_tile(o, &set[i].b, TERN_MEM_SBUF, b->dtype, np, fc);
+			ret = op_tile(o, &set[i].b, TERN_AP_SBUF, b->dtype, np, fc);
 		if (!ret)
-			ret = op_tile(o, &set[i].out, TERN_MEM_SBUF, out->dtype, np, fc);
+			ret = op_tile(o, &set[i].out, TERN_AP_SBUF, out->dtype, np, fc);
 	}
 	for (unsigned int i = 0; w->kind == EW_BIAS && i < 2 && !ret; i++)
-		ret = op_tile(o, &bias[i], TERN_MEM_SBUF, b->dtype, np, fc);
+		ret = op_tile(o, &bias[i], TERN_AP_SBUF, b->dtype, np, fc);
 	if (ret)
 		return ret;
 
@@ -480,7 +480,7 @@ static int ew_run(const struct ew *w, const struct tern_tensor *out, const struc
 		  const struct tern_tensor *b)
 {
 	uint64_t n = out->rows * out->cols, full;
-	int mark = tern_prog_mark(w->o->p, TERN_MEM_SBUF);
+	int mark = tern_prog_mark(w->o->p, TERN_AP_SBUF);
 	struct tern_tensor vo, va, vb;
 	int ret;
 
@@ -501,7 +501,7 @@ static int ew_run(const struct ew *w, const struct tern_tensor *out, const struc
 	if (ret || full == n)
 		return ret;
 	/* the last row reuses the tiles' bytes (the scheduler orders it) */
-	tern_prog_release(w->o->p, TERN_MEM_SBUF, mark);
+	tern_prog_release(w->o->p, TERN_AP_SBUF, mark);
 	vo = flat_view(out, full, 1, n - full);
 	va = flat_view(a, full, 1, n - full);
 	if (b)
@@ -604,19 +604,19 @@ static int softmax(struct opctx *o, const struct tern_tensor *out, const struct 
 				 o->fn, out->cols, UINT16_MAX);
 	cols = (uint32_t)out->cols;
 	need = (uint64_t)cols * (ex + 4 + eo) + 7 * PROG_ALLOC_ALIGN + 4 * 4;
-	nbuf = need * SM_NBUF <= op_free(o, TERN_MEM_SBUF) ? SM_NBUF : 1;
-	if (need > op_free(o, TERN_MEM_SBUF))
+	nbuf = need * SM_NBUF <= op_free(o, TERN_AP_SBUF) ? SM_NBUF : 1;
+	if (need > op_free(o, TERN_AP_SBUF))
 		return no_space(o, "a softmax tile of whole rows");
 	for (unsigned int i = 0; i < nbuf && !ret; i++) {
 		struct sm_set *s = &set[i];
 
-		if (!(ret = op_tile(o, &s->x, TERN_MEM_SBUF, x->dtype, np, cols)) &&
-		    !(ret = op_tile(o, &s->e, TERN_MEM_SBUF, TERN_DT_FP32, np, cols)) &&
-		    !(ret = op_tile(o, &s->out, TERN_MEM_SBUF, out->dtype, np, cols)) &&
-		    !(ret = op_tile(o, &s->mx, TERN_MEM_SBUF, TERN_DT_FP32, np, 1)) &&
-		    !(ret = op_tile(o, &s->nmx, TERN_MEM_SBUF, TERN_DT_FP32, np, 1)) &&
-		    !(ret = op_tile(o, &s->sum, TERN_MEM_SBUF, TERN_DT_FP32, np, 1)))
-			ret = op_tile(o, &s->rcp, TERN_MEM_SBUF, TERN_DT_FP32, np, 1);
+		if (!(ret = op_tile(o, &s->x, TERN_AP_SBUF, x->dtype, np, cols)) &&
+		    !(ret = op_tile(o, &s->e, TERN_AP_SBUF, TERN_DT_FP32, np, cols)) &&
+		    !(ret = op_tile(o, &s->out, TERN_AP_SBUF, out->dtype, np, cols)) &&
+		    !(ret = op_tile(o, &s->mx, TERN_AP_SBUF, TERN_DT_FP32, np, 1)) &&
+		    !(ret = op_tile(o, &s->nmx, TERN_AP_SBUF, TERN_DT_FP32, np, 1)) &&
+		    !(ret = op_tile(o, &s->sum, TERN_AP_SBUF, TERN_DT_FP32, np, 1)))
+			ret = op_tile(o, &s->rcp, TERN_AP_SBUF, TERN_DT_FP32, np, 1);
 	}
 	if (ret)
 		return ret;

@@ -65,8 +65,8 @@ int op_end(struct opctx *o, int ret)
 		return ret;
 	if (ret >= 0) {
 		/* the operation's tiles are free for the next one */
-		p->mark[TERN_MEM_SBUF] = o->snap.mark[TERN_MEM_SBUF];
-		p->mark[TERN_MEM_PSUM] = o->snap.mark[TERN_MEM_PSUM];
+		p->mark[TERN_AP_SBUF] = o->snap.mark[TERN_AP_SBUF];
+		p->mark[TERN_AP_PSUM] = o->snap.mark[TERN_AP_PSUM];
 		return 0;
 	}
 	prog_rollback(p, &o->snap);

@@ -30,7 +30,7 @@ const char *prog_engine_name(unsigned int engine)
 
 static const char *mem_name(unsigned int mem)
 {
-	return mem == TERN_MEM_SBUF ? "SBUF" : mem == TERN_MEM_PSUM ? "PSUM" : "?";
+	return mem == TERN_AP_SBUF ? "SBUF" : mem == TERN_AP_PSUM ? "PSUM" : "?";
 }
 
 static const char *opcode_name(unsigned int opcode)
@@ -185,8 +185,8 @@ TERN_EXPORT int tern_prog_create(uint32_t sbuf_size, struct tern_program **progp
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return tern_fail(-ENOMEM, "tern_prog_create: out of memory");
-	p->part_size[TERN_MEM_SBUF] = sbuf_size / TERN_PARTITIONS;
-	p->part_size[TERN_MEM_PSUM] = TERN_PSUM_PART_SIZE;
+	p->part_size[TERN_AP_SBUF] = sbuf_size / TERN_PARTITIONS;
+	p->part_size[TERN_AP_PSUM] = TERN_PSUM_PART_SIZE;
 	*progp = p;
 	return 0;
 }
@@ -239,7 +239,7 @@ TERN_EXPORT int tern_prog_signals(const struct tern_program *p, int sem)
 
 static bool mem_ok(unsigned int mem)
 {
-	return mem == TERN_MEM_SBUF || mem == TERN_MEM_PSUM;
+	return mem == TERN_AP_SBUF || mem == TERN_AP_PSUM;
 }
 
 TERN_EXPORT int tern_prog_alloc(struct tern_program *p, unsigned int mem, unsigned int dtype,
@@ -250,7 +250,7 @@ TERN_EXPORT int tern_prog_alloc(struct tern_program *p, unsigned int mem, unsign
 	if (!p || !tile)
 		return tern_fail(-EINVAL, "tern_prog_alloc: NULL argument");
 	if (!mem_ok(mem))
-		return tern_fail(-EINVAL, "tern_prog_alloc: mem %u is neither TERN_MEM_SBUF nor TERN_MEM_PSUM",
+		return tern_fail(-EINVAL, "tern_prog_alloc: mem %u is neither TERN_AP_SBUF nor TERN_AP_PSUM",
 				 mem);
 	if (!tern_dtype_size(dtype))
 		return tern_fail(-EINVAL, "tern_prog_alloc: unknown dtype %u", dtype);
@@ -307,7 +307,7 @@ static int check_ap(const struct tern_program *p, const char *fn, const char *na
 	int64_t lo, hi;
 
 	if (!mem_ok(a->mem))
-		return tern_fail(-EINVAL, "%s: %s: mem %u is neither TERN_MEM_SBUF nor TERN_MEM_PSUM",
+		return tern_fail(-EINVAL, "%s: %s: mem %u is neither TERN_AP_SBUF nor TERN_AP_PSUM",
 				 fn, name, a->mem);
 	if (!es)
 		return tern_fail(-EINVAL, "%s: %s: unknown dtype %u", fn, name, a->dtype);
@@ -427,9 +427,9 @@ TERN_EXPORT int tern_prog_matmul(struct tern_program *p, struct tern_ap dst,
 	if ((ret = check_ap(p, fn, "dst", &dst)) || (ret = check_ap(p, fn, "stationary", &stationary)) ||
 	    (ret = check_ap(p, fn, "moving", &moving)))
 		return ret;
-	if (dst.mem != TERN_MEM_PSUM || dst.dtype != TERN_DT_FP32)
+	if (dst.mem != TERN_AP_PSUM || dst.dtype != TERN_DT_FP32)
 		return tern_fail(-EINVAL, "%s: dst must be fp32 in PSUM", fn);
-	if (stationary.mem != TERN_MEM_SBUF || moving.mem != TERN_MEM_SBUF)
+	if (stationary.mem != TERN_AP_SBUF || moving.mem != TERN_AP_SBUF)
 		return tern_fail(-EINVAL, "%s: stationary and moving must be in SBUF", fn);
 	m = tern_ap_free(stationary);
 	n = tern_ap_free(moving);
@@ -727,7 +727,7 @@ static int dma(struct tern_program *p, const char *fn, unsigned int opcode, stru
 	ret = check_ap(p, fn, "tile", &tile);
 	if (ret)
 		return ret;
-	if (tile.mem != TERN_MEM_SBUF)
+	if (tile.mem != TERN_AP_SBUF)
 		return tern_fail(-EINVAL, "%s: the tile must be in SBUF", fn);
 	ret = check_hbm(fn, &tile, h);
 	if (ret)

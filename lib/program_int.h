@@ -8,7 +8,7 @@
 
 #include "tern_program.h"
 
-/* Tile memories the builder plans: index TERN_MEM_SBUF, TERN_MEM_PSUM. */
+/* Tile memories the builder plans: index TERN_AP_SBUF, TERN_AP_PSUM. */
 #define PROG_NMEM	3
 
 /* Alignment of tern_prog_alloc() tiles, in bytes per partition. */

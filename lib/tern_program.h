@@ -143,7 +143,7 @@ int tern_tensor_block(const struct tern_tensor *t, uint64_t row, uint64_t col,
 
 /**
  * tern_tile() - a tile of nparts partitions x n elements, contiguous
- * @mem: TERN_MEM_SBUF or TERN_MEM_PSUM
+ * @mem: TERN_AP_SBUF or TERN_AP_PSUM
  * @dtype: TERN_DT_*
  * @offset: byte offset inside each partition
  * @part: first partition
@@ -278,7 +278,7 @@ int tern_prog_signals(const struct tern_program *prog, int sem);
 /**
  * tern_prog_alloc() - reserve a tile in SBUF or PSUM
  * @prog: the builder
- * @mem: TERN_MEM_SBUF or TERN_MEM_PSUM
+ * @mem: TERN_AP_SBUF or TERN_AP_PSUM
  * @dtype: TERN_DT_*
  * @nparts: partitions, 1..TERN_PARTITIONS, from partition 0
  * @n: elements per partition, 1..65535
@@ -296,7 +296,7 @@ int tern_prog_alloc(struct tern_program *prog, unsigned int mem, unsigned int dt
 /**
  * tern_prog_mark() - the allocation point of a memory, for tern_prog_release()
  * @prog: the builder
- * @mem: TERN_MEM_SBUF or TERN_MEM_PSUM
+ * @mem: TERN_AP_SBUF or TERN_AP_PSUM
  *
  * Return: bytes per partition reserved so far, or -EINVAL.
  */
@@ -305,7 +305,7 @@ int tern_prog_mark(const struct tern_program *prog, unsigned int mem);
 /**
  * tern_prog_release() - give back the tiles reserved after a mark
  * @prog: the builder
- * @mem: TERN_MEM_SBUF or TERN_MEM_PSUM
+ * @mem: TERN_AP_SBUF or TERN_AP_PSUM
  * @mark: from tern_prog_mark()
  *
  * The caller makes sure that the instructions using those tiles are done

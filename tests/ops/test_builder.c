@@ -40,18 +40,18 @@ static bool t_encoding(struct env *e)
 	CHECK_OK(tern_prog_create(0, &p));
 	CHECK_EQ(s0 = tern_prog_sem_alloc(p), 0);
 	CHECK_EQ(s1 = tern_prog_sem_alloc(p), 1);
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, 64, 100, &x));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, 64, 100, &x));
 	CHECK_EQ(x.offset, 0);
-	CHECK_EQ(x.mem, TERN_MEM_SBUF);
+	CHECK_EQ(x.mem, TERN_AP_SBUF);
 	CHECK_EQ(x.nparts, 64);
 	CHECK_EQ(x.n[0], 100);
 	CHECK_EQ(x.n[1], 1);
 	CHECK_EQ(x.s[0], 1);
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, 64, 100, &y));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, 64, 100, &y));
 	CHECK_EQ(y.offset, 448);	/* 400 rounded up to 64 */
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, 64, 1, &col));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_BF16, 64, 100, &bf));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_PSUM, TERN_DT_FP32, 100, 64, &ps));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, 64, 1, &col));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_BF16, 64, 100, &bf));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_PSUM, TERN_DT_FP32, 100, 64, &ps));
 
 	CHECK_EQ(tern_prog_dma_load(p, x, &h, tern_sync_signal(s0)), 0);
 	CHECK_OK(tern_prog_insn(p, TERN_ENGINE_DMA, 0, &in));
@@ -149,7 +149,7 @@ static bool t_image(struct env *e)
 
 	(void)e;
 	CHECK_OK(tern_prog_create(0, &p));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, 8, 4, &t));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, 8, 4, &t));
 	s = tern_prog_sem_alloc(p);
 	s = tern_prog_sem_alloc(p);	/* only semaphore 1 is used */
 	CHECK_EQ(tern_prog_dma_load(p, t, &h, tern_sync_signal(s)), 0);
@@ -210,21 +210,21 @@ static bool t_every_instruction(struct env *e)
 	bool ok;
 
 	CHECK_OK(tern_prog_create(e->sbuf_size, &p));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, R, C, &xt));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, R, C, &io));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, R, C, &s1));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, R, C, &s2));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, R, C, &s3));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, R, 1, &red));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, R, C, &ms));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_BF16, R, C, &bf));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_BF16, R, C, &bc));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, R, C, &act));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, R, C, &act2));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, C, R, &tps));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, C, C, &mms));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_PSUM, TERN_DT_FP32, C, R, &tp));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_PSUM, TERN_DT_FP32, C, C, &mm));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, R, C, &xt));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, R, C, &io));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, R, C, &s1));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, R, C, &s2));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, R, C, &s3));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, R, 1, &red));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, R, C, &ms));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_BF16, R, C, &bf));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_BF16, R, C, &bc));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, R, C, &act));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, R, C, &act2));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, C, R, &tps));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, C, C, &mms));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_PSUM, TERN_DT_FP32, C, R, &tp));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_PSUM, TERN_DT_FP32, C, C, &mm));
 	L = tern_prog_sem_alloc(p);
 	V = tern_prog_sem_alloc(p);
 	S = tern_prog_sem_alloc(p);
@@ -331,8 +331,8 @@ static bool t_handshake(struct env *e)
 	CHECK_OK(tern_prog_create(0, &p));
 	s0 = tern_prog_sem_alloc(p);
 	s1 = tern_prog_sem_alloc(p);
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, 128, 64, &a));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, 128, 64, &b));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, 128, 64, &a));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, 128, 64, &b));
 	/* vector and scalar take turns on a and b, 20 rounds */
 	for (uint32_t i = 0; i < 20; i++) {
 		CHECK(tern_prog_tensor_scalar(p, TERN_ALU_ADD, a, b, 1.0f, false,
@@ -418,10 +418,10 @@ static bool t_matmul_limits(struct env *e)
 
 	(void)e;
 	CHECK_OK(tern_prog_create(0, &p));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_BF16, 128, 128, &st));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_BF16, 128, 600, &mv));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, 128, 512, &big));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_PSUM, TERN_DT_FP32, 128, 512, &ps));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_BF16, 128, 128, &st));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_BF16, 128, 600, &mv));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, 128, 512, &big));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_PSUM, TERN_DT_FP32, 128, 512, &ps));
 	/* the largest matmul is fine */
 	CHECK_EQ(tern_prog_matmul(p, ps, st, tern_ap_cols(mv, 0, 512), false,
 				  tern_sync_signal(0)), 0);
@@ -445,10 +445,10 @@ static bool t_matmul_limits(struct env *e)
 	/* dst in SBUF, dst not fp32, operand in PSUM */
 	CHECK_REJECTS(tern_prog_matmul(p, big, st, tern_ap_cols(mv, 0, 512), false,
 				       TERN_SYNC_NONE), -EINVAL);
-	CHECK_REJECTS(tern_prog_matmul(p, tern_tile(TERN_MEM_PSUM, TERN_DT_BF16, 0, 0, 128, 512),
+	CHECK_REJECTS(tern_prog_matmul(p, tern_tile(TERN_AP_PSUM, TERN_DT_BF16, 0, 0, 128, 512),
 				       st, tern_ap_cols(mv, 0, 512), false, TERN_SYNC_NONE), -EINVAL);
 	CHECK_REJECTS(tern_prog_matmul(p, tern_ap_cols(ps, 0, 128), st,
-				       tern_tile(TERN_MEM_PSUM, TERN_DT_FP32, 0, 0, 128, 128), false,
+				       tern_tile(TERN_AP_PSUM, TERN_DT_FP32, 0, 0, 128, 128), false,
 				       TERN_SYNC_NONE), -EINVAL);
 	/* TRANSPOSE: free size > 128, wrong dst shape; SBUF to SBUF is fine */
 	CHECK_REJECTS(tern_prog_transpose(p, ps, tern_ap_cols(mv, 0, 129), TERN_SYNC_NONE),
@@ -467,10 +467,10 @@ static bool t_tile_errors(struct env *e)
 
 	(void)e;
 	CHECK_OK(tern_prog_create(0, &p));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, 128, 100, &a));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, 128, 100, &b));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, 128, 1, &col));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_PSUM, TERN_DT_FP32, 128, 100, &ps));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, 128, 100, &a));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, 128, 100, &b));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, 128, 1, &col));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_PSUM, TERN_DT_FP32, 128, 100, &ps));
 	CHECK_EQ(tern_prog_copy(p, b, a, TERN_SYNC_NONE), 0);
 	/* unknown dtype, memory */
 	bad = a;
@@ -495,14 +495,14 @@ static bool t_tile_errors(struct env *e)
 	bad.offset = 2;
 	CHECK_REJECTS(tern_prog_memset(p, bad, 0, TERN_SYNC_NONE), -EINVAL);
 	/* out of the SBUF at either end, out of the PSUM */
-	bad = tern_tile(TERN_MEM_SBUF, TERN_DT_FP32, part - 396, 0, 128, 100);
+	bad = tern_tile(TERN_AP_SBUF, TERN_DT_FP32, part - 396, 0, 128, 100);
 	CHECK_REJECTS(tern_prog_memset(p, bad, 0, TERN_SYNC_NONE), -EINVAL);
-	bad = tern_tile(TERN_MEM_SBUF, TERN_DT_FP32, part - 400, 0, 128, 100);
+	bad = tern_tile(TERN_AP_SBUF, TERN_DT_FP32, part - 400, 0, 128, 100);
 	CHECK(tern_prog_memset(p, bad, 0, TERN_SYNC_NONE) >= 0);	/* just fits */
 	bad = a;
 	bad.s[0] = -1;		/* runs below byte 0 */
 	CHECK_REJECTS(tern_prog_memset(p, bad, 0, TERN_SYNC_NONE), -EINVAL);
-	bad = tern_tile(TERN_MEM_PSUM, TERN_DT_FP32, TERN_PSUM_PART_SIZE - 200, 0, 128, 100);
+	bad = tern_tile(TERN_AP_PSUM, TERN_DT_FP32, TERN_PSUM_PART_SIZE - 200, 0, 128, 100);
 	CHECK_REJECTS(tern_prog_copy(p, bad, a, TERN_SYNC_NONE), -EINVAL);
 	/* shapes */
 	CHECK_REJECTS(tern_prog_tensor_tensor(p, TERN_ALU_ADD, a, b, tern_ap_cols(b, 0, 99),
@@ -580,26 +580,26 @@ static bool t_builder_errors(struct env *e)
 	/* empty program */
 	CHECK_RET(tern_prog_finish(p, &img, &size), -EINVAL);
 	/* SBUF planning: 8 KiB per partition here */
-	CHECK_RET(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, 128, 2049, &t), -ENOSPC);
+	CHECK_RET(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, 128, 2049, &t), -ENOSPC);
 	printf("#   %s\n", tern_last_error());
 	CHECK(strstr(tern_last_error(), "SBUF overflow"));
-	CHECK_EQ(tern_prog_mark(p, TERN_MEM_SBUF), 0);
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, 128, 1000, &t));
-	mark = tern_prog_mark(p, TERN_MEM_SBUF);
+	CHECK_EQ(tern_prog_mark(p, TERN_AP_SBUF), 0);
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, 128, 1000, &t));
+	mark = tern_prog_mark(p, TERN_AP_SBUF);
 	CHECK_EQ(mark, 4000);
-	CHECK_RET(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, 128, 1041, &t), -ENOSPC);
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_BF16, 128, 2048, &t));
+	CHECK_RET(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, 128, 1041, &t), -ENOSPC);
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_BF16, 128, 2048, &t));
 	CHECK_EQ(t.offset, 4032);
-	CHECK_RET(tern_prog_alloc(p, TERN_MEM_PSUM, TERN_DT_FP32, 128, 4097, &t), -ENOSPC);
-	CHECK_RET(tern_prog_alloc(p, TERN_MEM_SBUF, 7, 128, 1, &t), -EINVAL);	/* dtype */
+	CHECK_RET(tern_prog_alloc(p, TERN_AP_PSUM, TERN_DT_FP32, 128, 4097, &t), -ENOSPC);
+	CHECK_RET(tern_prog_alloc(p, TERN_AP_SBUF, 7, 128, 1, &t), -EINVAL);	/* dtype */
 	CHECK_RET(tern_prog_alloc(p, 0, TERN_DT_FP32, 128, 1, &t), -EINVAL);	/* memory */
-	CHECK_RET(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, 129, 1, &t), -EINVAL);
-	CHECK_RET(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, 128, 0, &t), -EINVAL);
-	CHECK_RET(tern_prog_release(p, TERN_MEM_SBUF, 99999), -EINVAL);
-	CHECK_OK(tern_prog_release(p, TERN_MEM_SBUF, mark));
-	CHECK_EQ(tern_prog_mark(p, TERN_MEM_SBUF), 4000);
+	CHECK_RET(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, 129, 1, &t), -EINVAL);
+	CHECK_RET(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, 128, 0, &t), -EINVAL);
+	CHECK_RET(tern_prog_release(p, TERN_AP_SBUF, 99999), -EINVAL);
+	CHECK_OK(tern_prog_release(p, TERN_AP_SBUF, mark));
+	CHECK_EQ(tern_prog_mark(p, TERN_AP_SBUF), 4000);
 	/* a tile beyond this program's 8 KiB partitions */
-	CHECK_RET(tern_prog_memset(p, tern_tile(TERN_MEM_SBUF, TERN_DT_FP32, 8192, 0, 1, 1), 0,
+	CHECK_RET(tern_prog_memset(p, tern_tile(TERN_AP_SBUF, TERN_DT_FP32, 8192, 0, 1, 1), 0,
 				   TERN_SYNC_NONE), -EINVAL);
 	/* semaphores run out */
 	for (unsigned int i = 0; i < TERN_NUM_SEMS; i++)
@@ -655,7 +655,7 @@ static bool t_stream_limit(struct env *e)
 static bool t_sbuf_size(struct env *e)
 {
 	struct tern_program *p;
-	struct tern_ap t = tern_tile(TERN_MEM_SBUF, TERN_DT_FP32, 16384, 0, 128, 16);
+	struct tern_ap t = tern_tile(TERN_AP_SBUF, TERN_DT_FP32, 16384, 0, 128, 16);
 	const void *img;
 	size_t size;
 
@@ -687,8 +687,8 @@ static bool t_race_checker(struct env *e)
 	(void)e;
 	/* read after write, unordered */
 	CHECK_OK(tern_prog_create(0, &p));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, 8, 4, &a));
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, 8, 4, &b));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, 8, 4, &a));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, 8, 4, &b));
 	CHECK(tern_prog_dma_load(p, a, &h, TERN_SYNC_NONE) >= 0);
 	CHECK(tern_prog_copy(p, b, a, TERN_SYNC_NONE) >= 0);
 	CHECK_OK(tern_prog_finish(p, &img, &size));

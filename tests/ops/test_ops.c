@@ -537,14 +537,14 @@ static bool unchanged(struct tern_program *p, const int *counts, int sbuf_mark)
 {
 	for (unsigned int i = 0; i < TERN_NUM_ENGINES; i++)
 		CHECK_EQ(tern_prog_count(p, i), counts[i]);
-	CHECK_EQ(tern_prog_mark(p, TERN_MEM_SBUF), sbuf_mark);
-	CHECK_EQ(tern_prog_mark(p, TERN_MEM_PSUM), 0);
+	CHECK_EQ(tern_prog_mark(p, TERN_AP_SBUF), sbuf_mark);
+	CHECK_EQ(tern_prog_mark(p, TERN_AP_PSUM), 0);
 	return true;
 }
 
 #define CHECK_FAILS(call, err)						\
 	do {								\
-		int _c[TERN_NUM_ENGINES], _m = tern_prog_mark(p, TERN_MEM_SBUF); \
+		int _c[TERN_NUM_ENGINES], _m = tern_prog_mark(p, TERN_AP_SBUF); \
 		for (unsigned int _i = 0; _i < TERN_NUM_ENGINES; _i++)	\
 			_c[_i] = tern_prog_count(p, _i);		\
 		CHECK_RET(call, err);					\
@@ -646,12 +646,12 @@ static bool t_op_sbuf_full(struct env *e)
 
 	CHECK_OK(tern_prog_create(e->sbuf_size, &p));
 	/* leave 1 KiB per partition: not enough for a matmul's tiles */
-	CHECK_OK(tern_prog_alloc(p, TERN_MEM_SBUF, TERN_DT_FP32, 128, (part - 1024) / 4, &big));
+	CHECK_OK(tern_prog_alloc(p, TERN_AP_SBUF, TERN_DT_FP32, 128, (part - 1024) / 4, &big));
 	CHECK_FAILS(tern_op_matmul(p, &c, &a, &b), -ENOSPC);
 	CHECK_FAILS(tern_op_softmax(p, &c, &a), -ENOSPC);
 	/* an elementwise op adapts its tiles to what is left */
 	CHECK_OK(tern_op_add(p, &c, &a, &b));
-	CHECK_EQ(tern_prog_mark(p, TERN_MEM_SBUF), (int)(part - 1024));
+	CHECK_EQ(tern_prog_mark(p, TERN_AP_SBUF), (int)(part - 1024));
 	CHECK(env_run(e, p, "add in 1 KiB of SBUF per partition"));
 	tern_prog_free(p);
 	for (unsigned int r = 0; r < 100; r++)

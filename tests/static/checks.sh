@@ -17,7 +17,7 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do printf "%s\n" "$l" | sed "s/^/# /"; done; }
 
 echo "TAP version 13"
-echo "1..4"
+echo "1..5"
 
 # 1, 2: pahole reports holes as "XXX ... hole"; every struct must be a
 # multiple of 8 bytes so 32- and 64-bit user space agree.
@@ -51,6 +51,8 @@ layout() { # name header structs...
 layout uapi tern_accel.h drm_tern_info drm_tern_bo_create drm_tern_bo_info \
 	drm_tern_copy drm_tern_submit drm_tern_wait
 layout regs tern_regs.h tern_dma_desc tern_sg_entry
+layout isa tern_isa.h tern_ap tern_insn_tile tern_insn_act tern_insn_iota tern_insn_dma \
+	tern_prog_stream tern_prog_header tern_job_status
 
 if [ -z "$L" ] || [ ! -d "$L/kdir" ]; then
 	not_ok "checkpatch --strict" "build/linux.path missing: run \`make linux\`"

@@ -23,8 +23,8 @@
 #define NSLOTS		6
 #define SLOT_SIZE	(8u << 20)
 #define SLOT_OFF(i)	((1u << 20) + (uint64_t)(i) * SLOT_SIZE)
-#define SB		TERN_MEM_SBUF
-#define PS		TERN_MEM_PSUM
+#define SB		TERN_AP_SBUF
+#define PS		TERN_AP_PSUM
 #define E_TENSOR	TERN_ENGINE_TENSOR
 #define E_VECTOR	TERN_ENGINE_VECTOR
 #define E_SCALAR	TERN_ENGINE_SCALAR
