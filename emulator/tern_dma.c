@@ -520,21 +520,29 @@ void tern_dma_wake(struct tern_dev *dev, unsigned int qn)
 	pthread_cond_signal(&dev->eng[qn % dev->cfg.dma_engines].wake);
 }
 
-int tern_dma_start_workers(struct tern_dev *dev)
+/*
+ * Workers take no asynchronous signals: the embedder's threads handle them
+ * (QEMU blocks them in its own threads the same way). Threads created until
+ * the mask is restored from *old inherit this.
+ */
+void tern_block_signals(sigset_t *old)
 {
-	sigset_t block, old;
-	int rc = 0;
+	sigset_t block;
 
-	/*
-	 * Workers take no asynchronous signals: the embedder's threads handle
-	 * them (QEMU blocks them in its own threads the same way).
-	 */
 	sigfillset(&block);
 	sigdelset(&block, SIGSEGV);
 	sigdelset(&block, SIGBUS);
 	sigdelset(&block, SIGFPE);
 	sigdelset(&block, SIGILL);
-	pthread_sigmask(SIG_SETMASK, &block, &old);
+	pthread_sigmask(SIG_SETMASK, &block, old);
+}
+
+int tern_dma_start_workers(struct tern_dev *dev)
+{
+	sigset_t old;
+	int rc = 0;
+
+	tern_block_signals(&old);
 	for (unsigned int i = 0; i < dev->cfg.dma_engines && !rc; i++) {
 		rc = pthread_create(&dev->eng[i].thread, NULL, worker_main,
 				    &dev->eng[i]);

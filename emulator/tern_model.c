@@ -2,7 +2,7 @@
 /*
  * tern device-model core: register file, queues, doorbells, reset, error
  * latching and interrupts, and the device's life cycle. The DMA engines are
- * in tern_dma.c; the state both share, and the locking rules, are in
+ * in tern_dma.c, the compute cores' launch rings in tern_launch.c; the state both share, and the locking rules, are in
  * tern_model_int.h. See tern_model.h for the embedding contract and
  * Documentation/chip/spec.rst for the guest-visible behaviour.
  */
@@ -18,8 +18,14 @@
 
 #define TERN_VERSION	((TERN_VERSION_MAJOR << 16) | TERN_VERSION_MINOR)
 #define TERN_REVISION	1
+/*
+ * The launch rings work, but TERN_CAP_COMPUTE is not advertised yet:
+ * tests/kselftest/tern_probe.c still requires every other CAPS bit to be 0.
+ * Add it here in the same change that teaches that test (and the driver)
+ * about it.
+ */
 #define TERN_CAPS	(TERN_CAP_DMA_SGL | TERN_CAP_RING_IN_HBM)
-#define TERN_INT_ALL	(TERN_INT_ERROR | TERN_INT_QUEUE)
+#define TERN_INT_ALL	(TERN_INT_ERROR | TERN_INT_QUEUE | TERN_INT_CORE)
 #define TERN_Q_CTRL_ALL	(TERN_Q_CTRL_ENABLE | TERN_Q_CTRL_RING_IN_HBM | \
 			 TERN_Q_CTRL_RESUME)
 #define LINE_MAX_LEN	320
@@ -45,6 +51,7 @@ const char *tern_err_name(uint32_t code)
 		[TERN_ERR_DOORBELL] = "DOORBELL",
 		[TERN_ERR_RING_FETCH] = "RING_FETCH",
 		[TERN_ERR_FENCE] = "FENCE",
+		[TERN_ERR_BAD_LAUNCH] = "BAD_LAUNCH",
 	};
 
 	return code < TERN_ERR_COUNT ? names[code] : "?";
@@ -56,6 +63,11 @@ const char *tern_reg_name(uint64_t offset)
 		"Q_RING_BASE_LO", "Q_RING_BASE_HI", "Q_RING_SIZE", "Q_CTRL",
 		"Q_HEAD", "Q_TAIL", "Q_STATUS", "Q_ERROR",
 		"Q_COMPLETED_LO", "Q_COMPLETED_HI",
+	};
+	static const char *const core_regs[TERN_REG_CORE_STRIDE / 4] = {
+		"C_RING_BASE_LO", "C_RING_BASE_HI", "C_RING_SIZE", "C_CTRL",
+		"C_HEAD", "C_TAIL", "C_STATUS", "C_ERROR",
+		"C_COMPLETED_LO", "C_COMPLETED_HI",
 	};
 
 	switch (offset) {
@@ -70,12 +82,14 @@ const char *tern_reg_name(uint64_t offset)
 	case TERN_REG_HBM_SIZE_LO: return "HBM_SIZE_LO";
 	case TERN_REG_HBM_SIZE_HI: return "HBM_SIZE_HI";
 	case TERN_REG_DOORBELL_STRIDE: return "DOORBELL_STRIDE";
+	case TERN_REG_SBUF_SIZE: return "SBUF_SIZE";
 	case TERN_REG_RESET: return "RESET";
 	case TERN_REG_STATUS: return "STATUS";
 	case TERN_REG_INT_STATUS: return "INT_STATUS";
 	case TERN_REG_INT_MASK: return "INT_MASK";
 	case TERN_REG_QDONE_LO: return "QDONE_LO";
 	case TERN_REG_QDONE_HI: return "QDONE_HI";
+	case TERN_REG_CORE_DONE: return "CORE_DONE";
 	case TERN_REG_ERR_CODE: return "ERR_CODE";
 	case TERN_REG_ERR_QUEUE: return "ERR_QUEUE";
 	case TERN_REG_ERR_INDEX: return "ERR_INDEX";
@@ -90,15 +104,18 @@ const char *tern_reg_name(uint64_t offset)
 					   TERN_REG_QUEUE_STRIDE / 4];
 		return n ? n : "?";
 	}
+	if (offset >= TERN_REG_CORE_BASE &&
+	    offset < TERN_REG_CORE(TERN_MAX_CORES) && !(offset & 3)) {
+		const char *n = core_regs[(offset - TERN_REG_CORE_BASE) %
+					  TERN_REG_CORE_STRIDE / 4];
+		return n ? n : "?";
+	}
 	return "?";
 }
 
 /* ---- logging, errors, interrupts (dev->lock held unless noted) ---- */
 
-static void guest_err(struct tern_dev *dev, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void guest_err(struct tern_dev *dev, const char *fmt, ...)
+void tern_guest_err(struct tern_dev *dev, const char *fmt, ...)
 {
 	char line[LINE_MAX_LEN];
 	va_list ap;
@@ -136,7 +153,7 @@ void tern_trace_state(struct tern_dev *dev, unsigned int qn)
 void tern_device_error(struct tern_dev *dev, uint32_t queue, uint32_t index,
 		       uint32_t code, uint64_t addr, const char *why)
 {
-	char qname[16];
+	char qname[24];
 
 	if (dev->err_code == TERN_ERR_NONE) {
 		dev->err_code = code;
@@ -147,10 +164,13 @@ void tern_device_error(struct tern_dev *dev, uint32_t queue, uint32_t index,
 	dev->err_count++;
 	dev->int_status |= TERN_INT_ERROR;
 	if (queue == TERN_ERR_QUEUE_NONE)
-		snprintf(qname, sizeof(qname), "none");
+		snprintf(qname, sizeof(qname), "queue none");
+	else if (queue >= TERN_ERR_QUEUE_CORE_BASE)
+		snprintf(qname, sizeof(qname), "core %u",
+			 queue - TERN_ERR_QUEUE_CORE_BASE);
 	else
-		snprintf(qname, sizeof(qname), "%u", queue);
-	guest_err(dev, "queue %s index %" PRIu32 ": %s (error %u %s, addr 0x%"
+		snprintf(qname, sizeof(qname), "queue %u", queue);
+	tern_guest_err(dev, "%s index %" PRIu32 ": %s (error %u %s, addr 0x%"
 		  PRIx64 ")", qname, index, why, code, tern_err_name(code),
 		  addr);
 	tern_send_irq(dev, TERN_MSIX_VEC_ERROR, dev->int_mask & TERN_INT_ERROR);
@@ -190,6 +210,7 @@ static void reset_state(struct tern_dev *dev)
 	dev->int_status = 0;
 	dev->int_mask = 0;
 	dev->qdone = 0;
+	tern_launch_reset_state(dev);
 	dev->err_code = TERN_ERR_NONE;
 	dev->err_queue = TERN_ERR_QUEUE_NONE;
 	dev->err_index = 0;
@@ -202,11 +223,13 @@ static void do_reset(struct tern_dev *dev)
 	dev->resetting++;
 	for (unsigned int i = 0; i < dev->cfg.queues; i++)
 		atomic_store(&dev->q[i].abort, true);
+	tern_launch_reset_begin(dev);
 	if (dev->ops->trace_reset)
 		dev->ops->trace_reset(dev->opaque, false);
 	for (unsigned int i = 0; i < dev->cfg.queues; i++)
 		while (dev->q[i].inflight)
 			pthread_cond_wait(&dev->idle, &dev->lock);
+	tern_launch_wait_idle(dev);
 	reset_state(dev);
 	dev->resetting--;
 	if (dev->ops->trace_reset)
@@ -234,6 +257,29 @@ static void queue_disable(struct tern_dev *dev, unsigned int qn)
 	tern_trace_state(dev, qn);
 }
 
+bool tern_ring_check(const struct tern_dev *dev, uint64_t base, uint32_t size,
+		     bool in_hbm, char *why, size_t len)
+{
+	why[0] = 0;
+	if (!is_pow2(size) || size < TERN_RING_MIN_ENTRIES ||
+	    size > TERN_RING_MAX_ENTRIES)
+		snprintf(why, len, "ring size %" PRIu32 " is not a "
+			 "power of two in [%u, %u]", size,
+			 TERN_RING_MIN_ENTRIES, TERN_RING_MAX_ENTRIES);
+	else if (base % TERN_DESC_SIZE)
+		snprintf(why, len, "ring base 0x%" PRIx64 " is not "
+			 "%u-byte aligned", base, TERN_DESC_SIZE);
+	else if (in_hbm &&
+		 !hbm_range_ok(dev, base, (uint64_t)size * TERN_DESC_SIZE))
+		snprintf(why, len, "HBM ring 0x%" PRIx64 "+0x%" PRIx64
+			 " outside the HBM", base,
+			 (uint64_t)size * TERN_DESC_SIZE);
+	else if (!in_hbm && !no_wrap(base, (uint64_t)size * TERN_DESC_SIZE))
+		snprintf(why, len, "host ring 0x%" PRIx64 "+0x%" PRIx64
+			 " wraps", base, (uint64_t)size * TERN_DESC_SIZE);
+	return !why[0];
+}
+
 static void queue_enable(struct tern_dev *dev, unsigned int qn, bool in_hbm)
 {
 	struct tern_queue *q = &dev->q[qn];
@@ -243,24 +289,7 @@ static void queue_enable(struct tern_dev *dev, unsigned int qn, bool in_hbm)
 
 	queue_disable(dev, qn);
 	q->error = TERN_ERR_NONE;
-	why[0] = 0;
-	if (!is_pow2(size) || size < TERN_RING_MIN_ENTRIES ||
-	    size > TERN_RING_MAX_ENTRIES)
-		snprintf(why, sizeof(why), "ring size %" PRIu32 " is not a "
-			 "power of two in [%u, %u]", size,
-			 TERN_RING_MIN_ENTRIES, TERN_RING_MAX_ENTRIES);
-	else if (base % TERN_DESC_SIZE)
-		snprintf(why, sizeof(why), "ring base 0x%" PRIx64 " is not "
-			 "%u-byte aligned", base, TERN_DESC_SIZE);
-	else if (in_hbm &&
-		 !hbm_range_ok(dev, base, (uint64_t)size * TERN_DESC_SIZE))
-		snprintf(why, sizeof(why), "HBM ring 0x%" PRIx64 "+0x%" PRIx64
-			 " outside the HBM", base,
-			 (uint64_t)size * TERN_DESC_SIZE);
-	else if (!in_hbm && !no_wrap(base, (uint64_t)size * TERN_DESC_SIZE))
-		snprintf(why, sizeof(why), "host ring 0x%" PRIx64 "+0x%" PRIx64
-			 " wraps", base, (uint64_t)size * TERN_DESC_SIZE);
-	if (why[0]) {
+	if (!tern_ring_check(dev, base, size, in_hbm, why, sizeof(why))) {
 		q->error = TERN_ERR_BAD_RING;
 		tern_device_error(dev, qn, size, TERN_ERR_BAD_RING, base, why);
 		return;
@@ -280,7 +309,7 @@ static void queue_ctrl_write(struct tern_dev *dev, unsigned int qn,
 	struct tern_queue *q = &dev->q[qn];
 
 	if (val & ~TERN_Q_CTRL_ALL) {
-		guest_err(dev, "queue %u: CTRL write 0x%" PRIx32 " has unknown "
+		tern_guest_err(dev, "queue %u: CTRL write 0x%" PRIx32 " has unknown "
 			  "bits; ignored", qn, val);
 		return;
 	}
@@ -300,7 +329,7 @@ static void queue_ctrl_write(struct tern_dev *dev, unsigned int qn,
 		tern_dma_wake(dev, qn);
 		break;
 	case TERN_Q_STATE_DISABLED:
-		guest_err(dev, "queue %u: RESUME on a disabled queue; ignored",
+		tern_guest_err(dev, "queue %u: RESUME on a disabled queue; ignored",
 			  qn);
 		break;
 	default:
@@ -314,10 +343,10 @@ static void queue_head_write(struct tern_dev *dev, unsigned int qn,
 	struct tern_queue *q = &dev->q[qn];
 
 	if (q->state != TERN_Q_STATE_HALTED)
-		guest_err(dev, "queue %u: HEAD write %" PRIu32 " while not "
+		tern_guest_err(dev, "queue %u: HEAD write %" PRIu32 " while not "
 			  "halted; ignored", qn, val);
 	else if (val >= q->size)
-		guest_err(dev, "queue %u: HEAD write %" PRIu32 " out of range "
+		tern_guest_err(dev, "queue %u: HEAD write %" PRIu32 " out of range "
 			  "for a ring of %" PRIu32 " entries; ignored", qn, val,
 			  q->size);
 	else
@@ -370,17 +399,20 @@ static bool reg_read(struct tern_dev *dev, uint64_t off, uint32_t *v)
 		return true;
 	case TERN_REG_HBM_SIZE_HI: *v = dev->cfg.hbm_size >> 32; return true;
 	case TERN_REG_DOORBELL_STRIDE: *v = TERN_DOORBELL_STRIDE; return true;
+	case TERN_REG_SBUF_SIZE: *v = (uint32_t)dev->cfg.sbuf_size; return true;
 	case TERN_REG_RESET: *v = 0; return true;
 	case TERN_REG_STATUS:
 		*v = TERN_STATUS_READY |
 		     (dev->err_code != TERN_ERR_NONE ? TERN_STATUS_ERROR : 0);
 		return true;
 	case TERN_REG_INT_STATUS:
-		*v = dev->int_status | (dev->qdone ? TERN_INT_QUEUE : 0);
+		*v = dev->int_status | (dev->qdone ? TERN_INT_QUEUE : 0) |
+		     (dev->core_done ? TERN_INT_CORE : 0);
 		return true;
 	case TERN_REG_INT_MASK: *v = dev->int_mask; return true;
 	case TERN_REG_QDONE_LO: *v = (uint32_t)dev->qdone; return true;
 	case TERN_REG_QDONE_HI: *v = dev->qdone >> 32; return true;
+	case TERN_REG_CORE_DONE: *v = dev->core_done; return true;
 	case TERN_REG_ERR_CODE: *v = dev->err_code; return true;
 	case TERN_REG_ERR_QUEUE: *v = dev->err_queue; return true;
 	case TERN_REG_ERR_INDEX: *v = dev->err_index; return true;
@@ -391,6 +423,8 @@ static bool reg_read(struct tern_dev *dev, uint64_t off, uint32_t *v)
 	}
 	if (off >= TERN_REG_QUEUE_BASE && off < TERN_REG_QUEUE(dev->cfg.queues))
 		return queue_reg_read(dev, off, v);
+	if (off >= TERN_REG_CORE_BASE && off < TERN_REG_CORE(dev->cfg.cores))
+		return tern_launch_reg_read(dev, off, v);
 	return false;
 }
 
@@ -399,7 +433,7 @@ static void int_mask_write(struct tern_dev *dev, uint32_t val)
 	uint32_t unmasked = dev->int_mask & ~val;
 
 	if (val & ~TERN_INT_ALL)
-		guest_err(dev, "INT_MASK write 0x%" PRIx32 ": unknown bits "
+		tern_guest_err(dev, "INT_MASK write 0x%" PRIx32 ": unknown bits "
 			  "ignored", val);
 	dev->int_mask = val & TERN_INT_ALL;
 	/* A cause still pending when unmasked is signalled now. */
@@ -409,6 +443,12 @@ static void int_mask_write(struct tern_dev *dev, uint32_t val)
 		for (unsigned int i = 0; i < dev->cfg.queues; i++)
 			if (dev->qdone & (1ull << i))
 				tern_send_irq(dev, TERN_MSIX_VEC_QUEUE(i),
+					      false);
+	if (unmasked & TERN_INT_CORE)
+		for (unsigned int c = 0; c < dev->cfg.cores; c++)
+			if (dev->core_done & (1u << c))
+				tern_send_irq(dev, TERN_MSIX_VEC_CORE(
+						      dev->cfg.queues, c),
 					      false);
 }
 
@@ -439,7 +479,7 @@ static bool queue_reg_write(struct tern_dev *dev, uint64_t off, uint32_t val)
 	case TERN_Q_ERROR:
 	case TERN_Q_COMPLETED_LO:
 	case TERN_Q_COMPLETED_HI:
-		guest_err(dev, "write 0x%" PRIx32 " to read-only register "
+		tern_guest_err(dev, "write 0x%" PRIx32 " to read-only register "
 			  "%s of queue %u ignored", val, tern_reg_name(off),
 			  qn);
 		return true;
@@ -461,6 +501,7 @@ static bool reg_write(struct tern_dev *dev, uint64_t off, uint32_t val)
 	case TERN_REG_HBM_SIZE_LO:
 	case TERN_REG_HBM_SIZE_HI:
 	case TERN_REG_DOORBELL_STRIDE:
+	case TERN_REG_SBUF_SIZE:
 	case TERN_REG_STATUS:
 	case TERN_REG_ERR_CODE:
 	case TERN_REG_ERR_QUEUE:
@@ -468,14 +509,14 @@ static bool reg_write(struct tern_dev *dev, uint64_t off, uint32_t val)
 	case TERN_REG_ERR_ADDR_LO:
 	case TERN_REG_ERR_ADDR_HI:
 	case TERN_REG_ERR_COUNT:
-		guest_err(dev, "write 0x%" PRIx32 " to read-only register %s "
+		tern_guest_err(dev, "write 0x%" PRIx32 " to read-only register %s "
 			  "ignored", val, tern_reg_name(off));
 		return true;
 	case TERN_REG_RESET:
 		if (val == TERN_RESET_KEY)
 			do_reset(dev);
 		else
-			guest_err(dev, "RESET write 0x%" PRIx32 " is not the "
+			tern_guest_err(dev, "RESET write 0x%" PRIx32 " is not the "
 				  "reset key; ignored", val);
 		return true;
 	case TERN_REG_INT_STATUS:
@@ -490,9 +531,12 @@ static bool reg_write(struct tern_dev *dev, uint64_t off, uint32_t val)
 	case TERN_REG_QDONE_HI:
 		dev->qdone &= ~((uint64_t)val << 32);
 		return true;
+	case TERN_REG_CORE_DONE:
+		dev->core_done &= ~val;
+		return true;
 	case TERN_REG_ERR_ACK:
 		if (val & ~1u)
-			guest_err(dev, "ERR_ACK write 0x%" PRIx32 ": unknown "
+			tern_guest_err(dev, "ERR_ACK write 0x%" PRIx32 ": unknown "
 				  "bits ignored", val);
 		if (val & 1) {
 			dev->err_code = TERN_ERR_NONE;
@@ -504,6 +548,8 @@ static bool reg_write(struct tern_dev *dev, uint64_t off, uint32_t val)
 	}
 	if (off >= TERN_REG_QUEUE_BASE && off < TERN_REG_QUEUE(dev->cfg.queues))
 		return queue_reg_write(dev, off, val);
+	if (off >= TERN_REG_CORE_BASE && off < TERN_REG_CORE(dev->cfg.cores))
+		return tern_launch_reg_write(dev, off, val);
 	return false;
 }
 
@@ -515,7 +561,7 @@ uint64_t tern_mmio_read(struct tern_dev *dev, uint64_t offset,
 
 	if (size != 4 || (offset & 3) || offset >= TERN_REG_WINDOW_SIZE) {
 		pthread_mutex_lock(&dev->lock);
-		guest_err(dev, "BAR0 %u-byte read at 0x%" PRIx64 ": only "
+		tern_guest_err(dev, "BAR0 %u-byte read at 0x%" PRIx64 ": only "
 			  "aligned 32-bit register reads are supported; "
 			  "reads 0", size, offset);
 		pthread_mutex_unlock(&dev->lock);
@@ -524,7 +570,7 @@ uint64_t tern_mmio_read(struct tern_dev *dev, uint64_t offset,
 	pthread_mutex_lock(&dev->lock);
 	known = reg_read(dev, offset, &v);
 	if (!known)
-		guest_err(dev, "BAR0 read of unknown register 0x%" PRIx64
+		tern_guest_err(dev, "BAR0 read of unknown register 0x%" PRIx64
 			  "; reads 0", offset);
 	pthread_mutex_unlock(&dev->lock);
 	return known ? v : 0;
@@ -535,20 +581,21 @@ void tern_mmio_write(struct tern_dev *dev, uint64_t offset, uint64_t value,
 {
 	pthread_mutex_lock(&dev->lock);
 	if (size != 4 || (offset & 3) || offset >= TERN_REG_WINDOW_SIZE)
-		guest_err(dev, "BAR0 %u-byte write 0x%" PRIx64 " at 0x%" PRIx64
+		tern_guest_err(dev, "BAR0 %u-byte write 0x%" PRIx64 " at 0x%" PRIx64
 			  ": only aligned 32-bit register writes are "
 			  "supported; ignored", size, value, offset);
 	else if (!reg_write(dev, offset, (uint32_t)value))
-		guest_err(dev, "BAR0 write 0x%" PRIx64 " to unknown register "
+		tern_guest_err(dev, "BAR0 write 0x%" PRIx64 " to unknown register "
 			  "0x%" PRIx64 " ignored", value, offset);
 	pthread_mutex_unlock(&dev->lock);
 }
 
 /* ---- doorbells ---- */
 
-uint64_t tern_doorbell_bar_size(unsigned int queues)
+uint64_t tern_doorbell_bar_size(unsigned int queues, unsigned int cores)
 {
-	uint64_t need = (uint64_t)(queues ? queues : 1) * TERN_DOORBELL_STRIDE;
+	uint64_t pages = (uint64_t)queues + cores;
+	uint64_t need = (pages ? pages : 1) * TERN_DOORBELL_STRIDE;
 	uint64_t size = TERN_DOORBELL_STRIDE;
 
 	while (size < need)
@@ -560,7 +607,7 @@ uint64_t tern_doorbell_read(struct tern_dev *dev, uint64_t offset,
 			    unsigned int size)
 {
 	pthread_mutex_lock(&dev->lock);
-	guest_err(dev, "BAR2 %u-byte read at 0x%" PRIx64 ": doorbells are "
+	tern_guest_err(dev, "BAR2 %u-byte read at 0x%" PRIx64 ": doorbells are "
 		  "write-only; reads 0", size, offset);
 	pthread_mutex_unlock(&dev->lock);
 	return 0;
@@ -575,12 +622,16 @@ void tern_doorbell_write(struct tern_dev *dev, uint64_t offset,
 
 	pthread_mutex_lock(&dev->lock);
 	if (size != 4 || offset % TERN_DOORBELL_STRIDE) {
-		guest_err(dev, "BAR2 %u-byte write 0x%" PRIx64 " at 0x%" PRIx64
+		tern_guest_err(dev, "BAR2 %u-byte write 0x%" PRIx64 " at 0x%" PRIx64
 			  ": not a doorbell (32-bit write at a queue's page "
 			  "start); ignored", size, value, offset);
+	} else if (qn64 >= dev->cfg.queues &&
+		   qn64 < (uint64_t)dev->cfg.queues + dev->cfg.cores) {
+		tern_launch_doorbell(dev, (unsigned int)(qn64 - dev->cfg.queues),
+				     tail, offset);
 	} else if (qn64 >= dev->cfg.queues) {
-		snprintf(why, sizeof(why), "doorbell for queue %" PRIu64
-			 " which does not exist", qn64);
+		snprintf(why, sizeof(why), "doorbell page %" PRIu64
+			 " has no queue or core", qn64);
 		tern_device_error(dev, TERN_ERR_QUEUE_NONE, tail,
 				  TERN_ERR_DOORBELL, offset, why);
 	} else {
@@ -635,11 +686,15 @@ bool tern_config_check(const struct tern_config *cfg, char *err,
 			 "1..%u", cfg->dma_engines, TERN_MAX_DMA_ENGINES);
 		return false;
 	}
+	if (cfg->sbuf_size && !tern_core_sbuf_size_check(cfg->sbuf_size, err,
+							 errlen))
+		return false;
 	return true;
 }
 
 static void free_dev(struct tern_dev *dev)
 {
+	tern_launch_fini(dev);
 	for (unsigned int i = 0; i < dev->cfg.dma_engines; i++) {
 		pthread_cond_destroy(&dev->eng[i].wake);
 		free(dev->eng[i].bounce);
@@ -672,6 +727,8 @@ struct tern_dev *tern_dev_create(const struct tern_config *cfg,
 		return NULL;
 	}
 	dev->cfg = *cfg;
+	if (!dev->cfg.sbuf_size)
+		dev->cfg.sbuf_size = TERN_SBUF_SIZE_DEFAULT;
 	snprintf(dev->name, sizeof(dev->name), "%s",
 		 cfg->name && cfg->name[0] ? cfg->name : "tern");
 	dev->cfg.name = dev->name;
@@ -694,12 +751,19 @@ struct tern_dev *tern_dev_create(const struct tern_config *cfg,
 			return NULL;
 		}
 	}
+	if (!tern_launch_init(dev, err, errlen)) {
+		free_dev(dev);
+		return NULL;
+	}
 	reset_state(dev);
 
 	rc = tern_dma_start_workers(dev);
+	if (!rc)
+		rc = tern_launch_start_workers(dev);
 	if (rc) {
-		snprintf(err, errlen, "cannot start DMA worker threads: %s",
+		snprintf(err, errlen, "cannot start worker threads: %s",
 			 strerror(rc));
+		tern_launch_stop_workers(dev);
 		tern_dma_stop_workers(dev);
 		free_dev(dev);
 		return NULL;
@@ -711,6 +775,7 @@ void tern_dev_destroy(struct tern_dev *dev)
 {
 	if (!dev)
 		return;
+	tern_launch_stop_workers(dev);
 	tern_dma_stop_workers(dev);
 	free_dev(dev);
 }

@@ -7,9 +7,9 @@
  * struct tern_host_ops; Documentation/chip/spec.rst describes the behaviour.
  *
  * Threads: the MMIO/doorbell entry points may be called from any thread
- * (QEMU calls them under the BQL); each DMA engine runs on its own worker
- * thread created by tern_dev_create(). Workers never call back into
- * anything that could wait for the MMIO caller.
+ * (QEMU calls them under the BQL); each DMA engine and each compute core's
+ * launch ring runs on its own worker thread created by tern_dev_create().
+ * Workers never call back into anything that could wait for the MMIO caller.
  */
 #ifndef TERN_MODEL_H
 #define TERN_MODEL_H
@@ -31,6 +31,9 @@
 /* Size of the register window in BAR0, below the MSI-X table. */
 #define TERN_REG_WINDOW_SIZE		TERN_MSIX_TABLE_OFFSET
 
+/* worker_init/worker_exit engine number of core c's launch worker. */
+#define TERN_WORKER_CORE(c)		(TERN_MAX_DMA_ENGINES + (c))
+
 /* Largest piece a DMA engine moves before checking for a device reset. */
 #define TERN_DMA_CHUNK			(1u << 20)
 
@@ -42,6 +45,7 @@ struct tern_config {
 	unsigned int cores;	/* 1..TERN_MAX_CORES */
 	unsigned int queues;	/* 1..TERN_MAX_QUEUES */
 	unsigned int dma_engines; /* 1..TERN_MAX_DMA_ENGINES */
+	uint64_t sbuf_size;	/* SBUF bytes per core; 0: TERN_SBUF_SIZE_DEFAULT */
 	const char *name;	/* device name in guest-error lines; copied */
 };
 
@@ -65,7 +69,10 @@ struct tern_host_ops {
 	void (*raise_irq)(void *opaque, unsigned int vector);
 	/* One guest-error line, starting with "tern:", no newline. Optional. */
 	void (*guest_error)(void *opaque, const char *line);
-	/* Called first and last on each worker thread. Optional. */
+	/*
+	 * Called first and last on each worker thread. Optional. engine is
+	 * the DMA engine, or TERN_WORKER_CORE(c) for core c's launch worker.
+	 */
 	void (*worker_init)(void *opaque, unsigned int engine);
 	void (*worker_exit)(void *opaque, unsigned int engine);
 
@@ -79,6 +86,14 @@ struct tern_host_ops {
 	void (*trace_irq)(void *opaque, unsigned int vector, bool masked);
 	void (*trace_queue_state)(void *opaque, unsigned int queue,
 				  uint32_t state);
+	/* Core c starts launch descriptor index / ended it (error: TERN_ERR_*). */
+	void (*trace_launch_start)(void *opaque, unsigned int core,
+				   uint32_t index,
+				   const struct tern_launch_desc *desc);
+	void (*trace_launch_done)(void *opaque, unsigned int core,
+				  uint32_t index, uint32_t error,
+				  uint32_t job_status, uint32_t job_error,
+				  uint64_t cycles);
 	/* done=false: in-flight work told to stop; done=true: reset over */
 	void (*trace_reset)(void *opaque, bool done);
 };
@@ -86,7 +101,7 @@ struct tern_host_ops {
 /*
  * Check the numbers of a configuration (not cfg->hbm). Returns true if
  * valid; otherwise writes a message naming the QEMU property ("hbm-size",
- * "cores", "queues", "dma-engines") into err and returns false.
+ * "cores", "queues", "dma-engines", "sbuf-size") into err and returns false.
  */
 bool tern_config_check(const struct tern_config *cfg, char *err,
 		       size_t errlen);
@@ -116,7 +131,8 @@ void tern_mmio_write(struct tern_dev *dev, uint64_t offset, uint64_t value,
 		     unsigned int size);
 
 /*
- * BAR2 doorbells: a 32-bit write at q * TERN_DOORBELL_STRIDE. Anything else
+ * BAR2 doorbells: a 32-bit write at q * TERN_DOORBELL_STRIDE, or for core
+ * c's launch ring at TERN_CORE_DOORBELL(queues, c). Anything else
  * is a guest error and is ignored; reads return 0.
  */
 uint64_t tern_doorbell_read(struct tern_dev *dev, uint64_t offset,
@@ -124,8 +140,11 @@ uint64_t tern_doorbell_read(struct tern_dev *dev, uint64_t offset,
 void tern_doorbell_write(struct tern_dev *dev, uint64_t offset,
 			 uint64_t value, unsigned int size);
 
-/* BAR2 size for a queue count: one page per queue, a power of two. */
-uint64_t tern_doorbell_bar_size(unsigned int queues);
+/*
+ * BAR2 size: one page per queue, then one per core (launch rings), rounded
+ * up to a power of two.
+ */
+uint64_t tern_doorbell_bar_size(unsigned int queues, unsigned int cores);
 
 /* Register name for traces ("MAGIC", "Q_CTRL", ...; "?" if none). */
 const char *tern_reg_name(uint64_t offset);

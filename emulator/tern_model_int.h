@@ -2,11 +2,13 @@
 /*
  * tern device-model core, internal: the state shared by tern_model.c (register
  * file, queues, MMIO and doorbells, reset, interrupts and errors, life cycle)
- * and tern_dma.c (the DMA engines). Not part of the embedding contract, which
- * is tern_model.h; only the two files of the core include this.
+ * tern_dma.c (the DMA engines) and tern_launch.c (the compute cores' launch
+ * rings). Not part of the embedding contract, which is tern_model.h; only the
+ * files of the device-model core include this.
  *
- * Locking: dev->lock protects every register and queue field except
- * tern_queue.abort, which workers poll without it. MMIO writes that must wait
+ * Locking: dev->lock protects every register, queue and launch-ring field
+ * except tern_queue.abort and tern_launch_ring.cancel/abandon, which workers
+ * poll without it. MMIO writes that must wait
  * for a worker (reset, queue disable/enable) sleep on dev->idle with the lock
  * released; workers never wait for the MMIO caller, so this cannot deadlock.
  */
@@ -14,10 +16,13 @@
 #define TERN_MODEL_INT_H
 
 #include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "tern_core.h"
 #include "tern_model.h"
 
 #define SG_ENTRY_SIZE	16u
@@ -59,6 +64,28 @@ struct tern_engine {
 	struct copy_side side[2];
 };
 
+/* A compute core and its launch ring, served by one worker thread. */
+struct tern_launch_ring {
+	struct tern_dev *dev;
+	unsigned int index;
+	struct tern_core *core;
+	pthread_t thread;
+	bool started;
+	pthread_cond_t wake;	/* work may be available */
+	uint64_t prog_base;	/* RING_BASE_LO/HI as written */
+	uint32_t prog_size;	/* RING_SIZE as written */
+	uint64_t base;		/* ring latched at enable */
+	uint32_t size;
+	bool in_hbm;
+	uint32_t state;		/* TERN_Q_STATE_* */
+	uint32_t head, tail, error;
+	uint64_t completed;
+	bool inflight;		/* the worker is running launch `head` */
+	unsigned int quiesce;	/* MMIO callers waiting for !inflight */
+	atomic_bool cancel;	/* the running job stops, ends ABORTED */
+	atomic_bool abandon;	/* reset/destroy: no status, fence or IRQ */
+};
+
 struct tern_dev {
 	struct tern_config cfg;
 	char name[64];
@@ -73,11 +100,13 @@ struct tern_dev {
 	uint32_t int_status;	/* latched TERN_INT_ERROR; QUEUE is derived */
 	uint32_t int_mask;
 	uint64_t qdone;
+	uint32_t core_done;
 	uint32_t err_code, err_queue, err_index, err_count;
 	uint64_t err_addr;
 
 	struct tern_queue q[TERN_MAX_QUEUES];
 	struct tern_engine eng[TERN_MAX_DMA_ENGINES];
+	struct tern_launch_ring cr[TERN_MAX_CORES];
 };
 
 /* ---- small helpers ---- */
@@ -97,10 +126,15 @@ static inline bool no_wrap(uint64_t addr, uint64_t len)
 
 /* ---- tern_model.c: interrupts and errors (dev->lock held) ---- */
 
+void tern_guest_err(struct tern_dev *dev, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void tern_send_irq(struct tern_dev *dev, unsigned int vector, bool masked);
 void tern_trace_state(struct tern_dev *dev, unsigned int qn);
 void tern_device_error(struct tern_dev *dev, uint32_t queue, uint32_t index,
 		       uint32_t code, uint64_t addr, const char *why);
+/* Ring base/size valid for enable? Else false with a reason in why. */
+bool tern_ring_check(const struct tern_dev *dev, uint64_t base, uint32_t size,
+		     bool in_hbm, char *why, size_t len);
 
 /* ---- tern_dma.c: the DMA engines ---- */
 
@@ -116,5 +150,29 @@ void tern_dma_stop_workers(struct tern_dev *dev);
 
 /* Work may be available on queue qn (lock held). */
 void tern_dma_wake(struct tern_dev *dev, unsigned int qn);
+
+/* ---- tern_launch.c: the compute cores' launch rings ---- */
+
+/* Create the cores (not locked); false with a message in err. */
+bool tern_launch_init(struct tern_dev *dev, char *err, size_t errlen);
+/* Destroy the cores; the workers must be stopped. */
+void tern_launch_fini(struct tern_dev *dev);
+/* Start one worker per core; 0 or the pthread_create() error. */
+int tern_launch_start_workers(struct tern_dev *dev);
+/* Stop the workers and join those that started (lock not held). */
+void tern_launch_stop_workers(struct tern_dev *dev);
+/* Core register window [TERN_REG_CORE(0), TERN_REG_CORE(cores)) (lock held). */
+bool tern_launch_reg_read(struct tern_dev *dev, uint64_t off, uint32_t *v);
+bool tern_launch_reg_write(struct tern_dev *dev, uint64_t off, uint32_t val);
+/* Doorbell of core c's launch ring (lock held). */
+void tern_launch_doorbell(struct tern_dev *dev, unsigned int c, uint32_t tail,
+			  uint64_t offset);
+/* Reset (lock held): tell jobs to stop, wait for them, clear the state. */
+void tern_launch_reset_begin(struct tern_dev *dev);
+void tern_launch_wait_idle(struct tern_dev *dev);
+void tern_launch_reset_state(struct tern_dev *dev);
+
+/* Block asynchronous signals around creating worker threads. */
+void tern_block_signals(sigset_t *old);
 
 #endif /* TERN_MODEL_INT_H */

@@ -5,9 +5,10 @@
  * the core to QEMU: BARs, MSI-X, guest-memory DMA, reset, logging, tracing.
  *
  * BAR0: container of the register window (core), the MSI-X table and PBA.
- * BAR2: doorbells, one page per queue. BAR4: HBM, RAM, 64-bit prefetchable.
+ * BAR2: doorbells, one page per queue then one per core (launch rings).
+ * BAR4: HBM, RAM, 64-bit prefetchable. MSI-X: error, queues, then cores.
  *
- * Threads: the core's DMA workers never take the BQL. They copy guest RAM
+ * Threads: the core's DMA and launch workers never take the BQL. They copy guest RAM
  * through MemoryRegionCache pointers (refusing anything that is not RAM) and
  * hand interrupts to a bottom half, which sends MSI-X under the BQL. So an
  * MMIO write that waits for a worker (reset, queue disable) cannot deadlock.
@@ -27,6 +28,7 @@
 #include "migration/vmstate.h"
 #include "trace/trace-hw_tern.h"
 
+#include "tern_core.h"
 #include "tern_model.h"
 
 #define TYPE_TERN "tern"
@@ -53,9 +55,11 @@ struct TernState {
 	uint32_t cores;
 	uint32_t queues;
 	uint32_t dma_engines;
+	uint64_t sbuf_size;
 };
 
-QEMU_BUILD_BUG_ON(TERN_MSIX_VECTORS(TERN_MAX_QUEUES) > 128);
+QEMU_BUILD_BUG_ON(TERN_MSIX_VECTORS_ALL(TERN_MAX_QUEUES, TERN_MAX_CORES) >
+		  128);
 
 /* ---- host interface of the core ---- */
 
@@ -214,6 +218,23 @@ static void tern_host_trace_queue_state(void *opaque, unsigned int queue,
 	trace_tern_queue_state(queue, state);
 }
 
+static void tern_host_trace_launch_start(void *opaque, unsigned int core,
+					 uint32_t index,
+					 const struct tern_launch_desc *d)
+{
+	trace_tern_launch_start(core, index, d->prog_addr, d->prog_size,
+				d->slot_count, d->flags);
+}
+
+static void tern_host_trace_launch_done(void *opaque, unsigned int core,
+					uint32_t index, uint32_t error,
+					uint32_t job_status, uint32_t job_error,
+					uint64_t cycles)
+{
+	trace_tern_launch_done(core, index, error, job_status, job_error,
+			       cycles);
+}
+
 static void tern_host_trace_reset(void *opaque, bool done)
 {
 	if (done)
@@ -234,6 +255,8 @@ static const struct tern_host_ops tern_host_ops = {
 	.trace_dma_done = tern_host_trace_dma_done,
 	.trace_irq = tern_host_trace_irq,
 	.trace_queue_state = tern_host_trace_queue_state,
+	.trace_launch_start = tern_host_trace_launch_start,
+	.trace_launch_done = tern_host_trace_launch_done,
 	.trace_reset = tern_host_trace_reset,
 };
 
@@ -311,8 +334,9 @@ static void tern_realize(PCIDevice *pdev, Error **errp)
 		.cores = s->cores,
 		.queues = s->queues,
 		.dma_engines = s->dma_engines,
+		.sbuf_size = s->sbuf_size,
 	};
-	unsigned int nvec = TERN_MSIX_VECTORS(s->queues);
+	unsigned int nvec;
 	char err[256];
 	int ret;
 
@@ -320,6 +344,12 @@ static void tern_realize(PCIDevice *pdev, Error **errp)
 		error_setg(errp, "tern: %s", err);
 		return;
 	}
+	/* 0 would mean "default" to the model: not a valid property value */
+	if (!tern_core_sbuf_size_check(s->sbuf_size, err, sizeof(err))) {
+		error_setg(errp, "tern: %s", err);
+		return;
+	}
+	nvec = TERN_MSIX_VECTORS_ALL(s->queues, s->cores);
 	s->name = dev->id ? g_strdup(dev->id) : qdev_get_dev_path(dev);
 	if (!s->name)
 		s->name = g_strdup(TYPE_TERN);
@@ -336,7 +366,7 @@ static void tern_realize(PCIDevice *pdev, Error **errp)
 	memory_region_add_subregion(&s->bar0, 0, &s->regs);
 	memory_region_init_io(&s->doorbells, OBJECT(s), &tern_db_ops, s,
 			      "tern-doorbells",
-			      tern_doorbell_bar_size(s->queues));
+			      tern_doorbell_bar_size(s->queues, s->cores));
 
 	pci_register_bar(pdev, TERN_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY |
 			 PCI_BASE_ADDRESS_MEM_TYPE_64, &s->bar0);
@@ -378,7 +408,7 @@ static void tern_realize(PCIDevice *pdev, Error **errp)
 		goto fail;
 	}
 	trace_tern_realize(s->name, s->hbm_size, s->cores, s->queues,
-			   s->dma_engines);
+			   s->dma_engines, s->sbuf_size);
 	return;
 
 fail:
@@ -422,6 +452,8 @@ static const Property tern_props[] = {
 	DEFINE_PROP_UINT32("queues", TernState, queues, TERN_QUEUES_DEFAULT),
 	DEFINE_PROP_UINT32("dma-engines", TernState, dma_engines,
 			   TERN_DMA_ENGINES_DEFAULT),
+	DEFINE_PROP_SIZE("sbuf-size", TernState, sbuf_size,
+			 TERN_SBUF_SIZE_DEFAULT),
 };
 
 static void tern_class_init(ObjectClass *oc, void *data)
@@ -452,6 +484,8 @@ static void tern_class_init(ObjectClass *oc, void *data)
 		"DMA queues, 1..64");
 	object_class_property_set_description(oc, "dma-engines",
 		"DMA engines (worker threads), 1..8");
+	object_class_property_set_description(oc, "sbuf-size",
+		"SBUF bytes per core: a multiple of 128K, 1M..64M");
 }
 
 static const TypeInfo tern_info = {

@@ -166,6 +166,95 @@ struct tern_sg_entry {
 #define TERN_ERR_DOORBELL		8	/* doorbell: queue off or tail out of range */
 #define TERN_ERR_RING_FETCH		9	/* descriptor fetch failed */
 #define TERN_ERR_FENCE			10	/* fence write failed */
-#define TERN_ERR_COUNT			11
+#define TERN_ERR_BAD_LAUNCH		11	/* launch size or slot count out of range */
+#define TERN_ERR_COUNT			12
+
+/* ---- Compute cores: launch rings (TERN_CAP_COMPUTE) ---- */
+
+#define TERN_CAP_COMPUTE		(1u << 2)	/* cores take launch rings */
+
+/*
+ * BAR2 with compute: the doorbell of core c's launch ring is the page after
+ * the queues', at TERN_CORE_DOORBELL(nq, c); BAR2 holds queues + cores pages,
+ * rounded up to a power of two.
+ */
+#define TERN_CORE_DOORBELL(nq, c)	(((nq) + (c)) * TERN_DOORBELL_STRIDE)
+
+/*
+ * MSI-X with compute: vector 1 + nq + c for core c's launch completions,
+ * after the queues' (TERN_MSIX_VECTORS(nq) still counts the error and queue
+ * vectors only).
+ */
+#define TERN_MSIX_VEC_CORE(nq, c)	(1 + (nq) + (c))
+#define TERN_MSIX_VECTORS_ALL(nq, nc)	(1 + (nq) + (nc))
+
+/* Global registers added with compute. */
+#define TERN_REG_SBUF_SIZE		0x02c	/* RO: SBUF bytes per core */
+#define TERN_REG_CORE_DONE		0x058	/* RW1C: bit c = core c completed */
+
+#define TERN_INT_CORE			(1u << 2)	/* some CORE_DONE bit is set */
+
+/* ERR_QUEUE of an error of core c's launch ring. */
+#define TERN_ERR_QUEUE_CORE_BASE	0x100u
+#define TERN_ERR_QUEUE_CORE(c)		(TERN_ERR_QUEUE_CORE_BASE + (c))
+
+/* Per-core launch-ring registers: TERN_REG_CORE(c) + offset. */
+#define TERN_REG_CORE_BASE		0x3000
+#define TERN_REG_CORE_STRIDE		0x40
+#define TERN_REG_CORE(c)		(TERN_REG_CORE_BASE + (c) * TERN_REG_CORE_STRIDE)
+#define TERN_C_RING_BASE_LO		0x00	/* RW: ring address, 64-byte aligned */
+#define TERN_C_RING_BASE_HI		0x04	/* RW */
+#define TERN_C_RING_SIZE		0x08	/* RW: entries, power of two */
+#define TERN_C_CTRL			0x0c	/* RW: TERN_C_CTRL_* */
+#define TERN_C_HEAD			0x10	/* RO; RW while halted: next index */
+#define TERN_C_TAIL			0x14	/* RO: last doorbell value */
+#define TERN_C_STATUS			0x18	/* RO: TERN_Q_STATE_* */
+#define TERN_C_ERROR			0x1c	/* RO: TERN_ERR_* that halted the ring */
+#define TERN_C_COMPLETED_LO		0x20	/* RO: jobs completed (any status) */
+#define TERN_C_COMPLETED_HI		0x24	/* RO */
+
+#define TERN_C_CTRL_ENABLE		(1u << 0)
+#define TERN_C_CTRL_RING_IN_HBM		(1u << 1)	/* ring base is an HBM offset */
+#define TERN_C_CTRL_RESUME		(1u << 2)	/* WO: leave HALTED, fetch from HEAD */
+#define TERN_C_CTRL_ABORT		(1u << 3)	/* WO: end the running job ABORTED */
+
+/*
+ * Launch descriptor: 64 bytes in a core's launch ring. Runs the program of
+ * prog_size bytes at HBM offset prog_addr with its slot i bound to entry i of
+ * the slot table (slot_count struct tern_launch_slot at HBM offset
+ * slot_addr), writes the 128-byte struct tern_job_status (tern_isa.h) at
+ * status_addr, then the fence, then raises the core's vector.
+ */
+struct tern_launch_desc {
+	tern_u64 prog_addr;	/* HBM offset of the program */
+	tern_u32 prog_size;	/* bytes, TERN_LAUNCH_PROG_MIN..MAX */
+	tern_u32 flags;		/* TERN_LAUNCH_F_* */
+	tern_u64 slot_addr;	/* HBM offset of the slot table */
+	tern_u32 slot_count;	/* entries, <= TERN_LAUNCH_MAX_SLOTS */
+	tern_u32 reserved0;	/* must be 0 */
+	tern_u64 status_addr;	/* host bus address, or HBM with STATUS_HBM */
+	tern_u64 fence_addr;	/* where TERN_LAUNCH_F_FENCE writes fence_value */
+	tern_u64 fence_value;
+	tern_u64 reserved1;	/* must be 0 */
+};
+#define TERN_LAUNCH_DESC_SIZE		64
+
+/* Slot-table entry, 16 bytes: a buffer in the HBM. */
+struct tern_launch_slot {
+	tern_u64 offset;	/* HBM offset */
+	tern_u64 size;		/* bytes */
+};
+#define TERN_LAUNCH_SLOT_SIZE		16
+
+#define TERN_LAUNCH_PROG_MIN		64		/* a program header */
+#define TERN_LAUNCH_PROG_MAX		(1u << 30)
+#define TERN_LAUNCH_MAX_SLOTS		64		/* TERN_MAX_SLOTS */
+#define TERN_LAUNCH_STATUS_SIZE		128		/* struct tern_job_status */
+
+#define TERN_LAUNCH_F_FENCE		(1u << 0)	/* write fence_value when done */
+#define TERN_LAUNCH_F_FENCE_HBM		(1u << 1)	/* fence_addr is an HBM offset */
+#define TERN_LAUNCH_F_IRQ		(1u << 2)	/* raise the core's vector */
+#define TERN_LAUNCH_F_STATUS_HBM	(1u << 3)	/* status_addr is an HBM offset */
+#define TERN_LAUNCH_F_ALL		0x0fu
 
 #endif /* TERN_REGS_H */

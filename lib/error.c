@@ -71,6 +71,7 @@ const char *tern_device_error_name(uint32_t code)
 		[TERN_ERR_DOORBELL] = "bad doorbell",
 		[TERN_ERR_RING_FETCH] = "descriptor fetch failed",
 		[TERN_ERR_FENCE] = "fence write failed",
+		[TERN_ERR_BAD_LAUNCH] = "launch: program size or slot count out of range",
 	};
 
 	if (code < TERN_ERR_COUNT && names[code])

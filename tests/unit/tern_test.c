@@ -107,6 +107,36 @@ static void host_trace_dma_start(void *opaque, unsigned int engine,
 	pthread_mutex_unlock(&e->lock);
 }
 
+static void host_trace_launch_start(void *opaque, unsigned int core,
+				    uint32_t index,
+				    const struct tern_launch_desc *d)
+{
+	struct env *e = opaque;
+
+	(void)index;
+	(void)d;
+	pthread_mutex_lock(&e->lock);
+	e->launches_started[core]++;
+	pthread_mutex_unlock(&e->lock);
+}
+
+static void host_trace_launch_done(void *opaque, unsigned int core,
+				   uint32_t index, uint32_t error,
+				   uint32_t job_status, uint32_t job_error,
+				   uint64_t cycles)
+{
+	struct env *e = opaque;
+
+	(void)index;
+	(void)error;
+	(void)job_status;
+	(void)job_error;
+	(void)cycles;
+	pthread_mutex_lock(&e->lock);
+	e->launches_done[core]++;
+	pthread_mutex_unlock(&e->lock);
+}
+
 static void host_trace_reset(void *opaque, bool done)
 {
 	struct env *e = opaque;
@@ -128,6 +158,8 @@ const struct tern_host_ops test_host_ops = {
 	.dma_read = host_dma_read,
 	.dma_write = host_dma_write,
 	.raise_irq = host_raise_irq,
+	.trace_launch_start = host_trace_launch_start,
+	.trace_launch_done = host_trace_launch_done,
 	.guest_error = host_guest_error,
 	.worker_init = host_worker_init,
 	.worker_exit = host_worker_exit,
@@ -198,11 +230,13 @@ bool env_fini(struct env *e)
 	if (e->dev) {
 		tern_dev_destroy(e->dev);
 		e->dev = NULL;
-		if (e->worker_inits != e->cfg.dma_engines ||
-		    e->worker_exits != e->cfg.dma_engines) {
+		unsigned int nw = e->cfg.dma_engines + e->cfg.cores;
+
+		if (e->worker_inits != nw || e->worker_exits != nw) {
 			printf("# worker hooks: %u inits, %u exits for %u "
-			       "engines\n", e->worker_inits, e->worker_exits,
-			       e->cfg.dma_engines);
+			       "engines and %u cores\n", e->worker_inits,
+			       e->worker_exits, e->cfg.dma_engines,
+			       e->cfg.cores);
 			ok = false;
 		}
 	}

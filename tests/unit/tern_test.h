@@ -21,7 +21,7 @@
 #define GUARD_SIZE	(64u << 10)
 #define GUARD_BYTE	0xa5
 #define LOG_LINES	256
-#define NVEC		TERN_MSIX_VECTORS(TERN_MAX_QUEUES)
+#define NVEC		TERN_MSIX_VECTORS_ALL(TERN_MAX_QUEUES, TERN_MAX_CORES)
 
 struct env {
 	uint8_t *ram_alloc, *ram;	/* RAM_SIZE bytes at RAM_BASE */
@@ -36,6 +36,8 @@ struct env {
 	unsigned int worker_inits, worker_exits;
 	int engine_of_queue[TERN_MAX_QUEUES];	/* from trace_dma_start */
 	unsigned int resets_begun, resets;
+	unsigned int launches_started[TERN_MAX_CORES];	/* trace_launch_start */
+	unsigned int launches_done[TERN_MAX_CORES];	/* trace_launch_done */
 
 	/*
 	 * DMA gate: the first dma_write at or above gate_addr blocks until the

@@ -4,6 +4,7 @@
  * doorbell validation, error latching and interrupt status/mask.
  */
 #include "tern_test.h"
+#include "tern_isa.h"
 
 #include <string.h>
 #include <time.h>
@@ -58,6 +59,21 @@ static bool t_config_check(struct env *e)
 	CHECK(cfg_rejected(1ull << 30, 2, 8, 0, "dma-engines"));
 	CHECK(cfg_rejected(1ull << 30, 2, 8, 9, "dma-engines"));
 
+	/* sbuf-size: 0 is the default, else the ISA's limits */
+	c.hbm = NULL;
+	c.hbm_size = TERN_HBM_SIZE_DEFAULT;
+	c.sbuf_size = TERN_SBUF_SIZE_MIN;
+	CHECK(tern_config_check(&c, err, sizeof(err)));
+	c.sbuf_size = TERN_SBUF_SIZE_MAX;
+	CHECK(tern_config_check(&c, err, sizeof(err)));
+	c.sbuf_size = TERN_SBUF_SIZE_MIN + 4096;
+	CHECK(!tern_config_check(&c, err, sizeof(err)));
+	CHECK(strstr(err, "sbuf-size"));
+	c.sbuf_size = TERN_SBUF_SIZE_MAX + TERN_SBUF_SIZE_ALIGN;
+	CHECK(!tern_config_check(&c, err, sizeof(err)));
+	CHECK(strstr(err, "sbuf-size"));
+	c.sbuf_size = 0;
+
 	/* create refuses a missing backing store */
 	c.hbm = NULL;
 	CHECK(!tern_dev_create(&c, &test_host_ops, e, err, sizeof(err)));
@@ -74,7 +90,9 @@ static bool t_identity(struct env *e)
 		 TERN_REVISION_PLATFORM_SHIFT, TERN_PLATFORM_EMULATED);
 	CHECK_EQ(rd(e, TERN_REG_REVISION) & TERN_REVISION_REV_MASK, 1);
 	CHECK_EQ(rd(e, TERN_REG_REVISION) >> 16, 0);
+	/* TERN_CAP_COMPUTE is not advertised yet: see TERN_CAPS */
 	CHECK_EQ(rd(e, TERN_REG_CAPS), TERN_CAP_DMA_SGL | TERN_CAP_RING_IN_HBM);
+	CHECK_EQ(rd(e, TERN_REG_SBUF_SIZE), TERN_SBUF_SIZE_DEFAULT);
 	CHECK_EQ(rd(e, TERN_REG_NUM_CORES), e->cfg.cores);
 	CHECK_EQ(rd(e, TERN_REG_NUM_QUEUES), e->cfg.queues);
 	CHECK_EQ(rd(e, TERN_REG_NUM_DMA_ENGINES), e->cfg.dma_engines);
@@ -147,7 +165,7 @@ static bool t_readonly(struct env *e)
 static bool t_unknown_offsets(struct env *e)
 {
 	static const uint64_t holes[] = {
-		0x02c, 0x030, 0x03c, 0x058, 0x05c, 0x06c, 0x080, 0x800, 0xffc,
+		0x030, 0x03c, 0x05c, 0x06c, 0x080, 0x800, 0xffc,
 		TERN_REG_QUEUE(0) + 0x28, TERN_REG_QUEUE(0) + 0x3c,
 		TERN_REG_QUEUE(3) + 0x30,
 	};
@@ -160,7 +178,7 @@ static bool t_unknown_offsets(struct env *e)
 	CHECK_EQ(rd(e, TERN_REG_QUEUE(63) + TERN_Q_HEAD), 0);
 	CHECK_EQ(rd(e, TERN_REG_WINDOW_SIZE - 4), 0);
 	CHECK_EQ(log_count(e), n + 3);
-	CHECK(log_has(e, "tern: unit0: BAR0 read of unknown register 0x2c"));
+	CHECK(log_has(e, "tern: unit0: BAR0 read of unknown register 0x30"));
 
 	log_clear(e);
 	wr(e, 0x800, 1);
@@ -196,12 +214,17 @@ static bool t_access_size(struct env *e)
 
 static bool t_doorbell_bar(struct env *e)
 {
-	CHECK_EQ(tern_doorbell_bar_size(1), 4096);
-	CHECK_EQ(tern_doorbell_bar_size(2), 8192);
-	CHECK_EQ(tern_doorbell_bar_size(3), 16384);
-	CHECK_EQ(tern_doorbell_bar_size(8), 32768);
-	CHECK_EQ(tern_doorbell_bar_size(33), 256 * 1024);
-	CHECK_EQ(tern_doorbell_bar_size(64), 256 * 1024);
+	/* a page per queue, then one per core, rounded up to a power of 2 */
+	CHECK_EQ(tern_doorbell_bar_size(1, 0), 4096);
+	CHECK_EQ(tern_doorbell_bar_size(2, 0), 8192);
+	CHECK_EQ(tern_doorbell_bar_size(3, 0), 16384);
+	CHECK_EQ(tern_doorbell_bar_size(8, 0), 32768);
+	CHECK_EQ(tern_doorbell_bar_size(33, 0), 256 * 1024);
+	CHECK_EQ(tern_doorbell_bar_size(64, 0), 256 * 1024);
+	CHECK_EQ(tern_doorbell_bar_size(1, 1), 8192);
+	CHECK_EQ(tern_doorbell_bar_size(6, 2), 32768);
+	CHECK_EQ(tern_doorbell_bar_size(8, 2), 65536);
+	CHECK_EQ(tern_doorbell_bar_size(64, 8), 512 * 1024);
 
 	/* reads are 0; writes off a page start or not 32-bit are ignored */
 	CHECK_EQ(q_enable(e, 0, RING, 8, false), TERN_Q_STATE_ACTIVE);
@@ -281,7 +304,10 @@ static bool t_ring_enable(struct env *e)
 
 static bool t_doorbell_errors(struct env *e)
 {
-	/* 5 queues: the doorbell BAR has 8 pages, pages 5..7 have no queue */
+	/*
+	 * 5 queues, 2 cores: the doorbell BAR has 8 pages, pages 5 and 6 are
+	 * the cores' launch rings, page 7 has neither
+	 */
 	doorbell(e, 0, 1);
 	CHECK_EQ(qrd(e, 0, TERN_Q_TAIL), 0);
 	CHECK_EQ(qrd(e, 0, TERN_Q_STATUS), TERN_Q_STATE_DISABLED);
@@ -304,10 +330,10 @@ static bool t_doorbell_errors(struct env *e)
 	CHECK(log_has(e, "out of range"));
 	wr(e, TERN_REG_ERR_ACK, 1);
 
-	tern_doorbell_write(e->dev, 6 * TERN_DOORBELL_STRIDE, 0, 4);
+	tern_doorbell_write(e->dev, 7 * TERN_DOORBELL_STRIDE, 0, 4);
 	CHECK_EQ(rd(e, TERN_REG_ERR_CODE), TERN_ERR_DOORBELL);
 	CHECK_EQ(rd(e, TERN_REG_ERR_QUEUE), TERN_ERR_QUEUE_NONE);
-	CHECK(log_has(e, "queue 6 which does not exist"));
+	CHECK(log_has(e, "doorbell page 7 has no queue or core"));
 	CHECK_EQ(rd(e, TERN_REG_ERR_COUNT), 3);
 	CHECK_EQ(irq_count(e, TERN_MSIX_VEC_ERROR), 3);
 
@@ -442,7 +468,7 @@ static bool t_worker_hooks(struct env *e)
 		pthread_mutex_lock(&e->lock);
 		n = e->worker_inits;
 		pthread_mutex_unlock(&e->lock);
-		if (n == e->cfg.dma_engines)
+		if (n == e->cfg.dma_engines + e->cfg.cores)
 			return true;
 		{
 			struct timespec ts = { 0, 1000000 };
@@ -451,7 +477,7 @@ static bool t_worker_hooks(struct env *e)
 		}
 	}
 	printf("#   only %u of %u workers started\n", e->worker_inits,
-	       e->cfg.dma_engines);
+	       e->cfg.dma_engines + e->cfg.cores);
 	return false;
 }
 
@@ -464,7 +490,12 @@ static bool t_names(struct env *e)
 		      "Q_CTRL"));
 	CHECK(!strcmp(tern_reg_name(0x800), "?"));
 	CHECK(!strcmp(tern_err_name(TERN_ERR_FENCE), "FENCE"));
+	CHECK(!strcmp(tern_err_name(TERN_ERR_BAD_LAUNCH), "BAD_LAUNCH"));
 	CHECK(!strcmp(tern_err_name(TERN_ERR_COUNT), "?"));
+	CHECK(!strcmp(tern_reg_name(TERN_REG_CORE(7) + TERN_C_CTRL),
+		      "C_CTRL"));
+	CHECK(!strcmp(tern_reg_name(TERN_REG_CORE_DONE), "CORE_DONE"));
+	CHECK(!strcmp(tern_reg_name(TERN_REG_SBUF_SIZE), "SBUF_SIZE"));
 	return true;
 }
 

@@ -1,0 +1,646 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * tern device-model core: the compute cores' launch rings. Each core has a
+ * ring of launch descriptors (include/tern_regs.h) with a doorbell in BAR2
+ * and a worker thread that fetches and validates them, binds the slot table,
+ * runs the program on the core (tern_core.h), writes the job status and the
+ * fence and raises the core's vector. Bad descriptors are device errors
+ * through tern_model.c; a job that faults is not: its status says why and
+ * the ring goes on. See tern_model_int.h for the locking rules and
+ * Documentation/chip/spec.rst for the guest-visible behaviour.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* pthread_setname_np */
+#endif
+
+#include "tern_model_int.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#define ERR_ABORTED	UINT32_MAX	/* internal: launch abandoned */
+#define TERN_C_CTRL_ALL	(TERN_C_CTRL_ENABLE | TERN_C_CTRL_RING_IN_HBM | \
+			 TERN_C_CTRL_RESUME | TERN_C_CTRL_ABORT)
+
+_Static_assert(sizeof(struct tern_launch_desc) == TERN_LAUNCH_DESC_SIZE,
+	       "launch descriptor layout");
+_Static_assert(sizeof(struct tern_launch_slot) == TERN_LAUNCH_SLOT_SIZE,
+	       "launch slot layout");
+_Static_assert(sizeof(struct tern_job_status) == TERN_LAUNCH_STATUS_SIZE,
+	       "job status size");
+_Static_assert(TERN_LAUNCH_MAX_SLOTS == TERN_MAX_SLOTS, "slot limit");
+_Static_assert(TERN_REG_CORE(TERN_MAX_CORES) <= TERN_REG_WINDOW_SIZE,
+	       "core registers inside the window");
+
+struct fault {
+	uint32_t code;
+	uint64_t addr;
+	char why[200];
+};
+
+struct ring {
+	uint64_t base;
+	uint32_t size;
+	bool in_hbm;
+};
+
+/* ---- small helpers ---- */
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static bool abandoned(struct tern_launch_ring *r)
+{
+	return atomic_load_explicit(&r->abandon, memory_order_relaxed);
+}
+
+static uint32_t fail(struct fault *f, uint32_t code, uint64_t addr,
+		     const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static uint32_t fail(struct fault *f, uint32_t code, uint64_t addr,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	f->code = code;
+	f->addr = addr;
+	va_start(ap, fmt);
+	vsnprintf(f->why, sizeof(f->why), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* ---- one launch (worker, without the lock) ---- */
+
+static void decode_desc(const uint8_t *raw, struct tern_launch_desc *d)
+{
+	d->prog_addr = get_le64(raw + 0);
+	d->prog_size = get_le32(raw + 8);
+	d->flags = get_le32(raw + 12);
+	d->slot_addr = get_le64(raw + 16);
+	d->slot_count = get_le32(raw + 24);
+	d->reserved0 = get_le32(raw + 28);
+	d->status_addr = get_le64(raw + 32);
+	d->fence_addr = get_le64(raw + 40);
+	d->fence_value = get_le64(raw + 48);
+	d->reserved1 = get_le64(raw + 56);
+}
+
+static uint32_t validate_desc(struct tern_dev *dev,
+			      const struct tern_launch_desc *d, uint64_t daddr,
+			      struct fault *f)
+{
+	uint64_t slots_len = (uint64_t)d->slot_count * TERN_LAUNCH_SLOT_SIZE;
+
+	if (d->reserved0 || d->reserved1)
+		return fail(f, TERN_ERR_RESERVED, daddr,
+			    "reserved fields are 0x%" PRIx32 " and 0x%" PRIx64,
+			    d->reserved0, d->reserved1);
+	if (d->flags & ~TERN_LAUNCH_F_ALL)
+		return fail(f, TERN_ERR_BAD_FLAGS, daddr,
+			    "unknown launch flags 0x%" PRIx32,
+			    d->flags & ~TERN_LAUNCH_F_ALL);
+	if ((d->flags & TERN_LAUNCH_F_FENCE_HBM) &&
+	    !(d->flags & TERN_LAUNCH_F_FENCE))
+		return fail(f, TERN_ERR_BAD_FLAGS, daddr,
+			    "FENCE_HBM without FENCE");
+	if (d->prog_size < TERN_LAUNCH_PROG_MIN ||
+	    d->prog_size > TERN_LAUNCH_PROG_MAX)
+		return fail(f, TERN_ERR_BAD_LAUNCH, daddr,
+			    "program size %" PRIu32 " is not within %u..%u",
+			    d->prog_size, TERN_LAUNCH_PROG_MIN,
+			    TERN_LAUNCH_PROG_MAX);
+	if (d->slot_count > TERN_LAUNCH_MAX_SLOTS)
+		return fail(f, TERN_ERR_BAD_LAUNCH, daddr,
+			    "slot count %" PRIu32 " is above %u", d->slot_count,
+			    TERN_LAUNCH_MAX_SLOTS);
+	if (!hbm_range_ok(dev, d->prog_addr, d->prog_size))
+		return fail(f, TERN_ERR_HBM_RANGE, d->prog_addr,
+			    "program 0x%" PRIx64 "+0x%" PRIx32
+			    " outside the HBM", d->prog_addr, d->prog_size);
+	if (d->slot_count && !hbm_range_ok(dev, d->slot_addr, slots_len))
+		return fail(f, TERN_ERR_HBM_RANGE, d->slot_addr,
+			    "slot table 0x%" PRIx64 "+0x%" PRIx64
+			    " outside the HBM", d->slot_addr, slots_len);
+	if ((d->flags & TERN_LAUNCH_F_STATUS_HBM) &&
+	    !hbm_range_ok(dev, d->status_addr, TERN_LAUNCH_STATUS_SIZE))
+		return fail(f, TERN_ERR_HBM_RANGE, d->status_addr,
+			    "job status at HBM 0x%" PRIx64 " outside the HBM",
+			    d->status_addr);
+	if (!(d->flags & TERN_LAUNCH_F_STATUS_HBM) &&
+	    !no_wrap(d->status_addr, TERN_LAUNCH_STATUS_SIZE))
+		return fail(f, TERN_ERR_HOST_DMA, d->status_addr,
+			    "job status at host 0x%" PRIx64 " wraps",
+			    d->status_addr);
+	if ((d->flags & TERN_LAUNCH_F_FENCE_HBM) &&
+	    !hbm_range_ok(dev, d->fence_addr, 8))
+		return fail(f, TERN_ERR_FENCE, d->fence_addr,
+			    "HBM fence at 0x%" PRIx64 " outside the HBM",
+			    d->fence_addr);
+	return 0;
+}
+
+static void encode_status(const struct tern_job_status *st, uint8_t *p)
+{
+	memset(p, 0, TERN_LAUNCH_STATUS_SIZE);
+	put_le32(p + 0, st->status);
+	put_le32(p + 4, st->error);
+	put_le32(p + 8, st->engine);
+	put_le32(p + 12, st->index);
+	put_le64(p + 16, st->detail);
+	put_le64(p + 24, st->cycles);
+	for (int i = 0; i < TERN_NUM_ENGINES; i++) {
+		put_le64(p + 32 + 8 * i, st->busy[i]);
+		put_le32(p + 64 + 4 * i, st->insns[i]);
+	}
+	put_le64(p + 80, st->wall_ns);
+}
+
+/* Write len bytes at an HBM offset or a host address (already checked). */
+static bool put_out(struct tern_dev *dev, bool hbm, uint64_t addr,
+		    const uint8_t *buf, size_t len)
+{
+	/* Nothing written must be seen before what the job wrote. */
+	atomic_thread_fence(memory_order_release);
+	if (!hbm)
+		return dev->ops->dma_write(dev->opaque, addr, buf, len);
+	if (len == 8 && !((uintptr_t)(dev->cfg.hbm + addr) & 7)) {
+		uint64_t raw;
+
+		memcpy(&raw, buf, 8);
+		__atomic_store_n((uint64_t *)(void *)(dev->cfg.hbm + addr),
+				 raw, __ATOMIC_RELEASE);
+	} else {
+		memcpy(dev->cfg.hbm + addr, buf, len);
+	}
+	return true;
+}
+
+/* Run launch idx of core r; returns 0, a TERN_ERR_* or ERR_ABORTED. */
+static uint32_t run_launch(struct tern_launch_ring *r, const struct ring *rs,
+			   uint32_t idx, bool *irq, struct tern_job_status *st,
+			   struct fault *f)
+{
+	struct tern_dev *dev = r->dev;
+	uint64_t daddr = rs->base + (uint64_t)idx * TERN_LAUNCH_DESC_SIZE;
+	struct tern_core_slot slots[TERN_LAUNCH_MAX_SLOTS];
+	uint8_t raw[TERN_LAUNCH_DESC_SIZE];
+	uint8_t out[TERN_LAUNCH_STATUS_SIZE];
+	struct tern_launch_desc d;
+	uint32_t err;
+
+	if (rs->in_hbm)
+		memcpy(raw, dev->cfg.hbm + daddr, sizeof(raw));
+	else if (!dev->ops->dma_read(dev->opaque, daddr, raw, sizeof(raw)))
+		return fail(f, TERN_ERR_RING_FETCH, daddr,
+			    "cannot fetch the launch descriptor at 0x%" PRIx64,
+			    daddr);
+	decode_desc(raw, &d);
+	if (dev->ops->trace_launch_start)
+		dev->ops->trace_launch_start(dev->opaque, r->index, idx, &d);
+	err = validate_desc(dev, &d, daddr, f);
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < d.slot_count; i++) {
+		const uint8_t *p = dev->cfg.hbm + d.slot_addr +
+				   (uint64_t)i * TERN_LAUNCH_SLOT_SIZE;
+
+		slots[i].offset = get_le64(p);
+		slots[i].size = get_le64(p + 8);
+	}
+	/* The core copies the program once and checks every slot. */
+	tern_core_run(r->core, dev->cfg.hbm + d.prog_addr, d.prog_size,
+		      slots, d.slot_count, &r->cancel, st);
+	if (abandoned(r))
+		return ERR_ABORTED;
+	encode_status(st, out);
+	if (!put_out(dev, d.flags & TERN_LAUNCH_F_STATUS_HBM, d.status_addr,
+		     out, sizeof(out)))
+		return fail(f, TERN_ERR_HOST_DMA, d.status_addr,
+			    "cannot write the job status at host 0x%" PRIx64,
+			    d.status_addr);
+	if (d.flags & TERN_LAUNCH_F_FENCE) {
+		uint8_t v[8];
+
+		put_le64(v, d.fence_value);
+		if (!put_out(dev, d.flags & TERN_LAUNCH_F_FENCE_HBM,
+			     d.fence_addr, v, 8))
+			return fail(f, TERN_ERR_FENCE, d.fence_addr,
+				    "cannot write the fence at host 0x%"
+				    PRIx64, d.fence_addr);
+	}
+	*irq = d.flags & TERN_LAUNCH_F_IRQ;
+	return 0;
+}
+
+/* Account for a finished launch (lock held). */
+static void finish_launch(struct tern_launch_ring *r, const struct ring *rs,
+			  uint32_t idx, uint32_t err, bool irq,
+			  const struct tern_job_status *st,
+			  const struct fault *f)
+{
+	struct tern_dev *dev = r->dev;
+
+	if (dev->ops->trace_launch_done)
+		dev->ops->trace_launch_done(dev->opaque, r->index, idx,
+					    err,
+					    st->status, st->error, st->cycles);
+	if (err == ERR_ABORTED || abandoned(r))
+		return;
+	if (err) {
+		r->state = TERN_Q_STATE_HALTED;
+		r->error = err;
+		r->head = idx;
+		tern_device_error(dev, TERN_ERR_QUEUE_CORE(r->index), idx, err,
+				  f->addr, f->why);
+		return;
+	}
+	r->head = (idx + 1) & (rs->size - 1);
+	r->completed++;
+	if (irq) {
+		dev->core_done |= 1u << r->index;
+		tern_send_irq(dev, TERN_MSIX_VEC_CORE(dev->cfg.queues,
+						      r->index),
+			      dev->int_mask & TERN_INT_CORE);
+	}
+}
+
+static void *core_main(void *arg)
+{
+	struct tern_launch_ring *r = arg;
+	struct tern_dev *dev = r->dev;
+
+#ifdef __GLIBC__
+	{
+		char tname[16];
+
+		snprintf(tname, sizeof(tname), "tern-core%u", r->index);
+		pthread_setname_np(pthread_self(), tname);
+	}
+#endif
+	if (dev->ops->worker_init)
+		dev->ops->worker_init(dev->opaque, TERN_WORKER_CORE(r->index));
+
+	pthread_mutex_lock(&dev->lock);
+	while (!dev->stopping) {
+		struct tern_job_status st;
+		struct fault f;
+		struct ring rs;
+		bool irq = false;
+		uint32_t idx, err;
+
+		if (dev->resetting || r->state != TERN_Q_STATE_ACTIVE ||
+		    r->quiesce || abandoned(r) || r->head == r->tail) {
+			pthread_cond_wait(&r->wake, &dev->lock);
+			continue;
+		}
+		rs.base = r->base;
+		rs.size = r->size;
+		rs.in_hbm = r->in_hbm;
+		idx = r->head;
+		r->inflight = true;
+		pthread_mutex_unlock(&dev->lock);
+
+		memset(&st, 0, sizeof(st));
+		err = run_launch(r, &rs, idx, &irq, &st, &f);
+
+		pthread_mutex_lock(&dev->lock);
+		r->inflight = false;
+		finish_launch(r, &rs, idx, err, irq, &st, &f);
+		pthread_cond_broadcast(&dev->idle);
+	}
+	pthread_mutex_unlock(&dev->lock);
+
+	if (dev->ops->worker_exit)
+		dev->ops->worker_exit(dev->opaque, TERN_WORKER_CORE(r->index));
+	return NULL;
+}
+
+/* ---- ring control (lock held) ---- */
+
+static void trace_state(struct tern_launch_ring *r)
+{
+	struct tern_dev *dev = r->dev;
+
+	if (dev->ops->trace_queue_state)
+		dev->ops->trace_queue_state(dev->opaque,
+					    TERN_ERR_QUEUE_CORE(r->index),
+					    r->state);
+}
+
+/*
+ * Stop the job in flight, if any: it ends ABORTED (its status, fence and
+ * IRQ are still delivered) and no other job starts until this returns.
+ */
+static void ring_cancel(struct tern_launch_ring *r)
+{
+	struct tern_dev *dev = r->dev;
+
+	r->quiesce++;
+	if (r->inflight) {
+		atomic_store(&r->cancel, true);
+		while (r->inflight)
+			pthread_cond_wait(&dev->idle, &dev->lock);
+	}
+	/* quiesce keeps the next job from starting with cancel still set */
+	atomic_store(&r->cancel, false);
+	r->quiesce--;
+	pthread_cond_signal(&r->wake);
+}
+
+static void ring_disable(struct tern_launch_ring *r)
+{
+	if (r->state == TERN_Q_STATE_DISABLED)
+		return;
+	r->quiesce++;
+	ring_cancel(r);
+	r->state = TERN_Q_STATE_DISABLED;
+	r->quiesce--;
+	trace_state(r);
+}
+
+static void ring_enable(struct tern_launch_ring *r, bool in_hbm)
+{
+	struct tern_dev *dev = r->dev;
+	char why[160];
+
+	ring_disable(r);
+	r->error = TERN_ERR_NONE;
+	if (!tern_ring_check(dev, r->prog_base, r->prog_size, in_hbm, why,
+			     sizeof(why))) {
+		r->error = TERN_ERR_BAD_RING;
+		tern_device_error(dev, TERN_ERR_QUEUE_CORE(r->index),
+				  r->prog_size, TERN_ERR_BAD_RING, r->prog_base,
+				  why);
+		return;
+	}
+	r->base = r->prog_base;
+	r->size = r->prog_size;
+	r->in_hbm = in_hbm;
+	r->head = 0;
+	r->tail = 0;
+	r->state = TERN_Q_STATE_ACTIVE;
+	trace_state(r);
+}
+
+static void ring_ctrl_write(struct tern_launch_ring *r, uint32_t val)
+{
+	struct tern_dev *dev = r->dev;
+
+	if (val & ~TERN_C_CTRL_ALL) {
+		tern_guest_err(dev, "core %u: CTRL write 0x%" PRIx32 " has "
+			       "unknown bits; ignored", r->index, val);
+		return;
+	}
+	if (val & TERN_C_CTRL_ABORT) {
+		ring_cancel(r);	/* the write's other bits do nothing */
+		return;
+	}
+	if (!(val & TERN_C_CTRL_ENABLE)) {
+		ring_disable(r);
+		return;
+	}
+	if (!(val & TERN_C_CTRL_RESUME)) {
+		ring_enable(r, val & TERN_C_CTRL_RING_IN_HBM);
+		return;
+	}
+	switch (r->state) {
+	case TERN_Q_STATE_HALTED:
+		r->state = TERN_Q_STATE_ACTIVE;
+		r->error = TERN_ERR_NONE;
+		trace_state(r);
+		pthread_cond_signal(&r->wake);
+		break;
+	case TERN_Q_STATE_DISABLED:
+		tern_guest_err(dev, "core %u: RESUME on a disabled launch "
+			       "ring; ignored", r->index);
+		break;
+	default:
+		break;
+	}
+}
+
+static void ring_head_write(struct tern_launch_ring *r, uint32_t val)
+{
+	struct tern_dev *dev = r->dev;
+
+	if (r->state != TERN_Q_STATE_HALTED)
+		tern_guest_err(dev, "core %u: HEAD write %" PRIu32 " while not "
+			       "halted; ignored", r->index, val);
+	else if (val >= r->size)
+		tern_guest_err(dev, "core %u: HEAD write %" PRIu32 " out of "
+			       "range for a ring of %" PRIu32 " entries; "
+			       "ignored", r->index, val, r->size);
+	else
+		r->head = val;
+}
+
+/* ---- entry points from tern_model.c (lock held) ---- */
+
+bool tern_launch_reg_read(struct tern_dev *dev, uint64_t off, uint32_t *v)
+{
+	unsigned int c = (off - TERN_REG_CORE_BASE) / TERN_REG_CORE_STRIDE;
+	struct tern_launch_ring *r = &dev->cr[c];
+
+	switch ((off - TERN_REG_CORE_BASE) % TERN_REG_CORE_STRIDE) {
+	case TERN_C_RING_BASE_LO: *v = (uint32_t)r->prog_base; return true;
+	case TERN_C_RING_BASE_HI: *v = r->prog_base >> 32; return true;
+	case TERN_C_RING_SIZE: *v = r->prog_size; return true;
+	case TERN_C_CTRL:
+		*v = 0;
+		if (r->state != TERN_Q_STATE_DISABLED)
+			*v = TERN_C_CTRL_ENABLE |
+			     (r->in_hbm ? TERN_C_CTRL_RING_IN_HBM : 0);
+		return true;
+	case TERN_C_HEAD: *v = r->head; return true;
+	case TERN_C_TAIL: *v = r->tail; return true;
+	case TERN_C_STATUS: *v = r->state; return true;
+	case TERN_C_ERROR: *v = r->error; return true;
+	case TERN_C_COMPLETED_LO: *v = (uint32_t)r->completed; return true;
+	case TERN_C_COMPLETED_HI: *v = r->completed >> 32; return true;
+	}
+	return false;
+}
+
+bool tern_launch_reg_write(struct tern_dev *dev, uint64_t off, uint32_t val)
+{
+	unsigned int c = (off - TERN_REG_CORE_BASE) / TERN_REG_CORE_STRIDE;
+	struct tern_launch_ring *r = &dev->cr[c];
+
+	switch ((off - TERN_REG_CORE_BASE) % TERN_REG_CORE_STRIDE) {
+	case TERN_C_RING_BASE_LO:
+		r->prog_base = (r->prog_base & ~0xffffffffull) | val;
+		return true;
+	case TERN_C_RING_BASE_HI:
+		r->prog_base = (r->prog_base & 0xffffffffull) |
+			       (uint64_t)val << 32;
+		return true;
+	case TERN_C_RING_SIZE:
+		r->prog_size = val;
+		return true;
+	case TERN_C_CTRL:
+		ring_ctrl_write(r, val);
+		return true;
+	case TERN_C_HEAD:
+		ring_head_write(r, val);
+		return true;
+	case TERN_C_TAIL:
+	case TERN_C_STATUS:
+	case TERN_C_ERROR:
+	case TERN_C_COMPLETED_LO:
+	case TERN_C_COMPLETED_HI:
+		tern_guest_err(dev, "write 0x%" PRIx32 " to read-only "
+			       "register %s of core %u ignored", val,
+			       tern_reg_name(off), c);
+		return true;
+	}
+	return false;
+}
+
+void tern_launch_doorbell(struct tern_dev *dev, unsigned int c, uint32_t tail,
+			  uint64_t offset)
+{
+	struct tern_launch_ring *r = &dev->cr[c];
+	char why[128];
+
+	if (dev->ops->trace_doorbell)
+		dev->ops->trace_doorbell(dev->opaque, TERN_ERR_QUEUE_CORE(c),
+					 tail);
+	if (r->state == TERN_Q_STATE_DISABLED) {
+		snprintf(why, sizeof(why), "doorbell tail %" PRIu32 " on a "
+			 "disabled launch ring", tail);
+		tern_device_error(dev, TERN_ERR_QUEUE_CORE(c), tail,
+				  TERN_ERR_DOORBELL, offset, why);
+	} else if (tail >= r->size) {
+		snprintf(why, sizeof(why), "doorbell tail %" PRIu32 " out of "
+			 "range for a ring of %" PRIu32 " entries", tail,
+			 r->size);
+		tern_device_error(dev, TERN_ERR_QUEUE_CORE(c), tail,
+				  TERN_ERR_DOORBELL, offset, why);
+	} else {
+		r->tail = tail;
+		pthread_cond_signal(&r->wake);
+	}
+}
+
+void tern_launch_reset_begin(struct tern_dev *dev)
+{
+	for (unsigned int c = 0; c < dev->cfg.cores; c++) {
+		atomic_store(&dev->cr[c].abandon, true);
+		atomic_store(&dev->cr[c].cancel, true);
+	}
+}
+
+void tern_launch_wait_idle(struct tern_dev *dev)
+{
+	for (unsigned int c = 0; c < dev->cfg.cores; c++)
+		while (dev->cr[c].inflight)
+			pthread_cond_wait(&dev->idle, &dev->lock);
+}
+
+void tern_launch_reset_state(struct tern_dev *dev)
+{
+	for (unsigned int c = 0; c < TERN_MAX_CORES; c++) {
+		struct tern_launch_ring *r = &dev->cr[c];
+
+		r->prog_base = 0;
+		r->prog_size = 0;
+		r->base = 0;
+		r->size = 0;
+		r->in_hbm = false;
+		r->state = TERN_Q_STATE_DISABLED;
+		r->head = 0;
+		r->tail = 0;
+		r->error = TERN_ERR_NONE;
+		r->completed = 0;
+		atomic_store(&r->cancel, false);
+		atomic_store(&r->abandon, false);
+	}
+	dev->core_done = 0;
+}
+
+/* ---- life cycle ---- */
+
+bool tern_launch_init(struct tern_dev *dev, char *err, size_t errlen)
+{
+	uint64_t sbuf = dev->cfg.sbuf_size;
+
+	for (unsigned int c = 0; c < dev->cfg.cores; c++) {
+		struct tern_launch_ring *r = &dev->cr[c];
+
+		r->dev = dev;
+		r->index = c;
+		pthread_cond_init(&r->wake, NULL);
+		r->core = tern_core_create(dev->cfg.hbm, dev->cfg.hbm_size,
+					   sbuf, err, errlen);
+		if (!r->core)
+			return false;
+	}
+	return true;
+}
+
+void tern_launch_fini(struct tern_dev *dev)
+{
+	for (unsigned int c = 0; c < dev->cfg.cores; c++) {
+		struct tern_launch_ring *r = &dev->cr[c];
+
+		if (r->dev)
+			pthread_cond_destroy(&r->wake);
+		tern_core_destroy(r->core);
+		r->core = NULL;
+	}
+}
+
+int tern_launch_start_workers(struct tern_dev *dev)
+{
+	sigset_t old;
+	int rc = 0;
+
+	tern_block_signals(&old);
+	for (unsigned int c = 0; c < dev->cfg.cores && !rc; c++) {
+		rc = pthread_create(&dev->cr[c].thread, NULL, core_main,
+				    &dev->cr[c]);
+		dev->cr[c].started = !rc;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+void tern_launch_stop_workers(struct tern_dev *dev)
+{
+	pthread_mutex_lock(&dev->lock);
+	dev->stopping = true;
+	tern_launch_reset_begin(dev);
+	for (unsigned int c = 0; c < dev->cfg.cores; c++)
+		if (dev->cr[c].dev)
+			pthread_cond_broadcast(&dev->cr[c].wake);
+	pthread_mutex_unlock(&dev->lock);
+	for (unsigned int c = 0; c < dev->cfg.cores; c++)
+		if (dev->cr[c].started)
+			pthread_join(dev->cr[c].thread, NULL);
+}
