@@ -18,13 +18,7 @@
 
 #define TERN_VERSION	((TERN_VERSION_MAJOR << 16) | TERN_VERSION_MINOR)
 #define TERN_REVISION	1
-/*
- * The launch rings work, but TERN_CAP_COMPUTE is not advertised yet:
- * tests/kselftest/tern_probe.c still requires every other CAPS bit to be 0.
- * Add it here in the same change that teaches that test (and the driver)
- * about it.
- */
-#define TERN_CAPS	(TERN_CAP_DMA_SGL | TERN_CAP_RING_IN_HBM)
+#define TERN_CAPS	(TERN_CAP_DMA_SGL | TERN_CAP_RING_IN_HBM | TERN_CAP_COMPUTE)
 #define TERN_INT_ALL	(TERN_INT_ERROR | TERN_INT_QUEUE | TERN_INT_CORE)
 #define TERN_Q_CTRL_ALL	(TERN_Q_CTRL_ENABLE | TERN_Q_CTRL_RING_IN_HBM | \
 			 TERN_Q_CTRL_RESUME)

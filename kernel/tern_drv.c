@@ -16,6 +16,7 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
 
+#include "tern_core.h"
 #include "tern_drv.h"
 #include "tern_gem.h"
 #include "tern_hw.h"
@@ -55,6 +56,7 @@ static int tern_ioctl_get_info(struct drm_device *drm, void *data, struct drm_fi
 	args->hbm_size = tdev->hw.hbm_size;
 	args->hbm_used = atomic64_read(&tdev->hbm_used);
 	args->caps = tdev->hw.caps;
+	args->sbuf_size = tdev->hw.sbuf_size;
 
 out_exit:
 	drm_dev_exit(idx);
@@ -68,6 +70,7 @@ static const struct drm_ioctl_desc tern_drm_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(TERN_BO_INFO, tern_ioctl_bo_info, 0),
 	DRM_IOCTL_DEF_DRV(TERN_SUBMIT, tern_ioctl_submit, 0),
 	DRM_IOCTL_DEF_DRV(TERN_WAIT, tern_ioctl_wait, 0),
+	DRM_IOCTL_DEF_DRV(TERN_EXEC, tern_ioctl_exec, 0),
 };
 
 /* .owner makes every open file hold a reference on this module. */
@@ -180,6 +183,9 @@ static int tern_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = tern_queues_init(tdev);
 	if (ret)
 		return ret;
+	ret = tern_cores_init(tdev);
+	if (ret)
+		return ret;
 	ret = tern_hw_irq_request(tdev);
 	if (ret)
 		return ret;
@@ -187,6 +193,9 @@ static int tern_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 	ret = tern_queues_start(tdev);
+	if (ret)
+		return ret;
+	ret = tern_cores_start(tdev);
 	if (ret)
 		return ret;
 	ret = tern_sysfs_init(tdev);
@@ -223,8 +232,10 @@ static void tern_remove(struct pci_dev *pdev)
 	struct tern_device *tdev = pci_get_drvdata(pdev);
 
 	tern_queues_stop(tdev);
+	tern_cores_stop(tdev);
 	tern_hw_reset(tdev);
 	tern_queues_abort(tdev, -ENODEV);
+	tern_cores_abort(tdev, -ENODEV);
 
 	tern_debugfs_unlink_minor(tdev);
 	drm_dev_unplug(&tdev->drm);
@@ -236,6 +247,7 @@ static void tern_shutdown(struct pci_dev *pdev)
 	struct tern_device *tdev = pci_get_drvdata(pdev);
 
 	tern_queues_stop(tdev);
+	tern_cores_stop(tdev);
 	tern_hw_reset(tdev);
 }
 

@@ -41,6 +41,7 @@
 #define TERN_RING_SPACE_TIMEOUT_MS	10000u
 #define TERN_EMULATED_TIMEOUT_SCALE	10u
 
+struct tern_core;
 struct tern_queue;
 
 /**
@@ -59,6 +60,7 @@ struct tern_hw_info {
 	u32 ring_max_entries;
 	u32 doorbell_stride;
 	u64 hbm_size;
+	u64 sbuf_size;		/* TERN_REG_SBUF_SIZE, 0 without compute */
 };
 
 /**
@@ -83,6 +85,16 @@ struct tern_device {
 	/* DMA-coherent fence slots, one 64-byte line per queue. */
 	__le64 *fence_slots;
 	dma_addr_t fence_slots_dma;
+
+	/*
+	 * Cores with a launch ring the driver drives: hw.num_cores with
+	 * TERN_CAP_COMPUTE and enough MSI-X vectors and doorbells, else 0.
+	 */
+	u32 num_cores;
+	/* Array of num_cores cores, see tern_core.h. */
+	struct tern_core *cores;
+	/* HBM of the cores' slot tables, in hbm_mm (not counted in hbm_used). */
+	struct drm_mm_node core_hbm_node;
 
 	struct mutex hbm_lock;		/* Protects hbm_mm */
 	struct drm_mm hbm_mm;		/* HBM offsets of device BOs */

@@ -8,6 +8,7 @@
 #include <linux/interrupt.h>
 #include <linux/pci.h>
 
+#include "tern_core.h"
 #include "tern_hw.h"
 #include "tern_queue.h"
 
@@ -84,6 +85,8 @@ static int tern_hw_read_info(struct tern_device *tdev)
 	hw->doorbell_stride = tern_rd32(tdev, TERN_REG_DOORBELL_STRIDE);
 	hw->hbm_size = tern_rd32(tdev, TERN_REG_HBM_SIZE_LO) |
 		       (u64)tern_rd32(tdev, TERN_REG_HBM_SIZE_HI) << 32;
+	if (hw->caps & TERN_CAP_COMPUTE)
+		hw->sbuf_size = tern_rd32(tdev, TERN_REG_SBUF_SIZE);
 
 	if (hw->num_queues < 1 || hw->num_queues > TERN_MAX_QUEUES) {
 		drm_err(&tdev->drm, "chip reports %u queues, expected 1..%u\n",
@@ -207,6 +210,16 @@ static irqreturn_t tern_irq_queue_thread(int irq, void *arg)
 	return IRQ_HANDLED;
 }
 
+static irqreturn_t tern_irq_core_thread(int irq, void *arg)
+{
+	struct tern_core *core = arg;
+
+	/* As for queues: clear CORE_DONE before reading the fence slot. */
+	tern_wr32(core->tdev, TERN_REG_CORE_DONE, BIT(core->index));
+	tern_core_retire(core);
+	return IRQ_HANDLED;
+}
+
 static irqreturn_t tern_irq_error_thread(int irq, void *arg)
 {
 	struct tern_device *tdev = arg;
@@ -224,6 +237,10 @@ static irqreturn_t tern_irq_error_thread(int irq, void *arg)
 		if (queue == TERN_ERR_QUEUE_NONE)
 			tern_err_ratelimited(tdev, "device error: %s (code %u, value 0x%llx)\n",
 					     tern_hw_error_name(code), code, addr);
+		else if (queue >= TERN_ERR_QUEUE_CORE_BASE)
+			tern_err_ratelimited(tdev, "device error on core %u at ring index %u: %s (code %u, address 0x%llx)\n",
+					     queue - TERN_ERR_QUEUE_CORE_BASE, index,
+					     tern_hw_error_name(code), code, addr);
 		else
 			tern_err_ratelimited(tdev, "device error on queue %u at ring index %u: %s (code %u, address 0x%llx)\n",
 					     queue, index, tern_hw_error_name(code), code, addr);
@@ -240,18 +257,59 @@ static irqreturn_t tern_irq_error_thread(int irq, void *arg)
 
 	for (i = 0; i < tdev->num_queues; i++)
 		tern_queue_recover(&tdev->queues[i]);
+	for (i = 0; i < tdev->num_cores; i++)
+		tern_core_recover(&tdev->cores[i]);
 
 	return IRQ_HANDLED;
 }
 
 /*
- * Allocate one MSI-X vector for errors and one per queue. With fewer
- * vectors than queues, only the queues that got a vector are used.
+ * With TERN_CAP_COMPUTE, the core vectors come after all the chip's queue
+ * vectors and the core doorbells after all its queue doorbells: the cores
+ * are driven only if every vector and doorbell is there.
+ */
+static bool tern_hw_irq_init_all(struct tern_device *tdev)
+{
+	struct tern_hw_info *hw = &tdev->hw;
+	struct pci_dev *pdev = tdev->pdev;
+	resource_size_t db_bar = pci_resource_len(pdev, TERN_BAR_DOORBELL);
+	int nvec;
+
+	if (!(hw->caps & TERN_CAP_COMPUTE) || !hw->num_cores)
+		return false;
+	if (hw->num_cores > TERN_MAX_CORES) {
+		drm_warn(&tdev->drm, "chip reports %u cores, at most %u are supported: no compute\n",
+			 hw->num_cores, TERN_MAX_CORES);
+		return false;
+	}
+	if ((u64)hw->doorbell_stride * (hw->num_queues + hw->num_cores) > db_bar) {
+		drm_warn(&tdev->drm, "BAR%d has no doorbells for the cores: no compute\n",
+			 TERN_BAR_DOORBELL);
+		return false;
+	}
+
+	nvec = TERN_MSIX_VECTORS_ALL(hw->num_queues, hw->num_cores);
+	if (pci_alloc_irq_vectors(pdev, nvec, nvec, PCI_IRQ_MSIX) != nvec) {
+		drm_warn(&tdev->drm, "cannot allocate %d MSI-X vectors: no compute\n", nvec);
+		return false;
+	}
+	tdev->num_queues = hw->num_queues;
+	tdev->num_cores = hw->num_cores;
+	return true;
+}
+
+/*
+ * Allocate one MSI-X vector for errors, one per queue and one per core.
+ * With fewer vectors, the cores are not used, and only the queues that
+ * got a vector are.
  */
 int tern_hw_irq_init(struct tern_device *tdev)
 {
 	struct pci_dev *pdev = tdev->pdev;
 	int nvec;
+
+	if (tern_hw_irq_init_all(tdev))
+		return 0;
 
 	nvec = pci_alloc_irq_vectors(pdev, TERN_MSIX_VECTORS(1),
 				     TERN_MSIX_VECTORS(tdev->hw.num_queues), PCI_IRQ_MSIX);
@@ -296,6 +354,22 @@ int tern_hw_irq_request(struct tern_device *tdev)
 						0, name, &tdev->queues[i]);
 		if (ret) {
 			drm_err(&tdev->drm, "cannot request the interrupt of queue %u: %d\n",
+				i, ret);
+			return ret;
+		}
+	}
+
+	for (i = 0; i < tdev->num_cores; i++) {
+		int vec = TERN_MSIX_VEC_CORE(tdev->hw.num_queues, i);
+
+		name = devm_kasprintf(dev, GFP_KERNEL, "tern-%s-c%u", pci_name(pdev), i);
+		if (!name)
+			return -ENOMEM;
+		ret = devm_request_threaded_irq(dev, pci_irq_vector(pdev, vec),
+						tern_irq_wake_thread, tern_irq_core_thread,
+						0, name, &tdev->cores[i]);
+		if (ret) {
+			drm_err(&tdev->drm, "cannot request the interrupt of core %u: %d\n",
 				i, ret);
 			return ret;
 		}

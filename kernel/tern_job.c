@@ -545,6 +545,12 @@ static void tern_wait_status(struct dma_fence *fence, struct drm_tern_wait *args
 		if (status == -EIO) {
 			args->status = DRM_TERN_JOB_DEVICE_ERROR;
 			args->error_code = to_tern_fence(job_fence)->error_code;
+		} else if (status == -EPROTO) {
+			/* EXEC: a compute fault, error_code is its TERN_CERR_*. */
+			args->status = DRM_TERN_JOB_FAULT;
+			args->error_code = to_tern_fence(job_fence)->error_code;
+		} else if (status == -ETIMEDOUT) {
+			args->status = DRM_TERN_JOB_TIMEOUT;
 		} else if (status < 0) {
 			args->status = DRM_TERN_JOB_ABORTED;
 		}

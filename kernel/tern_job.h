@@ -28,7 +28,7 @@ struct tern_queue;
 struct tern_fence {
 	struct dma_fence base;		/* must stay first: freed by dma_fence_free() */
 	spinlock_t lock;		/* the dma_fence lock of @base */
-	u32 error_code;			/* TERN_ERR_* when the chip failed the job */
+	u32 error_code;			/* TERN_ERR_* (device error) or TERN_CERR_* (fault) */
 };
 
 /* One buffer a job uses; the job holds a GEM reference (and a pin). */

@@ -5,6 +5,7 @@
  */
 #include "kselftest_harness.h"
 #include "tern_test.h"
+#include "tern_isa.h"
 
 TEST(devices_present)
 {
@@ -103,7 +104,12 @@ TEST_F(dev, get_info_sane)
 	EXPECT_GE(64ull << 30, i->hbm_size);
 	EXPECT_EQ(0, i->hbm_size & (i->hbm_size - 1));
 	EXPECT_GE(i->hbm_size, i->hbm_used);
-	EXPECT_EQ(0, i->caps & ~(uint32_t)(TERN_CAP_DMA_SGL | TERN_CAP_RING_IN_HBM));
+	EXPECT_EQ(0, i->caps & ~(uint32_t)(TERN_CAP_DMA_SGL | TERN_CAP_RING_IN_HBM |
+					   TERN_CAP_COMPUTE));
+	/* UAPI 1.1: the emulated chip has compute cores with an SBUF each. */
+	EXPECT_NE(0, i->caps & TERN_CAP_COMPUTE);
+	EXPECT_LE(TERN_SBUF_SIZE_MIN, i->sbuf_size);
+	EXPECT_GE(TERN_SBUF_SIZE_MAX, i->sbuf_size);
 	EXPECT_EQ(0, i->pad);
 }
 

@@ -19,13 +19,14 @@ extern "C" {
 /** DRM_TERN_UAPI_VERSION_MAJOR: incompatible UAPI changes bump this. */
 #define DRM_TERN_UAPI_VERSION_MAJOR	1
 /** DRM_TERN_UAPI_VERSION_MINOR: compatible additions bump this. */
-#define DRM_TERN_UAPI_VERSION_MINOR	0
+#define DRM_TERN_UAPI_VERSION_MINOR	1
 
 #define DRM_TERN_GET_INFO		0x00
 #define DRM_TERN_BO_CREATE		0x01
 #define DRM_TERN_BO_INFO		0x02
 #define DRM_TERN_SUBMIT			0x03
 #define DRM_TERN_WAIT			0x04
+#define DRM_TERN_EXEC			0x05
 
 /* Platform values of &drm_tern_info.platform. */
 #define DRM_TERN_PLATFORM_SILICON	0
@@ -61,8 +62,10 @@ struct drm_tern_info {
 	__u32 caps;
 	/** @pad: must be zero. */
 	__u32 pad;
+	/** @sbuf_size: SBUF bytes per compute core (UAPI 1.1; 0 before). */
+	__u64 sbuf_size;
 	/** @reserved: must be zero. */
-	__u64 reserved[6];
+	__u64 reserved[5];
 };
 
 /* Domains of &drm_tern_bo_create.domain. */
@@ -173,6 +176,8 @@ struct drm_tern_submit {
 #define DRM_TERN_JOB_OK			0	/* completed */
 #define DRM_TERN_JOB_DEVICE_ERROR	1	/* the device reported @error_code */
 #define DRM_TERN_JOB_ABORTED		2	/* cancelled by a reset or unbind */
+#define DRM_TERN_JOB_FAULT		3	/* compute fault: @error_code is a TERN_CERR_* */
+#define DRM_TERN_JOB_TIMEOUT		4	/* exceeded its timeout; only it was aborted */
 
 /**
  * struct drm_tern_wait - wait for a job fence and get its status (DRM_IOCTL_TERN_WAIT)
@@ -191,10 +196,69 @@ struct drm_tern_wait {
 	__s64 timeout_ns;
 	/** @status: out: DRM_TERN_JOB_*. */
 	__u32 status;
-	/** @error_code: out: device error code (TERN_ERR_*), or 0. */
+	/** @error_code: out: TERN_ERR_* for DEVICE_ERROR, TERN_CERR_* for FAULT, else 0. */
 	__u32 error_code;
 	/** @reserved: must be zero. */
 	__u64 reserved[2];
+};
+
+/**
+ * struct drm_tern_slot - a device buffer range bound to a program's buffer slot
+ */
+struct drm_tern_slot {
+	/** @handle: GEM handle of a DRM_TERN_BO_DEVICE buffer. */
+	__u32 handle;
+	/** @pad: must be zero. */
+	__u32 pad;
+	/** @offset: start of the range in the buffer. */
+	__u64 offset;
+	/** @size: bytes of the range, at least 1; offset + size within the buffer. */
+	__u64 size;
+};
+
+/** DRM_TERN_MAX_SLOTS: most buffer slots of one program (TERN_MAX_SLOTS). */
+#define DRM_TERN_MAX_SLOTS		64
+
+/**
+ * struct drm_tern_exec - run a compute program on a core (DRM_IOCTL_TERN_EXEC)
+ *
+ * The program image (Documentation/chip/isa.rst) lies in a device buffer.
+ * Slot i of the program is bound to &slots[i]: that binding is the
+ * program's relocation. When the job ends the kernel copies the 128-byte
+ * struct tern_job_status the device wrote (status, error, faulting engine
+ * and instruction, modeled cycles) into the host buffer @status_handle at
+ * @status_offset, and
+ * the job's fence is attached to @out_syncobj as for DRM_IOCTL_TERN_SUBMIT.
+ */
+struct drm_tern_exec {
+	/** @core: in: compute core, below &drm_tern_info.num_cores. */
+	__u32 core;
+	/** @flags: in: must be zero. */
+	__u32 flags;
+	/** @program_handle: in: GEM handle of the device buffer holding the program. */
+	__u32 program_handle;
+	/** @slot_count: in: entries in @slots, 0..DRM_TERN_MAX_SLOTS. */
+	__u32 slot_count;
+	/** @program_offset: in: program start in its buffer, a multiple of 64. */
+	__u64 program_offset;
+	/** @program_size: in: bytes of the program image, 64..1 GiB, a multiple of 64. */
+	__u64 program_size;
+	/** @slots: in: user pointer to an array of &struct drm_tern_slot. */
+	__u64 slots;
+	/** @status_handle: in: GEM handle of a DRM_TERN_BO_HOST buffer, or 0 for no status. */
+	__u32 status_handle;
+	/** @out_syncobj: in: syncobj handle that receives the job fence, or 0. */
+	__u32 out_syncobj;
+	/** @status_offset: in: where the status goes, a multiple of 8; 128 bytes must fit. */
+	__u64 status_offset;
+	/** @out_point: in: timeline point on @out_syncobj; 0 replaces a binary syncobj's fence. */
+	__u64 out_point;
+	/** @timeout_ns: in: timeout from when the job is first on its core; 0: driver default. */
+	__u64 timeout_ns;
+	/** @job_id: out: identifies the job in traces and debugfs. */
+	__u64 job_id;
+	/** @reserved: must be zero. */
+	__u64 reserved[3];
 };
 
 #define DRM_IOCTL_TERN_GET_INFO \
@@ -207,6 +271,8 @@ struct drm_tern_wait {
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_TERN_SUBMIT, struct drm_tern_submit)
 #define DRM_IOCTL_TERN_WAIT \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_TERN_WAIT, struct drm_tern_wait)
+#define DRM_IOCTL_TERN_EXEC \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_TERN_EXEC, struct drm_tern_exec)
 
 #if defined(__cplusplus)
 }

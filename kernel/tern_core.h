@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tern compute cores: kernel-owned launch rings, their fence slots, job
+ * status areas and slot tables, the EXEC jobs in flight and their timeouts.
+ */
+#ifndef __TERN_CORE_H__
+#define __TERN_CORE_H__
+
+#include <linux/iosys-map.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "tern_drv.h"
+#include "tern_isa.h"
+
+struct dma_fence;
+struct tern_bo;
+struct tern_fence;
+
+/* Launch descriptors in each core's ring; each has its own slot table. */
+#define TERN_CORE_RING_ENTRIES		64u
+/* HBM bytes of one slot table: TERN_LAUNCH_MAX_SLOTS entries. */
+#define TERN_CORE_SLOT_TABLE_SIZE	(TERN_LAUNCH_MAX_SLOTS * TERN_LAUNCH_SLOT_SIZE)
+/* Default EXEC timeout on silicon, scaled like the other timeouts. */
+#define TERN_EXEC_TIMEOUT_MS		10000u
+
+/**
+ * struct tern_exec_job - one EXEC job on one core
+ *
+ * Built without locks by the EXEC ioctl, then handed to tern_core_push().
+ * From then on the core owns it: it sits on &tern_core.pending until it
+ * retires, is signalled under the core's job_lock and freed by
+ * tern_exec_job_free() after that lock is dropped. It holds a GEM
+ * reference on every buffer it names until then.
+ */
+struct tern_exec_job {
+	struct list_head node;		/* in tern_core.pending */
+	struct tern_core *core;
+	struct tern_fence *fence;	/* the job's own reference */
+	u64 id;
+	u64 seqno;
+	u32 ring_idx;			/* its descriptor, status and slot table */
+
+	unsigned long timeout;		/* jiffies it may run */
+	unsigned long deadline;		/* jiffies, set once it is first in the ring */
+	bool timed_out;			/* the timeout aborted it */
+
+	u64 prog_addr;			/* HBM offset */
+	u32 prog_size;
+	u32 slot_count;
+	struct tern_launch_slot slots[TERN_LAUNCH_MAX_SLOTS];	/* CPU order */
+
+	struct tern_bo *status_bo;	/* or NULL */
+	struct iosys_map status_map;	/* vmap of status_bo */
+	u64 status_offset;
+
+	u32 bo_count;
+	struct tern_bo *bos[] __counted_by(bo_count);
+};
+
+/**
+ * struct tern_core - the launch ring of one compute core
+ *
+ * Ring indices as for &struct tern_queue: the driver writes at @tail, the
+ * chip advances its HEAD, [@retired, @tail) belong to jobs in @pending,
+ * one slot stays unused. Ring index i owns status entry i and slot table i.
+ *
+ * Lock order: @submit_lock, then @job_lock.
+ */
+struct tern_core {
+	struct tern_device *tdev;
+	u32 index;
+	u32 entries;			/* ring size, power of two */
+
+	struct tern_launch_desc *ring;	/* DMA-coherent, @entries descriptors */
+	dma_addr_t ring_dma;
+	struct tern_job_status *status;	/* DMA-coherent, one per ring entry */
+	dma_addr_t status_dma;
+	__le64 *fence_slot;		/* the chip writes the last finished seqno */
+	dma_addr_t fence_dma;
+	void __iomem *slot_tables;	/* BAR4, write-combined: @entries tables */
+	u64 slot_tables_hbm;		/* their HBM offset */
+	u64 fence_context;
+
+	struct mutex submit_lock;	/* Protects tail, next_seqno, ring writes */
+	u32 tail;
+	u64 next_seqno;
+
+	/* Protects pending, retired (writes), stopped, the doorbell and ABORT. */
+	struct mutex job_lock;
+	struct list_head pending;	/* tern_exec_job.node, in ring order */
+	u32 retired;			/* read locklessly by ring-space waiters */
+	bool stopped;			/* device gone: no new jobs */
+
+	wait_queue_head_t space_wq;	/* woken when jobs retire or the core stops */
+	struct delayed_work timeout_work;	/* aborts the first job past its deadline */
+
+	atomic64_t submitted;
+	atomic64_t completed;
+	atomic64_t failed;
+	atomic64_t timeouts;
+};
+
+int tern_cores_init(struct tern_device *tdev);
+int tern_cores_start(struct tern_device *tdev);
+void tern_cores_stop(struct tern_device *tdev);
+void tern_cores_abort(struct tern_device *tdev, int error);
+
+struct dma_fence *tern_core_push(struct tern_core *core, struct tern_exec_job *job);
+void tern_core_retire(struct tern_core *core);
+void tern_core_recover(struct tern_core *core);
+void tern_exec_job_free(struct tern_exec_job *job);
+
+int tern_ioctl_exec(struct drm_device *drm, void *data, struct drm_file *file);
+
+#endif /* __TERN_CORE_H__ */

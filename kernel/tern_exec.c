@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tern EXEC: validate a compute launch from user space, take a reference
+ * on every buffer it names, and push it to the core's launch ring. The
+ * kernel builds the slot table and the descriptor itself (tern_core.c).
+ */
+
+#include <linux/dma-fence-chain.h>
+#include <linux/jiffies.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_syncobj.h>
+
+#include "tern_core.h"
+#include "tern_gem.h"
+#include "tern_job.h"
+
+static int tern_exec_check_args(struct tern_device *tdev, const struct drm_tern_exec *args)
+{
+	u64 end;
+	u32 i;
+
+	if (args->flags)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(args->reserved); i++)
+		if (args->reserved[i])
+			return -EINVAL;
+	if (args->core >= tdev->num_cores)
+		return -EINVAL;
+	if (args->slot_count > DRM_TERN_MAX_SLOTS)
+		return -EINVAL;
+	if (!IS_ALIGNED(args->program_offset, 64) || !IS_ALIGNED(args->program_size, 64) ||
+	    args->program_size < TERN_LAUNCH_PROG_MIN ||
+	    args->program_size > TERN_LAUNCH_PROG_MAX ||
+	    check_add_overflow(args->program_offset, args->program_size, &end))
+		return -EINVAL;
+	if (!args->out_syncobj && args->out_point)
+		return -EINVAL;
+	return 0;
+}
+
+/* Look up @handle as a buffer of @domain and keep the reference in the job. */
+static int tern_exec_add_bo(struct tern_exec_job *job, struct drm_file *file, u32 handle,
+			    u32 domain, struct tern_bo **out)
+{
+	struct tern_bo *bo = tern_bo_lookup(file, handle);
+
+	if (!bo)
+		return -ENOENT;
+	job->bos[job->bo_count++] = bo;
+	if (bo->domain != domain)
+		return -EINVAL;
+	*out = bo;
+	return 0;
+}
+
+static int tern_exec_add_slots(struct tern_exec_job *job, struct drm_file *file,
+			       const struct drm_tern_slot *slots, u32 count)
+{
+	struct tern_device *tdev = job->core->tdev;
+	struct tern_bo *bo;
+	u64 end;
+	u32 i;
+	int ret;
+
+	for (i = 0; i < count; i++) {
+		const struct drm_tern_slot *s = &slots[i];
+
+		if (s->pad || !s->size) {
+			tern_dbg(tdev, "slot %u: non-zero pad or zero size\n", i);
+			return -EINVAL;
+		}
+		ret = tern_exec_add_bo(job, file, s->handle, DRM_TERN_BO_DEVICE, &bo);
+		if (ret) {
+			tern_dbg(tdev, "slot %u: handle %u is not a device buffer\n", i, s->handle);
+			return ret;
+		}
+		if (check_add_overflow(s->offset, s->size, &end) || end > tern_bo_size(bo)) {
+			tern_dbg(tdev, "slot %u: range outside its buffer\n", i);
+			return -EINVAL;
+		}
+		job->slots[i].offset = tern_bo_hbm_offset(bo) + s->offset;
+		job->slots[i].size = s->size;
+	}
+	job->slot_count = count;
+	return 0;
+}
+
+static int tern_exec_add_status(struct tern_exec_job *job, struct drm_file *file,
+				const struct drm_tern_exec *args)
+{
+	struct tern_bo *bo;
+	u64 end;
+	int ret;
+
+	if (!args->status_handle)
+		return 0;
+	ret = tern_exec_add_bo(job, file, args->status_handle, DRM_TERN_BO_HOST, &bo);
+	if (ret)
+		return ret;
+	if (!IS_ALIGNED(args->status_offset, 8) ||
+	    check_add_overflow(args->status_offset, (u64)TERN_LAUNCH_STATUS_SIZE, &end) ||
+	    end > tern_bo_size(bo))
+		return -EINVAL;
+
+	/* The chip writes into a kernel status area; retiring copies it here. */
+	ret = drm_gem_vmap_unlocked(tern_bo_obj(bo), &job->status_map);
+	if (ret)
+		return ret;
+	job->status_bo = bo;
+	job->status_offset = args->status_offset;
+	return 0;
+}
+
+static unsigned long tern_exec_timeout(struct tern_device *tdev, u64 timeout_ns)
+{
+	u64 j;
+
+	if (!timeout_ns)
+		return tern_timeout_jiffies(tdev, TERN_EXEC_TIMEOUT_MS);
+	j = nsecs_to_jiffies64(timeout_ns);
+	return clamp_t(u64, j, 1, MAX_JIFFY_OFFSET);
+}
+
+static int tern_exec_build(struct tern_exec_job *job, struct drm_file *file,
+			   const struct drm_tern_exec *args)
+{
+	struct tern_device *tdev = job->core->tdev;
+	struct drm_tern_slot *slots = NULL;
+	struct tern_bo *prog;
+	int ret;
+
+	ret = tern_exec_add_bo(job, file, args->program_handle, DRM_TERN_BO_DEVICE, &prog);
+	if (ret) {
+		tern_dbg(tdev, "program handle %u is not a device buffer\n", args->program_handle);
+		return ret;
+	}
+	if (args->program_offset + args->program_size > tern_bo_size(prog)) {
+		tern_dbg(tdev, "program outside its buffer\n");
+		return -EINVAL;
+	}
+	job->prog_addr = tern_bo_hbm_offset(prog) + args->program_offset;
+	job->prog_size = args->program_size;
+
+	if (args->slot_count) {
+		slots = kmalloc_array(args->slot_count, sizeof(*slots), GFP_KERNEL);
+		if (!slots)
+			return -ENOMEM;
+		if (copy_from_user(slots, u64_to_user_ptr(args->slots),
+				   array_size(args->slot_count, sizeof(*slots)))) {
+			ret = -EFAULT;
+			goto out_free;
+		}
+		ret = tern_exec_add_slots(job, file, slots, args->slot_count);
+		if (ret)
+			goto out_free;
+	}
+
+	ret = tern_exec_add_status(job, file, args);
+	if (ret)
+		tern_dbg(tdev, "status handle %u offset %llu: %d\n", args->status_handle,
+			 args->status_offset, ret);
+	job->timeout = tern_exec_timeout(tdev, args->timeout_ns);
+out_free:
+	kfree(slots);
+	return ret;
+}
+
+int tern_ioctl_exec(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct tern_device *tdev = to_tern_device(drm);
+	struct drm_tern_exec *args = data;
+	struct dma_fence_chain *chain = NULL;
+	struct drm_syncobj *syncobj = NULL;
+	struct tern_exec_job *job;
+	struct dma_fence *fence;
+	u64 job_id;
+	int idx, ret;
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+
+	ret = tern_exec_check_args(tdev, args);
+	if (ret)
+		goto out_exit;
+
+	/* Program, slots and status buffer. */
+	job = kzalloc(struct_size(job, bos, args->slot_count + 2), GFP_KERNEL);
+	if (!job) {
+		ret = -ENOMEM;
+		goto out_exit;
+	}
+	job->fence = kzalloc(sizeof(*job->fence), GFP_KERNEL);
+	if (!job->fence) {
+		kfree(job);
+		ret = -ENOMEM;
+		goto out_exit;
+	}
+	INIT_LIST_HEAD(&job->node);
+	job->core = &tdev->cores[args->core];
+	job->id = atomic64_inc_return(&tdev->next_job_id);
+
+	ret = tern_exec_build(job, file, args);
+	if (ret)
+		goto out_free_job;
+
+	if (args->out_syncobj) {
+		syncobj = drm_syncobj_find(file, args->out_syncobj);
+		if (!syncobj) {
+			ret = -ENOENT;
+			goto out_free_job;
+		}
+		if (args->out_point) {
+			chain = dma_fence_chain_alloc();
+			if (!chain) {
+				ret = -ENOMEM;
+				goto out_put_syncobj;
+			}
+		}
+	}
+
+	job_id = job->id;
+	fence = tern_core_push(job->core, job);
+	if (IS_ERR(fence)) {
+		ret = PTR_ERR(fence);
+		goto out_free_chain;
+	}
+	/* The core owns the job now. */
+	job = NULL;
+
+	if (chain) {
+		drm_syncobj_add_point(syncobj, chain, fence, args->out_point);
+		chain = NULL;
+	} else if (syncobj) {
+		drm_syncobj_replace_fence(syncobj, fence);
+	}
+	dma_fence_put(fence);
+	args->job_id = job_id;
+
+out_free_chain:
+	dma_fence_chain_free(chain);
+out_put_syncobj:
+	if (syncobj)
+		drm_syncobj_put(syncobj);
+out_free_job:
+	if (job)
+		tern_exec_job_free(job);
+out_exit:
+	drm_dev_exit(idx);
+	return ret;
+}
