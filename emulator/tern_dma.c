@@ -22,31 +22,7 @@
 
 #define ERR_ABORTED	UINT32_MAX	/* internal: descriptor abandoned */
 
-/* Why a descriptor failed, filled by the worker without the lock. */
-struct fault {
-	uint32_t code;
-	uint64_t addr;
-	char why[200];
-};
-
 /* ---- small helpers ---- */
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
@@ -56,23 +32,6 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 static bool queue_aborted(struct tern_queue *q)
 {
 	return atomic_load_explicit(&q->abort, memory_order_relaxed);
-}
-
-static uint32_t fail(struct fault *f, uint32_t code, uint64_t addr,
-		     const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static uint32_t fail(struct fault *f, uint32_t code, uint64_t addr,
-		     const char *fmt, ...)
-{
-	va_list ap;
-
-	f->code = code;
-	f->addr = addr;
-	va_start(ap, fmt);
-	vsnprintf(f->why, sizeof(f->why), fmt, ap);
-	va_end(ap);
-	return code;
 }
 
 /* ---- descriptor processing (worker, without the lock) ---- */
@@ -99,34 +58,34 @@ static uint32_t validate_desc(struct tern_dev *dev,
 	const uint32_t sgl = TERN_DESC_F_SRC_SGL | TERN_DESC_F_DST_SGL;
 
 	if (d->opcode != TERN_DESC_OP_NOP && d->opcode != TERN_DESC_OP_COPY)
-		return fail(f, TERN_ERR_BAD_OPCODE, daddr,
+		return tern_fail(f, TERN_ERR_BAD_OPCODE, daddr,
 			    "unknown opcode 0x%" PRIx32, d->opcode);
 	if (d->flags & ~TERN_DESC_F_ALL)
-		return fail(f, TERN_ERR_BAD_FLAGS, daddr,
+		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
 			    "unknown flags 0x%" PRIx32,
 			    d->flags & ~TERN_DESC_F_ALL);
 	if ((d->flags & sgl) && d->opcode != TERN_DESC_OP_COPY)
-		return fail(f, TERN_ERR_BAD_FLAGS, daddr,
+		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
 			    "SGL flags 0x%" PRIx32 " on a non-COPY descriptor",
 			    d->flags & sgl);
 	if ((d->flags & TERN_DESC_F_FENCE_HBM) &&
 	    !(d->flags & TERN_DESC_F_FENCE))
-		return fail(f, TERN_ERR_BAD_FLAGS, daddr,
+		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
 			    "FENCE_HBM without FENCE");
 	if (d->reserved)
-		return fail(f, TERN_ERR_RESERVED, daddr,
+		return tern_fail(f, TERN_ERR_RESERVED, daddr,
 			    "reserved field is 0x%" PRIx64, d->reserved);
 	if (d->src_sgl_count && !(d->flags & TERN_DESC_F_SRC_SGL))
-		return fail(f, TERN_ERR_SGL, d->src,
+		return tern_fail(f, TERN_ERR_SGL, d->src,
 			    "src_sgl_count %" PRIu32 " without SRC_SGL",
 			    d->src_sgl_count);
 	if (d->dst_sgl_count && !(d->flags & TERN_DESC_F_DST_SGL))
-		return fail(f, TERN_ERR_SGL, d->dst,
+		return tern_fail(f, TERN_ERR_SGL, d->dst,
 			    "dst_sgl_count %" PRIu32 " without DST_SGL",
 			    d->dst_sgl_count);
 	if ((d->flags & TERN_DESC_F_FENCE_HBM) &&
 	    !hbm_range_ok(dev, d->fence_addr, 8))
-		return fail(f, TERN_ERR_FENCE, d->fence_addr,
+		return tern_fail(f, TERN_ERR_FENCE, d->fence_addr,
 			    "HBM fence at 0x%" PRIx64 " outside the HBM",
 			    d->fence_addr);
 	return 0;
@@ -147,11 +106,11 @@ static uint32_t side_init(struct tern_dev *dev, struct copy_side *s,
 		s->count = 0;
 		s->next = 0;
 		if (hbm && !hbm_range_ok(dev, addr, size))
-			return fail(f, TERN_ERR_HBM_RANGE, addr,
+			return tern_fail(f, TERN_ERR_HBM_RANGE, addr,
 				    "%s HBM range 0x%" PRIx64 "+0x%" PRIx64
 				    " outside the HBM", what, addr, size);
 		if (!hbm && !no_wrap(addr, size))
-			return fail(f, TERN_ERR_HOST_DMA, addr,
+			return tern_fail(f, TERN_ERR_HOST_DMA, addr,
 				    "%s host range 0x%" PRIx64 "+0x%" PRIx64
 				    " wraps", what, addr, size);
 		return 0;
@@ -162,11 +121,11 @@ static uint32_t side_init(struct tern_dev *dev, struct copy_side *s,
 	s->addr = 0;
 	s->left = 0;
 	if (count == 0 || count > TERN_SGL_MAX_ENTRIES)
-		return fail(f, TERN_ERR_SGL, addr,
+		return tern_fail(f, TERN_ERR_SGL, addr,
 			    "%s SG list has %" PRIu32 " entries (1..%u "
 			    "allowed)", what, count, TERN_SGL_MAX_ENTRIES);
 	if (!no_wrap(addr, (uint64_t)count * SG_ENTRY_SIZE))
-		return fail(f, TERN_ERR_SGL, addr,
+		return tern_fail(f, TERN_ERR_SGL, addr,
 			    "%s SG list at 0x%" PRIx64 " wraps", what, addr);
 	return 0;
 }
@@ -180,7 +139,7 @@ static uint32_t side_next(struct tern_engine *e, struct copy_side *s,
 	const uint8_t *p;
 
 	if (s->next >= s->count)
-		return fail(f, TERN_ERR_SGL, s->list,
+		return tern_fail(f, TERN_ERR_SGL, s->list,
 			    "%s SG list of %" PRIu32 " entries is shorter than "
 			    "the size 0x%" PRIx64, s->what, s->count, size);
 	if (s->next < s->batch_first ||
@@ -192,7 +151,7 @@ static uint32_t side_next(struct tern_engine *e, struct copy_side *s,
 		ea = s->list + (uint64_t)s->next * SG_ENTRY_SIZE;
 		if (!dev->ops->dma_read(dev->opaque, ea, s->batch,
 					(size_t)n * SG_ENTRY_SIZE))
-			return fail(f, TERN_ERR_HOST_DMA, ea,
+			return tern_fail(f, TERN_ERR_HOST_DMA, ea,
 				    "cannot read %s SG entries at 0x%" PRIx64,
 				    s->what, ea);
 		s->batch_first = s->next;
@@ -203,16 +162,16 @@ static uint32_t side_next(struct tern_engine *e, struct copy_side *s,
 	len = get_le64(p + 8);
 	ea = s->list + (uint64_t)s->next * SG_ENTRY_SIZE;
 	if (len == 0)
-		return fail(f, TERN_ERR_SGL, ea,
+		return tern_fail(f, TERN_ERR_SGL, ea,
 			    "%s SG entry %" PRIu32 " has size 0", s->what,
 			    s->next);
 	if (s->hbm && !hbm_range_ok(dev, addr, len))
-		return fail(f, TERN_ERR_HBM_RANGE, addr,
+		return tern_fail(f, TERN_ERR_HBM_RANGE, addr,
 			    "%s SG entry %" PRIu32 ": HBM range 0x%" PRIx64
 			    "+0x%" PRIx64 " outside the HBM", s->what, s->next,
 			    addr, len);
 	if (!s->hbm && !no_wrap(addr, len))
-		return fail(f, TERN_ERR_HOST_DMA, addr,
+		return tern_fail(f, TERN_ERR_HOST_DMA, addr,
 			    "%s SG entry %" PRIu32 ": host range 0x%" PRIx64
 			    "+0x%" PRIx64 " wraps", s->what, s->next, addr,
 			    len);
@@ -251,11 +210,11 @@ static uint32_t move_bytes(struct tern_engine *e, const struct copy_side *s,
 		goto bad_dst;
 	return 0;
 bad_src:
-	return fail(f, TERN_ERR_HOST_DMA, s->addr,
+	return tern_fail(f, TERN_ERR_HOST_DMA, s->addr,
 		    "cannot read src host memory 0x%" PRIx64 "+0x%" PRIx64,
 		    s->addr, n);
 bad_dst:
-	return fail(f, TERN_ERR_HOST_DMA, d->addr,
+	return tern_fail(f, TERN_ERR_HOST_DMA, d->addr,
 		    "cannot write dst host memory 0x%" PRIx64 "+0x%" PRIx64,
 		    d->addr, n);
 }
@@ -358,7 +317,7 @@ static uint32_t write_fence(struct tern_dev *dev,
 		return 0;
 	}
 	if (!dev->ops->dma_write(dev->opaque, d->fence_addr, v, 8))
-		return fail(f, TERN_ERR_FENCE, d->fence_addr,
+		return tern_fail(f, TERN_ERR_FENCE, d->fence_addr,
 			    "cannot write the fence at host 0x%" PRIx64,
 			    d->fence_addr);
 	return 0;
@@ -385,7 +344,7 @@ static uint32_t run_desc(struct tern_engine *e, unsigned int qn,
 	if (r->in_hbm)
 		memcpy(raw, dev->cfg.hbm + daddr, sizeof(raw));
 	else if (!dev->ops->dma_read(dev->opaque, daddr, raw, sizeof(raw)))
-		return fail(f, TERN_ERR_RING_FETCH, daddr,
+		return tern_fail(f, TERN_ERR_RING_FETCH, daddr,
 			    "cannot fetch the descriptor at 0x%" PRIx64, daddr);
 	decode_desc(raw, &d);
 	if (dev->ops->trace_dma_start)

@@ -36,12 +36,6 @@ _Static_assert(TERN_LAUNCH_MAX_SLOTS == TERN_MAX_SLOTS, "slot limit");
 _Static_assert(TERN_REG_CORE(TERN_MAX_CORES) <= TERN_REG_WINDOW_SIZE,
 	       "core registers inside the window");
 
-struct fault {
-	uint32_t code;
-	uint64_t addr;
-	char why[200];
-};
-
 struct ring {
 	uint64_t base;
 	uint32_t size;
@@ -50,49 +44,9 @@ struct ring {
 
 /* ---- small helpers ---- */
 
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static bool abandoned(struct tern_launch_ring *r)
 {
 	return atomic_load_explicit(&r->abandon, memory_order_relaxed);
-}
-
-static uint32_t fail(struct fault *f, uint32_t code, uint64_t addr,
-		     const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static uint32_t fail(struct fault *f, uint32_t code, uint64_t addr,
-		     const char *fmt, ...)
-{
-	va_list ap;
-
-	f->code = code;
-	f->addr = addr;
-	va_start(ap, fmt);
-	vsnprintf(f->why, sizeof(f->why), fmt, ap);
-	va_end(ap);
-	return code;
 }
 
 /* ---- one launch (worker, without the lock) ---- */
@@ -118,48 +72,48 @@ static uint32_t validate_desc(struct tern_dev *dev,
 	uint64_t slots_len = (uint64_t)d->slot_count * TERN_LAUNCH_SLOT_SIZE;
 
 	if (d->reserved0 || d->reserved1)
-		return fail(f, TERN_ERR_RESERVED, daddr,
+		return tern_fail(f, TERN_ERR_RESERVED, daddr,
 			    "reserved fields are 0x%" PRIx32 " and 0x%" PRIx64,
 			    d->reserved0, d->reserved1);
 	if (d->flags & ~TERN_LAUNCH_F_ALL)
-		return fail(f, TERN_ERR_BAD_FLAGS, daddr,
+		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
 			    "unknown launch flags 0x%" PRIx32,
 			    d->flags & ~TERN_LAUNCH_F_ALL);
 	if ((d->flags & TERN_LAUNCH_F_FENCE_HBM) &&
 	    !(d->flags & TERN_LAUNCH_F_FENCE))
-		return fail(f, TERN_ERR_BAD_FLAGS, daddr,
+		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
 			    "FENCE_HBM without FENCE");
 	if (d->prog_size < TERN_LAUNCH_PROG_MIN ||
 	    d->prog_size > TERN_LAUNCH_PROG_MAX)
-		return fail(f, TERN_ERR_BAD_LAUNCH, daddr,
+		return tern_fail(f, TERN_ERR_BAD_LAUNCH, daddr,
 			    "program size %" PRIu32 " is not within %u..%u",
 			    d->prog_size, TERN_LAUNCH_PROG_MIN,
 			    TERN_LAUNCH_PROG_MAX);
 	if (d->slot_count > TERN_LAUNCH_MAX_SLOTS)
-		return fail(f, TERN_ERR_BAD_LAUNCH, daddr,
+		return tern_fail(f, TERN_ERR_BAD_LAUNCH, daddr,
 			    "slot count %" PRIu32 " is above %u", d->slot_count,
 			    TERN_LAUNCH_MAX_SLOTS);
 	if (!hbm_range_ok(dev, d->prog_addr, d->prog_size))
-		return fail(f, TERN_ERR_HBM_RANGE, d->prog_addr,
+		return tern_fail(f, TERN_ERR_HBM_RANGE, d->prog_addr,
 			    "program 0x%" PRIx64 "+0x%" PRIx32
 			    " outside the HBM", d->prog_addr, d->prog_size);
 	if (d->slot_count && !hbm_range_ok(dev, d->slot_addr, slots_len))
-		return fail(f, TERN_ERR_HBM_RANGE, d->slot_addr,
+		return tern_fail(f, TERN_ERR_HBM_RANGE, d->slot_addr,
 			    "slot table 0x%" PRIx64 "+0x%" PRIx64
 			    " outside the HBM", d->slot_addr, slots_len);
 	if ((d->flags & TERN_LAUNCH_F_STATUS_HBM) &&
 	    !hbm_range_ok(dev, d->status_addr, TERN_LAUNCH_STATUS_SIZE))
-		return fail(f, TERN_ERR_HBM_RANGE, d->status_addr,
+		return tern_fail(f, TERN_ERR_HBM_RANGE, d->status_addr,
 			    "job status at HBM 0x%" PRIx64 " outside the HBM",
 			    d->status_addr);
 	if (!(d->flags & TERN_LAUNCH_F_STATUS_HBM) &&
 	    !no_wrap(d->status_addr, TERN_LAUNCH_STATUS_SIZE))
-		return fail(f, TERN_ERR_HOST_DMA, d->status_addr,
+		return tern_fail(f, TERN_ERR_HOST_DMA, d->status_addr,
 			    "job status at host 0x%" PRIx64 " wraps",
 			    d->status_addr);
 	if ((d->flags & TERN_LAUNCH_F_FENCE_HBM) &&
 	    !hbm_range_ok(dev, d->fence_addr, 8))
-		return fail(f, TERN_ERR_FENCE, d->fence_addr,
+		return tern_fail(f, TERN_ERR_FENCE, d->fence_addr,
 			    "HBM fence at 0x%" PRIx64 " outside the HBM",
 			    d->fence_addr);
 	return 0;
@@ -217,7 +171,7 @@ static uint32_t run_launch(struct tern_launch_ring *r, const struct ring *rs,
 	if (rs->in_hbm)
 		memcpy(raw, dev->cfg.hbm + daddr, sizeof(raw));
 	else if (!dev->ops->dma_read(dev->opaque, daddr, raw, sizeof(raw)))
-		return fail(f, TERN_ERR_RING_FETCH, daddr,
+		return tern_fail(f, TERN_ERR_RING_FETCH, daddr,
 			    "cannot fetch the launch descriptor at 0x%" PRIx64,
 			    daddr);
 	decode_desc(raw, &d);
@@ -241,7 +195,7 @@ static uint32_t run_launch(struct tern_launch_ring *r, const struct ring *rs,
 	encode_status(st, out);
 	if (!put_out(dev, d.flags & TERN_LAUNCH_F_STATUS_HBM, d.status_addr,
 		     out, sizeof(out)))
-		return fail(f, TERN_ERR_HOST_DMA, d.status_addr,
+		return tern_fail(f, TERN_ERR_HOST_DMA, d.status_addr,
 			    "cannot write the job status at host 0x%" PRIx64,
 			    d.status_addr);
 	if (d.flags & TERN_LAUNCH_F_FENCE) {
@@ -250,7 +204,7 @@ static uint32_t run_launch(struct tern_launch_ring *r, const struct ring *rs,
 		put_le64(v, d.fence_value);
 		if (!put_out(dev, d.flags & TERN_LAUNCH_F_FENCE_HBM,
 			     d.fence_addr, v, 8))
-			return fail(f, TERN_ERR_FENCE, d.fence_addr,
+			return tern_fail(f, TERN_ERR_FENCE, d.fence_addr,
 				    "cannot write the fence at host 0x%"
 				    PRIx64, d.fence_addr);
 	}

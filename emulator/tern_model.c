@@ -109,6 +109,19 @@ const char *tern_reg_name(uint64_t offset)
 
 /* ---- logging, errors, interrupts (dev->lock held unless noted) ---- */
 
+uint32_t tern_fail(struct fault *f, uint32_t code, uint64_t addr,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	f->code = code;
+	f->addr = addr;
+	va_start(ap, fmt);
+	vsnprintf(f->why, sizeof(f->why), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
 void tern_guest_err(struct tern_dev *dev, const char *fmt, ...)
 {
 	char line[LINE_MAX_LEN];

@@ -175,4 +175,40 @@ void tern_launch_reset_state(struct tern_dev *dev);
 /* Block asynchronous signals around creating worker threads. */
 void tern_block_signals(sigset_t *old);
 
+/* ---- shared by the DMA engines and the launch rings ---- */
+
+/* Why a descriptor or launch failed, filled by a worker without the lock. */
+struct fault {
+	uint32_t code;
+	uint64_t addr;
+	char why[200];
+};
+
+/* Record a fault in @f and return its code. */
+uint32_t tern_fail(struct fault *f, uint32_t code, uint64_t addr,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static inline uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t get_le64(const uint8_t *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+static inline void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
 #endif /* TERN_MODEL_INT_H */

@@ -5,7 +5,6 @@
  * kernel builds the slot table and the descriptor itself (tern_core.c).
  */
 
-#include <linux/dma-fence-chain.h>
 #include <linux/jiffies.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
@@ -14,7 +13,6 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
-#include <drm/drm_syncobj.h>
 
 #include "tern_core.h"
 #include "tern_gem.h"
@@ -175,8 +173,7 @@ int tern_ioctl_exec(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct tern_device *tdev = to_tern_device(drm);
 	struct drm_tern_exec *args = data;
-	struct dma_fence_chain *chain = NULL;
-	struct drm_syncobj *syncobj = NULL;
+	struct tern_out_fence out = {};
 	struct tern_exec_job *job;
 	struct dma_fence *fence;
 	u64 job_id;
@@ -209,44 +206,25 @@ int tern_ioctl_exec(struct drm_device *drm, void *data, struct drm_file *file)
 	if (ret)
 		goto out_free_job;
 
-	if (args->out_syncobj) {
-		syncobj = drm_syncobj_find(file, args->out_syncobj);
-		if (!syncobj) {
-			ret = -ENOENT;
-			goto out_free_job;
-		}
-		if (args->out_point) {
-			chain = dma_fence_chain_alloc();
-			if (!chain) {
-				ret = -ENOMEM;
-				goto out_put_syncobj;
-			}
-		}
-	}
+	ret = tern_out_fence_get(file, args->out_syncobj, args->out_point, &out);
+	if (ret)
+		goto out_free_job;
 
 	job_id = job->id;
 	fence = tern_core_push(job->core, job);
 	if (IS_ERR(fence)) {
 		ret = PTR_ERR(fence);
-		goto out_free_chain;
+		goto out_put_fence;
 	}
 	/* The core owns the job now. */
 	job = NULL;
 
-	if (chain) {
-		drm_syncobj_add_point(syncobj, chain, fence, args->out_point);
-		chain = NULL;
-	} else if (syncobj) {
-		drm_syncobj_replace_fence(syncobj, fence);
-	}
+	tern_out_fence_attach(&out, fence);
 	dma_fence_put(fence);
 	args->job_id = job_id;
 
-out_free_chain:
-	dma_fence_chain_free(chain);
-out_put_syncobj:
-	if (syncobj)
-		drm_syncobj_put(syncobj);
+out_put_fence:
+	tern_out_fence_put(&out);
 out_free_job:
 	if (job)
 		tern_exec_job_free(job);

@@ -420,12 +420,54 @@ static int tern_submit_check_args(struct tern_device *tdev, const struct drm_ter
 	return 0;
 }
 
+/*
+ * Look up the syncobj a job's fence will go to, and preallocate the chain
+ * link of a timeline point, before anything is queued: attaching then
+ * cannot fail. Handle 0 means no syncobj.
+ */
+int tern_out_fence_get(struct drm_file *file, u32 handle, u64 point,
+		       struct tern_out_fence *out)
+{
+	*out = (struct tern_out_fence){ .point = point };
+	if (!handle)
+		return 0;
+	out->syncobj = drm_syncobj_find(file, handle);
+	if (!out->syncobj)
+		return -ENOENT;
+	if (point) {
+		out->chain = dma_fence_chain_alloc();
+		if (!out->chain) {
+			drm_syncobj_put(out->syncobj);
+			out->syncobj = NULL;
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* Attach @fence to the syncobj (a timeline point or the binary fence). */
+void tern_out_fence_attach(struct tern_out_fence *out, struct dma_fence *fence)
+{
+	if (out->chain) {
+		drm_syncobj_add_point(out->syncobj, out->chain, fence, out->point);
+		out->chain = NULL;
+	} else if (out->syncobj) {
+		drm_syncobj_replace_fence(out->syncobj, fence);
+	}
+}
+
+void tern_out_fence_put(struct tern_out_fence *out)
+{
+	dma_fence_chain_free(out->chain);
+	if (out->syncobj)
+		drm_syncobj_put(out->syncobj);
+}
+
 int tern_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct tern_device *tdev = to_tern_device(drm);
 	struct drm_tern_submit *args = data;
-	struct dma_fence_chain *chain = NULL;
-	struct drm_syncobj *syncobj = NULL;
+	struct tern_out_fence out = {};
 	struct tern_copy_plan *plan = NULL;
 	struct drm_tern_copy *copies;
 	struct tern_job *job = NULL;
@@ -463,51 +505,32 @@ int tern_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	if (ret)
 		goto out_free_job;
 
-	if (args->out_syncobj) {
-		syncobj = drm_syncobj_find(file, args->out_syncobj);
-		if (!syncobj) {
-			ret = -ENOENT;
-			goto out_free_job;
-		}
-		if (args->out_point) {
-			chain = dma_fence_chain_alloc();
-			if (!chain) {
-				ret = -ENOMEM;
-				goto out_put_syncobj;
-			}
-		}
-	}
+	ret = tern_out_fence_get(file, args->out_syncobj, args->out_point, &out);
+	if (ret)
+		goto out_free_job;
 
 	ret = tern_job_map_bos(job);
 	if (ret)
-		goto out_free_chain;
+		goto out_put_fence;
 	ret = tern_job_build(job, plan, args->copy_count);
 	if (ret)
-		goto out_free_chain;
+		goto out_put_fence;
 
 	job_id = job->id;
 	fence = tern_queue_push(job->queue, job);
 	if (IS_ERR(fence)) {
 		ret = PTR_ERR(fence);
-		goto out_free_chain;
+		goto out_put_fence;
 	}
 	/* The queue owns the job now. */
 	job = NULL;
 
-	if (chain) {
-		drm_syncobj_add_point(syncobj, chain, fence, args->out_point);
-		chain = NULL;
-	} else if (syncobj) {
-		drm_syncobj_replace_fence(syncobj, fence);
-	}
+	tern_out_fence_attach(&out, fence);
 	dma_fence_put(fence);
 	args->job_id = job_id;
 
-out_free_chain:
-	dma_fence_chain_free(chain);
-out_put_syncobj:
-	if (syncobj)
-		drm_syncobj_put(syncobj);
+out_put_fence:
+	tern_out_fence_put(&out);
 out_free_job:
 	if (job)
 		tern_job_free(job);

@@ -13,7 +13,10 @@
 #include "tern_drv.h"
 
 struct drm_device;
+struct dma_fence;
+struct dma_fence_chain;
 struct drm_file;
+struct drm_syncobj;
 struct sg_table;
 struct tern_bo;
 struct tern_queue;
@@ -66,6 +69,23 @@ struct tern_job {
 	u32 bo_count;
 	struct tern_job_bo bos[] __counted_by(bo_count);
 };
+
+/**
+ * struct tern_out_fence - where a submitted job's fence goes (out_syncobj)
+ * @syncobj: the syncobj, or NULL when the caller asked for none
+ * @chain: preallocated link for a timeline point, or NULL
+ * @point: timeline point, 0 for a binary syncobj
+ */
+struct tern_out_fence {
+	struct drm_syncobj *syncobj;
+	struct dma_fence_chain *chain;
+	u64 point;
+};
+
+int tern_out_fence_get(struct drm_file *file, u32 handle, u64 point,
+		       struct tern_out_fence *out);
+void tern_out_fence_attach(struct tern_out_fence *out, struct dma_fence *fence);
+void tern_out_fence_put(struct tern_out_fence *out);
 
 void tern_fence_init(struct tern_fence *fence, u64 context, u64 seqno);
 void tern_job_signal(struct tern_job *job, int error, u32 device_error);
