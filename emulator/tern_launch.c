@@ -437,6 +437,7 @@ bool tern_launch_reg_read(struct tern_dev *dev, uint64_t off, uint32_t *v)
 	case TERN_C_ERROR: *v = r->error; return true;
 	case TERN_C_COMPLETED_LO: *v = (uint32_t)r->completed; return true;
 	case TERN_C_COMPLETED_HI: *v = r->completed >> 32; return true;
+	case TERN_C_ABORT_IDX: *v = 0; return true;
 	}
 	return false;
 }
@@ -462,6 +463,14 @@ bool tern_launch_reg_write(struct tern_dev *dev, uint64_t off, uint32_t val)
 		return true;
 	case TERN_C_HEAD:
 		ring_head_write(r, val);
+		return true;
+	case TERN_C_ABORT_IDX:
+		/*
+		 * Only the job at ring index val: a driver whose deadline
+		 * passed just as that job ended must not abort the next one.
+		 */
+		if (r->inflight && r->head == val)
+			ring_cancel(r);
 		return true;
 	case TERN_C_TAIL:
 	case TERN_C_STATUS:

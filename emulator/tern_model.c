@@ -61,7 +61,7 @@ const char *tern_reg_name(uint64_t offset)
 	static const char *const core_regs[TERN_REG_CORE_STRIDE / 4] = {
 		"C_RING_BASE_LO", "C_RING_BASE_HI", "C_RING_SIZE", "C_CTRL",
 		"C_HEAD", "C_TAIL", "C_STATUS", "C_ERROR",
-		"C_COMPLETED_LO", "C_COMPLETED_HI",
+		"C_COMPLETED_LO", "C_COMPLETED_HI", "C_ABORT_IDX",
 	};
 
 	switch (offset) {

@@ -212,6 +212,7 @@ struct tern_sg_entry {
 #define TERN_C_ERROR			0x1c	/* RO: TERN_ERR_* that halted the ring */
 #define TERN_C_COMPLETED_LO		0x20	/* RO: jobs completed (any status) */
 #define TERN_C_COMPLETED_HI		0x24	/* RO */
+#define TERN_C_ABORT_IDX		0x28	/* WO: abort the running job if at this index */
 
 #define TERN_C_CTRL_ENABLE		(1u << 0)
 #define TERN_C_CTRL_RING_IN_HBM		(1u << 1)	/* ring base is an HBM offset */

@@ -180,6 +180,7 @@ static void tern_core_write_locked(struct tern_core *core, struct tern_exec_job 
 {
 	void __iomem *table = core->slot_tables + (size_t)idx * TERN_CORE_SLOT_TABLE_SIZE;
 	struct tern_launch_desc *d = &core->ring[idx];
+	u64 status_addr = core->status_dma + (u64)idx * sizeof(struct tern_job_status);
 	u32 i;
 
 	lockdep_assert_held(&core->submit_lock);
@@ -192,18 +193,25 @@ static void tern_core_write_locked(struct tern_core *core, struct tern_exec_job 
 	wmb();
 
 	memset(&core->status[idx], 0, sizeof(core->status[idx]));
-	d->prog_addr = (__force u64)cpu_to_le64(job->prog_addr);
-	d->prog_size = (__force u32)cpu_to_le32(job->prog_size);
-	d->flags = (__force u32)cpu_to_le32(TERN_LAUNCH_F_FENCE | TERN_LAUNCH_F_IRQ);
-	d->slot_addr = (__force u64)cpu_to_le64(core->slot_tables_hbm +
-						(u64)idx * TERN_CORE_SLOT_TABLE_SIZE);
-	d->slot_count = (__force u32)cpu_to_le32(job->slot_count);
-	d->reserved0 = 0;
-	d->status_addr = (__force u64)cpu_to_le64(core->status_dma +
-						  (u64)idx * sizeof(struct tern_job_status));
+	if (job->raw) {
+		/* Little endian already; only the completion is the driver's. */
+		*d = *job->raw;
+		d->flags &= ~(__force u32)cpu_to_le32(TERN_LAUNCH_F_STATUS_HBM |
+						      TERN_LAUNCH_F_FENCE_HBM);
+		d->flags |= (__force u32)cpu_to_le32(TERN_LAUNCH_F_FENCE | TERN_LAUNCH_F_IRQ);
+	} else {
+		d->prog_addr = (__force u64)cpu_to_le64(job->prog_addr);
+		d->prog_size = (__force u32)cpu_to_le32(job->prog_size);
+		d->flags = (__force u32)cpu_to_le32(TERN_LAUNCH_F_FENCE | TERN_LAUNCH_F_IRQ);
+		d->slot_addr = (__force u64)cpu_to_le64(core->slot_tables_hbm +
+							(u64)idx * TERN_CORE_SLOT_TABLE_SIZE);
+		d->slot_count = (__force u32)cpu_to_le32(job->slot_count);
+		d->reserved0 = 0;
+		d->reserved1 = 0;
+	}
+	d->status_addr = (__force u64)cpu_to_le64(status_addr);
 	d->fence_addr = (__force u64)cpu_to_le64(core->fence_dma);
 	d->fence_value = (__force u64)cpu_to_le64(job->seqno);
-	d->reserved1 = 0;
 }
 
 /**
@@ -361,6 +369,59 @@ void tern_exec_job_free(struct tern_exec_job *job)
 	kfree(job);
 }
 
+/**
+ * tern_core_inject() - run one raw launch descriptor on core 0 (debugfs)
+ * @tdev: device
+ * @raw: the descriptor as the chip reads it (little endian). Its program,
+ *	 slot table, flags and reserved fields go to the chip unchecked; the
+ *	 driver supplies the status and fence addresses so the job retires.
+ *
+ * Return: 0 when the job ended OK, the fence error otherwise (-EIO when the
+ * chip rejected the descriptor and halted the ring, which recovery resumes;
+ * -EPROTO for a program fault), -ETIMEDOUT, -EINTR or -ENODEV.
+ */
+int tern_core_inject(struct tern_device *tdev, const struct tern_launch_desc *raw)
+{
+	struct tern_exec_job *job;
+	struct dma_fence *fence;
+	long left;
+	int ret;
+
+	job = kzalloc(struct_size(job, bos, 0), GFP_KERNEL);
+	if (!job)
+		return -ENOMEM;
+	job->fence = kzalloc(sizeof(*job->fence), GFP_KERNEL);
+	if (!job->fence) {
+		kfree(job);
+		return -ENOMEM;
+	}
+	INIT_LIST_HEAD(&job->node);
+	job->core = &tdev->cores[0];
+	job->id = atomic64_inc_return(&tdev->next_job_id);
+	job->raw = raw;
+	job->timeout = tern_timeout_jiffies(tdev, TERN_EXEC_TIMEOUT_MS);
+
+	fence = tern_core_push(job->core, job);
+	if (IS_ERR(fence)) {
+		tern_exec_job_free(job);
+		ret = PTR_ERR(fence);
+		/* A restarted write() would inject the descriptor again. */
+		return ret == -ERESTARTSYS ? -EINTR : ret;
+	}
+	/* @raw is only read by the push; the job may outlive this call. */
+
+	left = dma_fence_wait_timeout(fence, true,
+				      tern_timeout_jiffies(tdev, TERN_INJECT_TIMEOUT_MS));
+	if (left < 0)
+		ret = -EINTR;
+	else if (!left)
+		ret = -ETIMEDOUT;
+	else
+		ret = min(dma_fence_get_status(fence), 0);
+	dma_fence_put(fence);
+	return ret;
+}
+
 static void tern_core_free_done(struct tern_core *core, struct list_head *done)
 {
 	struct tern_exec_job *job, *tmp;
@@ -389,10 +450,11 @@ void tern_core_retire(struct tern_core *core)
 
 /*
  * The first job of the ring ran past its deadline: abort it, and only it.
- * ABORT acts on the job the core is running, so it is only written while
- * HEAD is that job's descriptor and its fence has not been written; the
- * write returns once the job ended (status, fence, vector delivered). If
- * the core was not running it yet, try again a little later.
+ * C_ABORT_IDX names the job's ring index, so the write ends nothing else
+ * even if the job finished meanwhile and the next one started; it returns
+ * once the job ended (status, fence and vector delivered). The status the
+ * chip wrote says whether the abort hit: if the job had not started yet,
+ * try again a little later.
  */
 static void tern_core_timeout_work(struct work_struct *work)
 {
@@ -401,6 +463,7 @@ static void tern_core_timeout_work(struct work_struct *work)
 	struct tern_device *tdev = core->tdev;
 	struct tern_exec_job *job;
 	u64 finished;
+	u32 status;
 
 	mutex_lock(&core->job_lock);
 	job = list_first_entry_or_null(&core->pending, struct tern_exec_job, node);
@@ -420,17 +483,23 @@ static void tern_core_timeout_work(struct work_struct *work)
 		goto unlock;
 	}
 
-	tern_err_ratelimited(tdev, "core %u: job %llu exceeded its timeout; aborting it\n",
-			     core->index, job->id);
+	/* Set first: the retire that reads it needs job_lock, held here. */
 	job->timed_out = true;
-	tern_cwr32(core, TERN_C_CTRL, TERN_C_CTRL_ABORT);
+	tern_cwr32(core, TERN_C_ABORT_IDX, job->ring_idx);
 
-	if (le64_to_cpu(READ_ONCE(*core->fence_slot)) < job->seqno) {
+	finished = le64_to_cpu(READ_ONCE(*core->fence_slot));
+	dma_rmb();
+	status = le32_to_cpu((__force __le32)READ_ONCE(core->status[job->ring_idx].status));
+	if (finished < job->seqno) {
 		/* Nothing was running: the job has not started yet. */
 		job->timed_out = false;
 		mod_delayed_work(system_wq, &core->timeout_work, msecs_to_jiffies(10));
-	} else {
+	} else if (status == TERN_JOB_ABORTED) {
+		tern_err_ratelimited(tdev, "core %u: job %llu exceeded its timeout; aborted it\n",
+				     core->index, job->id);
 		atomic64_inc(&core->timeouts);
+	} else {
+		job->timed_out = false;	/* it ended on its own just in time */
 	}
 unlock:
 	mutex_unlock(&core->job_lock);

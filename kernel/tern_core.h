@@ -47,6 +47,8 @@ struct tern_exec_job {
 	unsigned long timeout;		/* jiffies it may run */
 	unsigned long deadline;		/* jiffies, set once it is first in the ring */
 	bool timed_out;			/* the timeout aborted it */
+	/* debugfs inject_launch: descriptor fields taken as given, unchecked */
+	const struct tern_launch_desc *raw;
 
 	u64 prog_addr;			/* HBM offset */
 	u32 prog_size;
@@ -113,6 +115,7 @@ struct dma_fence *tern_core_push(struct tern_core *core, struct tern_exec_job *j
 void tern_core_retire(struct tern_core *core);
 void tern_core_recover(struct tern_core *core);
 void tern_exec_job_free(struct tern_exec_job *job);
+int tern_core_inject(struct tern_device *tdev, const struct tern_launch_desc *raw);
 
 int tern_ioctl_exec(struct drm_device *drm, void *data, struct drm_file *file);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * debugfs: /sys/kernel/debug/accel/<PCI address>/ (and the <minor> link to
- * it) holds "queues", "bos" and the root-only "inject_desc".
+ * it) holds "queues", "bos" and the root-only "inject_desc" and
+ * "inject_launch".
  */
 
 #include <linux/debugfs.h>
@@ -12,6 +13,7 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 
+#include "tern_core.h"
 #include "tern_drv.h"
 #include "tern_gem.h"
 #include "tern_job.h"
@@ -83,6 +85,43 @@ static const struct file_operations tern_inject_desc_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * inject_launch: write exactly one struct tern_launch_desc (64 bytes, as
+ * the chip reads it). It runs on core 0 with its program, slot table,
+ * flags and reserved fields unchanged; the driver fills in the status and
+ * fence so the job retires. The write returns 64 when the job ended OK,
+ * -EIO when the chip rejected the descriptor (the ring halted and the
+ * driver resumed it after the job), -EPROTO when the program faulted.
+ */
+static ssize_t tern_inject_launch_write(struct file *file, const char __user *ubuf,
+					size_t count, loff_t *ppos)
+{
+	struct tern_device *tdev = file->private_data;
+	struct tern_launch_desc desc;
+	int idx, ret;
+
+	BUILD_BUG_ON(sizeof(desc) != TERN_LAUNCH_DESC_SIZE);
+
+	if (count != sizeof(desc))
+		return -EINVAL;
+	if (copy_from_user(&desc, ubuf, sizeof(desc)))
+		return -EFAULT;
+
+	if (!drm_dev_enter(&tdev->drm, &idx))
+		return -ENODEV;
+	ret = tdev->num_cores ? tern_core_inject(tdev, &desc) : -ENODEV;
+	drm_dev_exit(idx);
+
+	return ret ? ret : sizeof(desc);
+}
+
+static const struct file_operations tern_inject_launch_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = tern_inject_launch_write,
+	.llseek = noop_llseek,
+};
+
 /* Called before drm_dev_register(); drm_dev_unregister() removes it all. */
 void tern_debugfs_init(struct tern_device *tdev)
 {
@@ -92,6 +131,8 @@ void tern_debugfs_init(struct tern_device *tdev)
 	drm_debugfs_add_file(drm, "bos", tern_debugfs_bos_show, NULL);
 	debugfs_create_file("inject_desc", 0200, drm->debugfs_root, tdev,
 			    &tern_inject_desc_fops);
+	debugfs_create_file("inject_launch", 0200, drm->debugfs_root, tdev,
+			    &tern_inject_launch_fops);
 }
 
 /*

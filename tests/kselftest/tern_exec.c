@@ -374,6 +374,101 @@ TEST_F_TIMEOUT(exec, timeout_aborts_only_that_job, 300)
 	expect_next_job_ok(_metadata, &self->d, 0);
 }
 
+/* ---- launch descriptors the chip rejects (debugfs inject_launch) ---- */
+
+/* Writes @d to inject_launch of @minor: bytes written or -errno. */
+static ssize_t inject_launch(unsigned int minor, const struct tern_launch_desc *d, size_t len)
+{
+	char path[96];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/accel/%u/inject_launch", minor);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, d, len);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n;
+}
+
+/* A valid descriptor for the NOP program in d->prog, no slots. */
+static struct tern_launch_desc injected_nop(struct __test_metadata *_metadata,
+					    struct exec_dev *d)
+{
+	struct tern_launch_desc ld = { 0 };
+	struct drm_tern_bo_info info;
+	struct hand_prog hp;
+
+	memset(&info, 0, sizeof(info));
+	info.handle = d->prog;
+	EXPECT_EQ(0, tern_bo_info(d->fd, d->prog, &info));
+	ld.prog_addr = info.device_addr;
+	ld.prog_size = (uint32_t)exec_load(d, &hp, hand_prog_nop(&hp));
+	ld.slot_addr = info.device_addr;
+	return ld;
+}
+
+/*
+ * Every way a launch descriptor can be wrong halts core 0's ring with a
+ * device error; the driver fails that job (-EIO), resumes the ring after
+ * it, and the next job on the core runs.
+ */
+TEST_F(exec, injected_bad_launch_descriptors_halt_and_recover)
+{
+	struct tern_launch_desc good = injected_nop(_metadata, &self->d);
+	uint64_t hbm = self->d.info.hbm_size;
+	struct {
+		const char *what;
+		struct tern_launch_desc d;
+	} cases[] = {
+		{ "reserved0 set", good },
+		{ "reserved1 set", good },
+		{ "unknown flag", good },
+		{ "program size 0", good },
+		{ "program size above the maximum", good },
+		{ "slot count above the maximum", good },
+		{ "program outside the HBM", good },
+		{ "program runs past the HBM end", good },
+		{ "slot table outside the HBM", good },
+	};
+	uint64_t errors0, failed0;
+	unsigned int i;
+	ssize_t n;
+
+	cases[0].d.reserved0 = 1;
+	cases[1].d.reserved1 = 1;
+	cases[2].d.flags = 1u << 9;
+	cases[3].d.prog_size = 0;
+	cases[4].d.prog_size = TERN_LAUNCH_PROG_MAX + 64;
+	cases[5].d.slot_count = TERN_LAUNCH_MAX_SLOTS + 1;
+	cases[6].d.prog_addr = hbm;
+	cases[7].d.prog_addr = hbm - 64;
+	cases[7].d.prog_size = 128;
+	cases[8].d.slot_count = 2;
+	cases[8].d.slot_addr = hbm - 16;
+
+	/* The unchanged descriptor runs: the path itself works. */
+	n = inject_launch(self->d.minor, &good, sizeof(good));
+	ASSERT_EQ((ssize_t)sizeof(good), n) TH_LOG("%s", n < 0 ? strerror(-n) : "short");
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		errors0 = tern_sysfs_u64(self->d.minor, "device_errors");
+		failed0 = tern_sysfs_u64(self->d.minor, "jobs_failed");
+		n = inject_launch(self->d.minor, &cases[i].d, sizeof(cases[i].d));
+		EXPECT_EQ(-EIO, n) TH_LOG("%s: write returned %zd", cases[i].what, n);
+		EXPECT_EQ(errors0 + 1, tern_sysfs_u64(self->d.minor, "device_errors"))
+			TH_LOG("%s", cases[i].what);
+		EXPECT_EQ(failed0 + 1, tern_sysfs_u64(self->d.minor, "jobs_failed"))
+			TH_LOG("%s", cases[i].what);
+		expect_next_job_ok(_metadata, &self->d, 0);
+	}
+	/* Only whole descriptors are taken. */
+	EXPECT_EQ(-EINVAL, inject_launch(self->d.minor, &good, sizeof(good) - 1));
+}
+
 /* ---- rejected fields: one test each ---- */
 
 #define EXPECT_REJECT(err)							\

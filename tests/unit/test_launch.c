@@ -459,6 +459,46 @@ CORE_TEST(t_launch_abort)
 	return true;
 }
 
+/* ABORT_IDX ends the running job only if it is at the index named. */
+CORE_TEST(t_launch_abort_idx)
+{
+	static double v[NP * 300];
+	struct env *e = c->e;
+	struct tern_launch_desc d;
+
+	long_prog(c);
+	stage(c, 0);
+	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
+	memset(e->ram + STATUS_OFF(0), 0xee, 128);
+	d = mklaunch(c, 0, 0);
+	put_launch(e, 0, 0, &d);
+	prog_reset(c);
+	relu_prog(c, v);
+	build(c);
+	memcpy(e->hbm + PROG_HBM(1), c->img, c->len);
+	d = mklaunch(c, 0, 1);
+	d.prog_addr = PROG_HBM(1);
+	put_launch(e, 0, 1, &d);
+	cdoorbell(e, 0, 2);
+	CHECK(wait_started(e, 0, 1));
+	/* the queued job's index: nothing happens to the running one */
+	cwr(e, 0, TERN_C_ABORT_IDX, 1);
+	CHECK_EQ(crd(e, 0, TERN_C_HEAD), 0);
+	CHECK_EQ(e->ram[STATUS_OFF(0)], 0xee);
+	CHECK_EQ(crd(e, 0, TERN_C_COMPLETED_LO), 0);
+	CHECK_EQ(crd(e, 0, TERN_C_ABORT_IDX), 0);
+	/* its own index: it ends ABORTED, the next job runs and is left alone */
+	cwr(e, 0, TERN_C_ABORT_IDX, 0);
+	CHECK_EQ(job_word(e, 0, 0), TERN_JOB_ABORTED);
+	CHECK_EQ(c_wait(e, 0), TERN_Q_STATE_ACTIVE);
+	cwr(e, 0, TERN_C_ABORT_IDX, 1);
+	CHECK_EQ(job_word(e, 1, 0), TERN_JOB_OK);
+	CHECK(relu_ok(c, v));
+	CHECK_EQ(crd(e, 0, TERN_C_COMPLETED_LO), 2);
+	CHECK_EQ(rd(e, TERN_REG_ERR_COUNT), 0);
+	return true;
+}
+
 /* Reset and ring disable with a long job running return promptly. */
 CORE_TEST(t_launch_reset_disable)
 {
@@ -573,6 +613,8 @@ static const struct test_case cases[] = {
 	TEST("launch ring and doorbell errors", t_launch_ring_errors),
 	TEST("ABORT ends a running job ABORTED; the next one runs",
 	     t_launch_abort),
+	TEST("ABORT_IDX aborts only the job at its index",
+	     t_launch_abort_idx),
 	TEST("reset abandons, disable aborts a running job",
 	     t_launch_reset_disable),
 	TEST("two cores in parallel", t_launch_two_cores),
