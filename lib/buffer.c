@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * libtern buffers: GEM buffer objects in host memory or device HBM.
+ *
+ * The library makes buffers of its own too (kernels' program images,
+ * launch status slots): those are "internal" and do not count as the
+ * user's buffers that tern_device_close() insists are freed.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,8 +15,8 @@
 
 #include "tern_internal.h"
 
-TERN_EXPORT int tern_buffer_alloc(struct tern_device *dev, uint64_t size, unsigned int flags,
-				  struct tern_buffer **bufp)
+static int buffer_alloc(struct tern_device *dev, uint64_t size, unsigned int flags,
+			bool internal, struct tern_buffer **bufp)
 {
 	struct drm_tern_bo_create create = { 0 };
 	struct drm_tern_bo_info info = { 0 };
@@ -52,14 +56,17 @@ TERN_EXPORT int tern_buffer_alloc(struct tern_device *dev, uint64_t size, unsign
 	buf->dev = dev;
 	buf->handle = create.handle;
 	buf->flags = flags;
+	buf->internal = internal;
 	buf->size = size;
 	buf->alloc_size = info.size;
 	buf->mmap_offset = info.mmap_offset;
 	pthread_mutex_init(&buf->map_lock, NULL);
 
-	pthread_mutex_lock(&dev->lock);
-	dev->buffers++;
-	pthread_mutex_unlock(&dev->lock);
+	if (!internal) {
+		pthread_mutex_lock(&dev->lock);
+		dev->buffers++;
+		pthread_mutex_unlock(&dev->lock);
+	}
 	*bufp = buf;
 	return 0;
 
@@ -68,6 +75,18 @@ err_close:
 err_free:
 	free(buf);
 	return ret;
+}
+
+TERN_EXPORT int tern_buffer_alloc(struct tern_device *dev, uint64_t size, unsigned int flags,
+				  struct tern_buffer **bufp)
+{
+	return buffer_alloc(dev, size, flags, false, bufp);
+}
+
+int tern_buffer_alloc_internal(struct tern_device *dev, uint64_t size, unsigned int flags,
+			       struct tern_buffer **bufp)
+{
+	return buffer_alloc(dev, size, flags, true, bufp);
 }
 
 TERN_EXPORT int tern_buffer_map(struct tern_buffer *buf, void **ptrp)
@@ -106,10 +125,12 @@ TERN_EXPORT unsigned int tern_buffer_flags(const struct tern_buffer *buf)
 TERN_EXPORT void tern_buffer_free(struct tern_buffer *buf)
 {
 	struct tern_device *dev;
+	bool internal;
 
 	if (!buf)
 		return;
 	dev = buf->dev;
+	internal = buf->internal;
 	if (buf->map)
 		munmap(buf->map, buf->alloc_size);
 	/* The kernel keeps the object alive while a queued job uses it. */
@@ -117,6 +138,8 @@ TERN_EXPORT void tern_buffer_free(struct tern_buffer *buf)
 	pthread_mutex_destroy(&buf->map_lock);
 	free(buf);
 
+	if (internal)
+		return;
 	pthread_mutex_lock(&dev->lock);
 	dev->buffers--;
 	pthread_mutex_unlock(&dev->lock);

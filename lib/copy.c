@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * libtern copies: DMA jobs through DRM_IOCTL_TERN_SUBMIT and their fences.
+ * libtern copies: DMA jobs through DRM_IOCTL_TERN_SUBMIT, and the fences of
+ * copies and launches (launch.c makes launch fences with tern_fence_new()
+ * and settles them when tern_fence_wait() sees their job done).
  *
  * A copy is cut into pieces of at most TERN_COPY_CHUNK bytes, and up to
  * DRM_TERN_MAX_COPIES pieces go into one job, so nearly every copy is one
@@ -67,21 +69,21 @@ static int check_copy(struct tern_device *dev, struct tern_buffer *dst, uint64_t
 	return 0;
 }
 
-static void fence_link(struct tern_device *dev, struct tern_fence *f)
+static void fence_link(struct tern_fence **list, struct tern_fence *f)
 {
 	f->prev = NULL;
-	f->next = dev->fences;
-	if (dev->fences)
-		dev->fences->prev = f;
-	dev->fences = f;
+	f->next = *list;
+	if (*list)
+		(*list)->prev = f;
+	*list = f;
 }
 
-static void fence_unlink(struct tern_device *dev, struct tern_fence *f)
+static void fence_unlink(struct tern_fence **list, struct tern_fence *f)
 {
 	if (f->prev)
 		f->prev->next = f->next;
 	else
-		dev->fences = f->next;
+		*list = f->next;
 	if (f->next)
 		f->next->prev = f->prev;
 }
@@ -136,49 +138,162 @@ static int syncobjs_create(struct tern_device *dev, struct tern_fence *f, unsign
 	return 0;
 }
 
-void tern_fences_destroy(struct tern_device *dev)
+int tern_fence_new(struct tern_device *dev, unsigned int nsyncobjs, struct tern_fence **fp)
+{
+	unsigned int pooled = 0;
+	struct tern_fence *f;
+	int ret;
+
+	f = calloc(1, sizeof(*f) + nsyncobjs * sizeof(f->syncobjs[0]));
+	if (!f)
+		return tern_fail(-ENOMEM, "%s: out of memory for a fence", dev->node);
+	f->dev = dev;
+	f->queue = -1;
+	f->core = -1;
+	f->status_slot = -1;
+	f->nsyncobjs = nsyncobjs;
+
+	pthread_mutex_lock(&dev->lock);
+	while (pooled < nsyncobjs && dev->pool_count)
+		f->syncobjs[pooled++] = dev->pool[--dev->pool_count];
+	pthread_mutex_unlock(&dev->lock);
+	ret = syncobjs_create(dev, f, pooled);
+	if (ret) {
+		free(f);
+		return ret;
+	}
+	*fp = f;
+	return 0;
+}
+
+void tern_fence_publish(struct tern_fence *f)
+{
+	pthread_mutex_lock(&f->dev->lock);
+	fence_link(&f->dev->fences, f);
+	pthread_mutex_unlock(&f->dev->lock);
+}
+
+void tern_fence_discard(struct tern_fence *f)
+{
+	syncobjs_put(f->dev, f->syncobjs, f->nsyncobjs);
+	free(f);
+}
+
+static void fence_list_destroy(struct tern_device *dev, struct tern_fence *list)
 {
 	struct tern_fence *f, *next;
 
-	for (f = dev->fences; f; f = next) {
+	for (f = list; f; f = next) {
 		next = f->next;
 		syncobjs_destroy(dev, f->syncobjs, f->nsyncobjs);
 		free(f);
 	}
+}
+
+void tern_fences_destroy(struct tern_device *dev)
+{
+	/* Kernels and status slots the launches hold go with the device. */
+	fence_list_destroy(dev, dev->fences);
+	fence_list_destroy(dev, dev->orphans);
 	dev->fences = NULL;
+	dev->orphans = NULL;
 	syncobjs_destroy(dev, dev->pool, dev->pool_count);
 	dev->pool_count = 0;
 }
 
-/* Waits for one job and turns its status into a result. */
-static int wait_job(struct tern_device *dev, const struct tern_fence *f, unsigned int job,
-		    int64_t timeout_ns)
+void tern_fences_reap(struct tern_device *dev)
+{
+	struct tern_fence *f, *next, *list, *done = NULL;
+	uint32_t status, code;
+	int ret;
+
+	pthread_mutex_lock(&dev->lock);
+	list = dev->orphans;
+	dev->orphans = NULL;
+	pthread_mutex_unlock(&dev->lock);
+
+	for (f = list; f; f = next) {
+		next = f->next;
+		ret = tern_wait_syncobj(dev, f->syncobjs[0], 0, &status, &code);
+		if (ret == -ETIME) {
+			pthread_mutex_lock(&dev->lock);
+			fence_link(&dev->orphans, f);
+			pthread_mutex_unlock(&dev->lock);
+			continue;
+		}
+		tern_launch_settle(f, ret, status, code);
+		f->next = done;
+		done = f;
+	}
+	for (f = done; f; f = next) {
+		next = f->next;
+		tern_fence_discard(f);
+	}
+}
+
+int tern_wait_syncobj(struct tern_device *dev, uint32_t syncobj, int64_t timeout_ns,
+		      uint32_t *status, uint32_t *code)
 {
 	struct drm_tern_wait wait = {
-		.syncobj = f->syncobjs[job],
+		.syncobj = syncobj,
 		.point = 0,
 		.timeout_ns = timeout_ns,
 	};
 
 	if (drmIoctl(dev->fd, DRM_IOCTL_TERN_WAIT, &wait)) {
 		if (errno == ETIME)
-			return tern_fail(-ETIME, "%s queue %d: copy still running (job %u of %u)",
-					 dev->node, f->queue, job + 1, f->jobs);
+			return -ETIME;
 		return tern_fail(-errno, "DRM_IOCTL_TERN_WAIT on %s syncobj %u: %s", dev->node,
-				 wait.syncobj, strerror(errno));
+				 syncobj, strerror(errno));
 	}
-	switch (wait.status) {
+	*status = wait.status;
+	*code = wait.error_code;
+	return 0;
+}
+
+/* Waits for one job of a copy and turns its status into a result. */
+static int wait_job(struct tern_device *dev, const struct tern_fence *f, unsigned int job,
+		    int64_t timeout_ns)
+{
+	uint32_t status, code;
+	int ret;
+
+	ret = tern_wait_syncobj(dev, f->syncobjs[job], timeout_ns, &status, &code);
+	if (ret == -ETIME)
+		return tern_fail(-ETIME, "%s queue %d: copy still running (job %u of %u)",
+				 dev->node, f->queue, job + 1, f->jobs);
+	if (ret)
+		return ret;
+	switch (status) {
 	case DRM_TERN_JOB_OK:
 		return 0;
 	case DRM_TERN_JOB_DEVICE_ERROR:
 		return tern_fail(-EIO, "%s queue %d: device reported DMA error %u (%s)", dev->node,
-				 f->queue, wait.error_code, tern_device_error_name(wait.error_code));
+				 f->queue, code, tern_device_error_name(code));
 	case DRM_TERN_JOB_ABORTED:
 		return tern_fail(-ECANCELED, "%s queue %d: job aborted by a device reset or unbind",
 				 dev->node, f->queue);
 	}
 	return tern_fail(-EPROTO, "%s: DRM_IOCTL_TERN_WAIT returned unknown status %u", dev->node,
-			 wait.status);
+			 status);
+}
+
+/* Waits for a launch's job; once it signalled (or the wait failed), settles it. */
+static int wait_launch(struct tern_device *dev, struct tern_fence *f, int64_t timeout_ns)
+{
+	uint32_t status = 0, code = 0;
+	int ret;
+
+	ret = tern_wait_syncobj(dev, f->syncobjs[0], timeout_ns, &status, &code);
+	if (ret == -ETIME)
+		return tern_fail(-ETIME, "launch on %s core %d: still running", dev->node,
+				 f->core);
+	f->waited = 1;
+	f->done = 1;
+	f->result = tern_launch_settle(f, ret, status, code);
+	if (f->result)
+		snprintf(f->error, sizeof(f->error), "%s", tern_last_error());
+	return f->result;
 }
 
 /* Jobs a copy of @size bytes needs: DRM_TERN_MAX_COPIES pieces each. */
@@ -232,7 +347,6 @@ TERN_EXPORT int tern_copy_async_on(struct tern_device *dev, int queue,
 				   struct tern_buffer *src, uint64_t src_offset, uint64_t size,
 				   struct tern_fence **fencep)
 {
-	unsigned int jobs, pooled = 0;
 	struct tern_fence *f;
 	int ret;
 
@@ -246,36 +360,21 @@ TERN_EXPORT int tern_copy_async_on(struct tern_device *dev, int queue,
 		return tern_fail(-EINVAL, "copy: queue %d outside 0..%u of %s", queue,
 				 dev->hw.num_queues - 1, dev->node);
 
-	jobs = jobs_for(size);
-	f = calloc(1, sizeof(*f) + jobs * sizeof(f->syncobjs[0]));
-	if (!f)
-		return tern_fail(-ENOMEM, "copy: out of memory");
-	f->dev = dev;
-	f->queue = -1;
-	f->nsyncobjs = jobs;
-
-	pthread_mutex_lock(&dev->lock);
-	if (jobs) {
-		if (queue == TERN_QUEUE_ANY) {
-			queue = dev->next_queue;
-			dev->next_queue = (dev->next_queue + 1) % dev->hw.num_queues;
-		}
-		f->queue = queue;
-		while (pooled < jobs && dev->pool_count)
-			f->syncobjs[pooled++] = dev->pool[--dev->pool_count];
-	}
-	pthread_mutex_unlock(&dev->lock);
-
-	if (!jobs) {
-		f->done = 1;
-		goto out_link;
-	}
 	/* Every syncobj first, so that a failure here has queued nothing. */
-	ret = syncobjs_create(dev, f, pooled);
-	if (ret) {
-		free(f);
+	ret = tern_fence_new(dev, jobs_for(size), &f);
+	if (ret)
 		return ret;
+	if (!f->nsyncobjs) {
+		f->done = 1;
+		goto out_publish;
 	}
+	if (queue == TERN_QUEUE_ANY) {
+		pthread_mutex_lock(&dev->lock);
+		queue = dev->next_queue;
+		dev->next_queue = (dev->next_queue + 1) % dev->hw.num_queues;
+		pthread_mutex_unlock(&dev->lock);
+	}
+	f->queue = queue;
 	/* No lock: each job has its own syncobj, and SUBMIT orders a queue's jobs. */
 	ret = submit_copy(dev, dst, dst_offset, src, src_offset, size, f);
 	if (ret) {
@@ -288,14 +387,11 @@ TERN_EXPORT int tern_copy_async_on(struct tern_device *dev, int queue,
 			tern_fence_wait(dev, f, TERN_TIMEOUT_INFINITE);
 			tern_fail(ret, "%s", saved);
 		}
-		syncobjs_put(dev, f->syncobjs, f->nsyncobjs);
-		free(f);
+		tern_fence_discard(f);
 		return ret;
 	}
-out_link:
-	pthread_mutex_lock(&dev->lock);
-	fence_link(dev, f);
-	pthread_mutex_unlock(&dev->lock);
+out_publish:
+	tern_fence_publish(f);
 	*fencep = f;
 	return 0;
 }
@@ -322,7 +418,7 @@ TERN_EXPORT int tern_copy(struct tern_device *dev, struct tern_buffer *dst, uint
 	return ret;
 }
 
-static int64_t now_ns(void)
+int64_t tern_now_ns(void)
 {
 	struct timespec ts;
 
@@ -346,13 +442,16 @@ TERN_EXPORT int tern_fence_wait(struct tern_device *dev, struct tern_fence *f, i
 		if (timeout_ns < 0)
 			return tern_fail(-EINVAL, "tern_fence_wait: negative timeout %lld",
 					 (long long)timeout_ns);
-		deadline = now_ns() + timeout_ns;
+		deadline = tern_now_ns() + timeout_ns;
 	}
+	if (f->launch)
+		return wait_launch(dev, f, timeout_ns == TERN_TIMEOUT_INFINITE ? INT64_MAX :
+				   timeout_ns);
 	/* Wait for every job of the copy: each one may have failed on its own. */
 	while (f->waited < f->jobs) {
 		left = INT64_MAX;
 		if (timeout_ns != TERN_TIMEOUT_INFINITE) {
-			left = deadline - now_ns();
+			left = deadline - tern_now_ns();
 			if (left < 0)
 				left = 0;
 		}
@@ -388,7 +487,17 @@ TERN_EXPORT void tern_fence_release(struct tern_fence *f)
 		return;
 	dev = f->dev;
 	pthread_mutex_lock(&dev->lock);
-	fence_unlink(dev, f);
+	fence_unlink(&dev->fences, f);
+	if (f->launch && !f->done) {
+		/*
+		 * The kernel writes its status slot when the job ends: the slot
+		 * (and the kernel reference) stay taken until tern_fences_reap()
+		 * sees it done.
+		 */
+		fence_link(&dev->orphans, f);
+		pthread_mutex_unlock(&dev->lock);
+		return;
+	}
 	pooled = pool_put_locked(dev, f->syncobjs, f->nsyncobjs);
 	pthread_mutex_unlock(&dev->lock);
 	syncobjs_destroy(dev, f->syncobjs + pooled, f->nsyncobjs - pooled);

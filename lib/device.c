@@ -177,6 +177,9 @@ TERN_EXPORT int tern_device_open(unsigned int index, struct tern_device **devp)
 		ret = tern_fail(-ENODEV, "%s: driver reports no DMA queues", dev->node);
 		goto err_close;
 	}
+	ret = tern_kcache_create(dev);
+	if (ret)
+		goto err_close;
 	*devp = dev;
 	return 0;
 
@@ -190,20 +193,31 @@ err_free:
 
 TERN_EXPORT int tern_device_close(struct tern_device *dev)
 {
+	unsigned int buffers, kernels;
+
 	if (!dev)
 		return 0;
 	pthread_mutex_lock(&dev->lock);
-	if (dev->buffers) {
-		unsigned int n = dev->buffers;
-
+	buffers = dev->buffers;
+	kernels = dev->kernels;
+	if (buffers || kernels) {
 		pthread_mutex_unlock(&dev->lock);
+		if (!buffers)
+			return tern_fail(-EBUSY, "tern_device_close on %s: %u kernel%s still loaded",
+					 dev->node, kernels, kernels == 1 ? "" : "s");
 		return tern_fail(-EBUSY, "tern_device_close on %s: %u buffer%s still allocated",
-				 dev->node, n, n == 1 ? "" : "s");
+				 dev->node, buffers, buffers == 1 ? "" : "s");
 	}
 	/* Unreleased fences and the syncobj pool; closing the fd would free them too. */
 	tern_fences_destroy(dev);
 	pthread_mutex_unlock(&dev->lock);
 
+	/*
+	 * The cache's kernels, kernels freed while they ran, the launch status
+	 * buffers. Jobs still running keep what they use in the driver.
+	 */
+	tern_kcache_destroy(dev);
+	tern_launch_destroy(dev);
 	close(dev->fd);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);

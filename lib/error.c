@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tern_internal.h"
+#include "tern_isa.h"
 #include "tern_regs.h"
 
 static __thread char last_error[512];
@@ -39,15 +40,17 @@ TERN_EXPORT const char *tern_strerror(int code)
 	case -EACCES:
 		return "permission denied on the tern device node";
 	case -EIO:
-		return "device reported a DMA error";
+		return "device reported an error for the job (a DMA error or a core fault)";
 	case -ECANCELED:
 		return "job aborted by a device reset or unbind";
 	case -ETIME:
 		return "timed out waiting for the device";
+	case -ETIMEDOUT:
+		return "compute job ran past its timeout and was aborted";
 	case -EPROTO:
 		return "kernel driver speaks an incompatible tern UAPI";
 	case -EBUSY:
-		return "device still has buffers allocated";
+		return "busy: the device still has buffers or kernels, or the job is not done";
 	}
 	if (code < 0) {
 		/* GNU strerror_r: returns a static string or fills our buffer. */
@@ -77,4 +80,38 @@ const char *tern_device_error_name(uint32_t code)
 	if (code < TERN_ERR_COUNT && names[code])
 		return names[code];
 	return "unknown device error";
+}
+
+const char *tern_compute_error_text(uint32_t code)
+{
+	/* At most 31 characters: they go into tern_launch_status.error_name. */
+	static const char *const names[TERN_CERR_COUNT] = {
+		[TERN_CERR_NONE] = "",
+		[TERN_CERR_BAD_PROGRAM] = "bad program header",
+		[TERN_CERR_ILLEGAL_OPCODE] = "illegal opcode",
+		[TERN_CERR_RESERVED] = "reserved field not zero",
+		[TERN_CERR_BAD_DTYPE] = "bad dtype",
+		[TERN_CERR_BAD_OPERAND] = "bad operand",
+		[TERN_CERR_SBUF_RANGE] = "SBUF access out of range",
+		[TERN_CERR_PSUM_RANGE] = "PSUM access out of range",
+		[TERN_CERR_BAD_SLOT] = "bad buffer slot",
+		[TERN_CERR_HBM_RANGE] = "HBM access out of range",
+		[TERN_CERR_DEADLOCK] = "semaphore deadlock",
+	};
+
+	if (code < TERN_CERR_COUNT)
+		return names[code];
+	return "unknown compute error";
+}
+
+const char *tern_engine_text(uint32_t engine)
+{
+	static const char *const names[TERN_NUM_ENGINES] = {
+		[TERN_ENGINE_TENSOR] = "tensor",
+		[TERN_ENGINE_VECTOR] = "vector",
+		[TERN_ENGINE_SCALAR] = "scalar",
+		[TERN_ENGINE_DMA] = "DMA",
+	};
+
+	return engine < TERN_NUM_ENGINES ? names[engine] : "?";
 }

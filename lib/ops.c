@@ -25,129 +25,18 @@
 #define EW_NBUF		3	/* elementwise tile sets in flight */
 #define EW_MAX_FREE	2048	/* elements per partition of an elementwise tile */
 #define SM_NBUF		2	/* softmax tile sets */
-#define STORE_LAG	1	/* tiles whose stores wait behind the next loads */
-
-static uint32_t min_u32(uint64_t a, uint64_t b)
-{
-	return (uint32_t)(a < b ? a : b);
-}
-
-static uint64_t div_up(uint64_t a, uint64_t b)
-{
-	return (a + b - 1) / b;
-}
 
 /* ---- tensor checks ---- */
-
-static int check_tensor(const char *fn, const char *name, const struct tern_tensor *t)
-{
-	char msg[320];
-	int ret;
-
-	if (!t)
-		return tern_fail(-EINVAL, "%s: %s is NULL", fn, name);
-	ret = tern_tensor_check(t);
-	if (ret) {
-		snprintf(msg, sizeof(msg), "%s", tern_last_error());
-		return tern_fail(ret, "%s: %s: %s", fn, name, msg);
-	}
-	return 0;
-}
-
-static int64_t tensor_lo(const struct tern_tensor *t)
-{
-	int64_t dr = ((int64_t)t->rows - 1) * t->row_stride;
-	int64_t dc = ((int64_t)t->cols - 1) * t->col_stride;
-
-	return (int64_t)t->offset +
-	       ((dr < 0 ? dr : 0) + (dc < 0 ? dc : 0)) * (int64_t)tern_dtype_size(t->dtype);
-}
-
-/* Whether two valid tensors may share bytes (by their bounding ranges). */
-static bool overlaps(const struct tern_tensor *x, const struct tern_tensor *y)
-{
-	if (x->slot != y->slot)
-		return false;
-	return tensor_lo(x) < (int64_t)tern_tensor_span(y) &&
-	       tensor_lo(y) < (int64_t)tern_tensor_span(x);
-}
-
-static bool same_layout(const struct tern_tensor *x, const struct tern_tensor *y)
-{
-	return x->slot == y->slot && x->dtype == y->dtype && x->offset == y->offset &&
-	       x->rows == y->rows && x->cols == y->cols && x->row_stride == y->row_stride &&
-	       x->col_stride == y->col_stride;
-}
 
 static bool contiguous(const struct tern_tensor *t)
 {
 	return t->col_stride == 1 && (t->rows == 1 || t->row_stride == (int64_t)t->cols);
 }
 
-static int check_shape(const char *fn, const char *name, const struct tern_tensor *t,
-		       uint64_t rows, uint64_t cols)
-{
-	if (t->rows != rows || t->cols != cols)
-		return tern_fail(-EINVAL, "%s: %s is %" PRIu64 "x%" PRIu64 ", must be %" PRIu64
-				 "x%" PRIu64, fn, name, t->rows, t->cols, rows, cols);
-	return 0;
-}
-
 static int block(const struct tern_tensor *t, uint64_t row, uint64_t col, uint32_t nrows,
 		 uint32_t ncols, struct tern_hbm_ap *h)
 {
 	return tern_tensor_block(t, row, col, nrows, ncols, h);
-}
-
-/* A [nparts x n] corner of a tracked tile. */
-static struct tern_ap sub(const struct otile *t, unsigned int nparts, unsigned int n)
-{
-	return tern_ap_cols(tern_ap_parts(t->ap, 0, nparts), 0, n);
-}
-
-static int no_space(const struct opctx *o, const char *what)
-{
-	return tern_fail(-ENOSPC, "%s: %s does not fit in the %" PRIu32
-			 " free SBUF bytes per partition", o->fn, what,
-			 op_free(o, TERN_AP_SBUF));
-}
-
-/* ---- stores kept behind the next tile's loads ---- */
-
-struct pending {
-	struct otile *t;
-	struct tern_ap ap;
-	struct tern_hbm_ap h;
-};
-
-struct store_queue {
-	struct pending q[STORE_LAG + 1];
-	unsigned int n;
-};
-
-/* Emit the stores queued, but the newest keep of them. */
-static int sq_drain(struct opctx *o, struct store_queue *sq, unsigned int keep)
-{
-	while (sq->n > keep) {
-		int ret = op_store(o, &sq->q[0].h, sq->q[0].t, sq->q[0].ap);
-
-		if (ret)
-			return ret;
-		memmove(&sq->q[0], &sq->q[1], (sq->n - 1) * sizeof(sq->q[0]));
-		sq->n--;
-	}
-	return 0;
-}
-
-static int sq_push(struct opctx *o, struct store_queue *sq, struct otile *t, struct tern_ap ap,
-		   const struct tern_hbm_ap *h)
-{
-	int ret = sq_drain(o, sq, STORE_LAG);
-
-	if (ret)
-		return ret;
-	sq->q[sq->n++] = (struct pending){ t, ap, *h };
-	return 0;
 }
 
 /* ---- matmul ---- */
@@ -236,7 +125,7 @@ static int mm_alloc(struct mm *w)
 	for (unsigned int i = 0; w->transpose && i < 2 && !ret; i++)
 		ret = op_tile(o, &w->stage[i], TERN_AP_SBUF, w->a->dtype, mb, kb);
 	if (ret == -ENOSPC)
-		return no_space(o, "a matmul's B, C and A^T tiles");
+		return ops_no_space(o, "a matmul's B, C and A^T tiles");
 	return ret;
 }
 
@@ -283,7 +172,7 @@ static int mm_run(struct mm *w)
 					ret = op_load(o, bt, sub(bt, kb, nb), &h);
 				/* the last block's store goes after this block's first loads */
 				if (!ret && ki == (w->nk > 1 ? 1u : 0u))
-					ret = sq_drain(o, &sq, 0);
+					ret = ops_sq_drain(o, &sq, 0);
 				if (!ret)
 					ret = op_matmul(o, pt, sub(pt, mb, nb), st, sub(st, kb, mb), bt,
 							sub(bt, kb, nb), ki > 0);
@@ -294,12 +183,12 @@ static int mm_run(struct mm *w)
 			if (!ret)
 				ret = block(w->c, m0, n0, mb, nb, &h);
 			if (!ret)
-				ret = sq_push(o, &sq, ot, sub(ot, mb, nb), &h);
+				ret = ops_sq_push(o, &sq, ot, sub(ot, mb, nb), &h);
 			if (ret)
 				return ret;
 		}
 	}
-	return sq_drain(o, &sq, 0);
+	return ops_sq_drain(o, &sq, 0);
 }
 
 static int matmul(struct opctx *o, const struct tern_tensor *c, const struct tern_tensor *a,
@@ -308,18 +197,18 @@ static int matmul(struct opctx *o, const struct tern_tensor *c, const struct ter
 	struct mm *w;
 	int ret;
 
-	if ((ret = check_tensor(o->fn, "c", c)) || (ret = check_tensor(o->fn, "a", a)) ||
-	    (ret = check_tensor(o->fn, "b", b)))
+	if ((ret = ops_check_tensor(o->fn, "c", c)) || (ret = ops_check_tensor(o->fn, "a", a)) ||
+	    (ret = ops_check_tensor(o->fn, "b", b)))
 		return ret;
 	if (a->cols != b->rows)
 		return tern_fail(-EINVAL, "%s: a is %" PRIu64 "x%" PRIu64 " and b %" PRIu64 "x%"
 				 PRIu64 ": K differs", o->fn, a->rows, a->cols, b->rows, b->cols);
-	ret = check_shape(o->fn, "c", c, a->rows, b->cols);
+	ret = ops_check_shape(o->fn, "c", c, a->rows, b->cols);
 	if (ret)
 		return ret;
-	if (overlaps(c, a) || overlaps(c, b))
+	if (ops_overlaps(c, a) || ops_overlaps(c, b))
 		return tern_fail(-EINVAL, "%s: c overlaps %s in slot %" PRIu32, o->fn,
-				 overlaps(c, a) ? "a" : "b", c->slot);
+				 ops_overlaps(c, a) ? "a" : "b", c->slot);
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return tern_fail(-ENOMEM, "%s: out of memory", o->fn);
@@ -392,7 +281,7 @@ static int ew_2d(const struct ew *w, const struct tern_tensor *out, const struct
 	fc = op_free(o, TERN_AP_SBUF) > slack ? (op_free(o, TERN_AP_SBUF) - slack) / per : 0;
 	fc = min_u32(min_u32(fc, EW_MAX_FREE), out->cols);
 	if (!fc)
-		return no_space(o, "an elementwise tile");
+		return ops_no_space(o, "an elementwise tile");
 	for (unsigned int i = 0; i < EW_NBUF && !ret; i++) {
 		ret = op_tile(o, &set[i].a, TERN_AP_SBUF, a->dtype, np, fc);
 		if (!ret && w->kind == EW_BINARY)
@@ -433,7 +322,7 @@ static int ew_2d(const struct ew *w, const struct tern_tensor *out, const struct
 			}
 			/* stores of earlier tiles go behind these loads */
 			if (!ret)
-				ret = sq_drain(o, &sq, STORE_LAG - 1);
+				ret = ops_sq_drain(o, &sq, STORE_LAG - 1);
 			if (ret)
 				return ret;
 			switch (w->kind) {
@@ -454,12 +343,12 @@ static int ew_2d(const struct ew *w, const struct tern_tensor *out, const struct
 			if (!ret)
 				ret = block(out, r0, c0, rb, cb, &h);
 			if (!ret)
-				ret = sq_push(o, &sq, &s->out, to, &h);
+				ret = ops_sq_push(o, &sq, &s->out, to, &h);
 			if (ret)
 				return ret;
 		}
 	}
-	return sq_drain(o, &sq, 0);
+	return ops_sq_drain(o, &sq, 0);
 }
 
 /* A contiguous tensor of n elements seen as rows x cols, from element first. */
@@ -509,16 +398,6 @@ static int ew_run(const struct ew *w, const struct tern_tensor *out, const struc
 	return ew_2d(w, &vo, &va, b ? &vb : NULL);
 }
 
-/* An elementwise output may be an input exactly, or else not touch it. */
-static int check_alias(const char *fn, const struct tern_tensor *out, const char *name,
-		       const struct tern_tensor *in)
-{
-	if (overlaps(out, in) && !same_layout(out, in))
-		return tern_fail(-EINVAL, "%s: out overlaps %s in slot %" PRIu32
-				 " without being the same tensor", fn, name, out->slot);
-	return 0;
-}
-
 TERN_EXPORT int tern_op_binary(struct tern_program *p, unsigned int alu,
 			       const struct tern_tensor *out, const struct tern_tensor *a,
 			       const struct tern_tensor *b)
@@ -531,11 +410,11 @@ TERN_EXPORT int tern_op_binary(struct tern_program *p, unsigned int alu,
 		return ret;
 	if (alu >= TERN_ALU_COUNT)
 		ret = tern_fail(-EINVAL, "%s: alu %u is not a TERN_ALU_*", o.fn, alu);
-	if (!ret && !(ret = check_tensor(o.fn, "out", out)) &&
-	    !(ret = check_tensor(o.fn, "a", a)) && !(ret = check_tensor(o.fn, "b", b)) &&
-	    !(ret = check_shape(o.fn, "a", a, out->rows, out->cols)) &&
-	    !(ret = check_shape(o.fn, "b", b, out->rows, out->cols)) &&
-	    !(ret = check_alias(o.fn, out, "a", a)) && !(ret = check_alias(o.fn, out, "b", b)))
+	if (!ret && !(ret = ops_check_tensor(o.fn, "out", out)) &&
+	    !(ret = ops_check_tensor(o.fn, "a", a)) && !(ret = ops_check_tensor(o.fn, "b", b)) &&
+	    !(ret = ops_check_shape(o.fn, "a", a, out->rows, out->cols)) &&
+	    !(ret = ops_check_shape(o.fn, "b", b, out->rows, out->cols)) &&
+	    !(ret = ops_check_alias(o.fn, out, "a", a)) && !(ret = ops_check_alias(o.fn, out, "b", b)))
 		ret = ew_run(&w, out, a, b);
 	return op_end(&o, ret);
 }
@@ -551,10 +430,10 @@ TERN_EXPORT int tern_op_activation(struct tern_program *p, unsigned int func,
 		return ret;
 	if (func >= TERN_ACT_COUNT)
 		ret = tern_fail(-EINVAL, "%s: function %u is not a TERN_ACT_*", o.fn, func);
-	if (!ret && !(ret = check_tensor(o.fn, "out", out)) &&
-	    !(ret = check_tensor(o.fn, "x", x)) &&
-	    !(ret = check_shape(o.fn, "x", x, out->rows, out->cols)) &&
-	    !(ret = check_alias(o.fn, out, "x", x)))
+	if (!ret && !(ret = ops_check_tensor(o.fn, "out", out)) &&
+	    !(ret = ops_check_tensor(o.fn, "x", x)) &&
+	    !(ret = ops_check_shape(o.fn, "x", x, out->rows, out->cols)) &&
+	    !(ret = ops_check_alias(o.fn, out, "x", x)))
 		ret = ew_run(&w, out, x, NULL);
 	return op_end(&o, ret);
 }
@@ -571,12 +450,12 @@ TERN_EXPORT int tern_op_bias(struct tern_program *p, unsigned int func,
 		return ret;
 	if (func >= TERN_ACT_COUNT)
 		ret = tern_fail(-EINVAL, "%s: function %u is not a TERN_ACT_*", o.fn, func);
-	if (!ret && !(ret = check_tensor(o.fn, "out", out)) &&
-	    !(ret = check_tensor(o.fn, "x", x)) && !(ret = check_tensor(o.fn, "bias", bias)) &&
-	    !(ret = check_shape(o.fn, "x", x, out->rows, out->cols)) &&
-	    !(ret = check_shape(o.fn, "bias", bias, 1, out->cols)) &&
-	    !(ret = check_alias(o.fn, out, "x", x)))
-		ret = overlaps(out, bias) ?
+	if (!ret && !(ret = ops_check_tensor(o.fn, "out", out)) &&
+	    !(ret = ops_check_tensor(o.fn, "x", x)) && !(ret = ops_check_tensor(o.fn, "bias", bias)) &&
+	    !(ret = ops_check_shape(o.fn, "x", x, out->rows, out->cols)) &&
+	    !(ret = ops_check_shape(o.fn, "bias", bias, 1, out->cols)) &&
+	    !(ret = ops_check_alias(o.fn, out, "x", x)))
+		ret = ops_overlaps(out, bias) ?
 		      tern_fail(-EINVAL, "%s: out overlaps bias in slot %" PRIu32, o.fn, out->slot) :
 		      ew_run(&w, out, x, bias);
 	return op_end(&o, ret);
@@ -606,7 +485,7 @@ static int softmax(struct opctx *o, const struct tern_tensor *out, const struct 
 	need = (uint64_t)cols * (ex + 4 + eo) + 7 * PROG_ALLOC_ALIGN + 4 * 4;
 	nbuf = need * SM_NBUF <= op_free(o, TERN_AP_SBUF) ? SM_NBUF : 1;
 	if (need > op_free(o, TERN_AP_SBUF))
-		return no_space(o, "a softmax tile of whole rows");
+		return ops_no_space(o, "a softmax tile of whole rows");
 	for (unsigned int i = 0; i < nbuf && !ret; i++) {
 		struct sm_set *s = &set[i];
 
@@ -632,7 +511,7 @@ static int softmax(struct opctx *o, const struct tern_tensor *out, const struct 
 		if (!ret)
 			ret = op_load(o, &s->x, tx, &h);
 		if (!ret)
-			ret = sq_drain(o, &sq, STORE_LAG - 1);
+			ret = ops_sq_drain(o, &sq, STORE_LAG - 1);
 		/* m = max(x); e = exp(x - m); out = e * (1 / sum(e)) */
 		if (!ret)
 			ret = op_reduce(o, TERN_RED_MAX, &s->mx, mx, &s->x, tx);
@@ -650,11 +529,11 @@ static int softmax(struct opctx *o, const struct tern_tensor *out, const struct 
 		if (!ret)
 			ret = block(out, r0, 0, rb, cols, &h);
 		if (!ret)
-			ret = sq_push(o, &sq, &s->out, to, &h);
+			ret = ops_sq_push(o, &sq, &s->out, to, &h);
 		if (ret)
 			return ret;
 	}
-	return sq_drain(o, &sq, 0);
+	return ops_sq_drain(o, &sq, 0);
 }
 
 TERN_EXPORT int tern_op_softmax(struct tern_program *p, const struct tern_tensor *out,
@@ -665,9 +544,9 @@ TERN_EXPORT int tern_op_softmax(struct tern_program *p, const struct tern_tensor
 
 	if (ret)
 		return ret;
-	if (!(ret = check_tensor(o.fn, "out", out)) && !(ret = check_tensor(o.fn, "x", x)) &&
-	    !(ret = check_shape(o.fn, "x", x, out->rows, out->cols)) &&
-	    !(ret = check_alias(o.fn, out, "x", x)))
+	if (!(ret = ops_check_tensor(o.fn, "out", out)) && !(ret = ops_check_tensor(o.fn, "x", x)) &&
+	    !(ret = ops_check_shape(o.fn, "x", x, out->rows, out->cols)) &&
+	    !(ret = ops_check_alias(o.fn, out, "x", x)))
 		ret = softmax(&o, out, x);
 	return op_end(&o, ret);
 }

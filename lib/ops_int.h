@@ -88,4 +88,60 @@ int op_act(struct opctx *o, unsigned int func, struct otile *d, struct tern_ap d
 int op_evacuate(struct opctx *o, struct otile *d, struct tern_ap dap, struct otile *a,
 		struct tern_ap aap);
 
+/* ---- shared by the operations (ops_common.c) ---- */
+
+static inline uint32_t min_u32(uint64_t a, uint64_t b)
+{
+	return (uint32_t)(a < b ? a : b);
+}
+
+static inline uint64_t div_up(uint64_t a, uint64_t b)
+{
+	return (a + b - 1) / b;
+}
+
+/* A [nparts x n] corner of a tracked tile. */
+static inline struct tern_ap sub(const struct otile *t, unsigned int nparts, unsigned int n)
+{
+	return tern_ap_cols(tern_ap_parts(t->ap, 0, nparts), 0, n);
+}
+
+/* @t is a valid tensor; the message names @fn and @name otherwise. */
+int ops_check_tensor(const char *fn, const char *name, const struct tern_tensor *t);
+/* @t is rows x cols. */
+int ops_check_shape(const char *fn, const char *name, const struct tern_tensor *t,
+		    uint64_t rows, uint64_t cols);
+/* An elementwise output may be an input exactly, or else not touch it. */
+int ops_check_alias(const char *fn, const struct tern_tensor *out, const char *name,
+		    const struct tern_tensor *in);
+/* Whether two valid tensors may share bytes (by their bounding ranges). */
+bool ops_overlaps(const struct tern_tensor *x, const struct tern_tensor *y);
+/* The same elements in the same places. */
+bool ops_same_layout(const struct tern_tensor *x, const struct tern_tensor *y);
+/* -ENOSPC: @what does not fit in the free SBUF. */
+int ops_no_space(const struct opctx *o, const char *what);
+
+/*
+ * Stores kept behind the next tile's loads: the DMA engine issues the
+ * loads the compute engines wait for before a store that waits for them.
+ */
+#define STORE_LAG	1	/* tiles whose stores wait behind the next loads */
+
+struct pending {
+	struct otile *t;
+	struct tern_ap ap;
+	struct tern_hbm_ap h;
+};
+
+struct store_queue {
+	struct pending q[STORE_LAG + 1];
+	unsigned int n;
+};
+
+/* Emit the stores queued, but the newest @keep of them. */
+int ops_sq_drain(struct opctx *o, struct store_queue *sq, unsigned int keep);
+/* Queue a store of @ap of @t to @h, emitting the oldest beyond STORE_LAG. */
+int ops_sq_push(struct opctx *o, struct store_queue *sq, struct otile *t, struct tern_ap ap,
+		const struct tern_hbm_ap *h);
+
 #endif /* TERN_OPS_INT_H */

@@ -15,7 +15,8 @@
  *     -EACCES     no permission to open the device node
  *     -EIO        the device reported an error for a DMA job
  *     -ECANCELED  the job was aborted by a device reset or unbind
- *     -ETIME      a wait timed out
+ *     -ETIME      a wait timed out (the job is still running)
+ *     -ETIMEDOUT  a compute job ran past its timeout and was aborted
  *     -EINVAL     a bad argument (the call did nothing)
  *     -EBUSY      the device still has buffers (tern_device_close)
  *     -ENOSPC     the HBM is full
@@ -133,11 +134,13 @@ int tern_device_open(unsigned int index, struct tern_device **devp);
  * tern_device_close() - close a device
  * @dev: device from tern_device_open(), may be NULL
  *
- * All buffers of @dev must have been freed. Fences that were not released
- * are released (and must not be used afterwards); the syncobjs the library
- * kept for fences are destroyed.
+ * All buffers and kernels (tern_kernel_load()) of @dev must have been
+ * freed. Fences that were not released are released (and must not be used
+ * afterwards); the syncobjs, status buffers and cached kernels
+ * (tern_kernel_cached()) the library kept are destroyed.
  *
- * Return: 0, or -EBUSY if buffers are still allocated (nothing is closed).
+ * Return: 0, or -EBUSY if buffers or kernels are still allocated (nothing
+ * is closed).
  */
 int tern_device_close(struct tern_device *dev);
 
@@ -278,7 +281,7 @@ int tern_copy_async_on(struct tern_device *dev, int queue,
 		       struct tern_fence **fencep);
 
 /**
- * tern_fence_wait() - wait for an asynchronous copy
+ * tern_fence_wait() - wait for an asynchronous copy or launch
  * @dev: the device the copy was started on
  * @fence: its fence
  * @timeout_ns: nanoseconds to wait at most; 0 only checks;
@@ -289,8 +292,9 @@ int tern_copy_async_on(struct tern_device *dev, int queue,
  * later wait on the same fence returns the same result at once.
  *
  * Return: 0 when the copy completed, -ETIME when it is still running,
- * -EIO when the device reported an error for it, -ECANCELED when it was
- * aborted, or another negative error code.
+ * -EIO when the device reported an error for it (a launch: the core
+ * faulted), -ETIMEDOUT when a launch ran past its timeout, -ECANCELED when
+ * it was aborted, or another negative error code.
  */
 int tern_fence_wait(struct tern_device *dev, struct tern_fence *fence, int64_t timeout_ns);
 
@@ -310,6 +314,132 @@ void tern_fence_release(struct tern_fence *fence);
  * Return: the queue number, or -1 for a zero-size copy.
  */
 int tern_fence_queue(const struct tern_fence *fence);
+
+/* ---- Compute: programs on the chip's cores ---- */
+
+/** A program image loaded into device memory, ready to launch. */
+struct tern_kernel;
+
+/** Core argument of tern_launch(): let the library pick (round robin). */
+#define TERN_CORE_ANY		(-1)
+
+/**
+ * struct tern_launch_status - how a launched program ended
+ * @result: 0, -EIO when the core faulted (the fields below say where),
+ *	-ETIMEDOUT when the job ran past its timeout and was aborted,
+ *	-ECANCELED when a reset or unbind aborted it
+ * @core: the core it ran on
+ * @error: TERN_CERR_* of tern_isa.h (0 when @result is 0)
+ * @error_name: @error as text, e.g. "illegal opcode" ("" when none;
+ *	"launch refused" when the chip refused the launch itself, with its
+ *	TERN_ERR_* code in tern_last_error())
+ * @engine: faulting engine (TERN_ENGINE_*), or TERN_ENGINE_NONE
+ * @index: faulting instruction's index in its engine's stream
+ * @detail: a value that locates the fault (Documentation/chip/isa.rst)
+ * @cycles: modeled duration on the chip, in core clock cycles
+ * @modeled_ns: @cycles converted to nanoseconds at the core clock
+ * @busy: modeled busy cycles per engine, indexed by TERN_ENGINE_*
+ * @insns: instructions completed per engine
+ * @device_ns: host time the emulated core spent on the job (0 on silicon)
+ * @wall_ns: from the launch call until the library saw the job done
+ */
+struct tern_launch_status {
+	int result;
+	unsigned int core;
+	unsigned int error;
+	char error_name[32];
+	unsigned int engine;
+	unsigned int index;
+	uint64_t detail;
+	uint64_t cycles;
+	uint64_t modeled_ns;
+	uint64_t busy[4];
+	uint32_t insns[4];
+	uint64_t device_ns;
+	uint64_t wall_ns;
+};
+
+/**
+ * tern_kernel_load() - put a program image into device memory
+ * @dev: the device
+ * @image: the image (header and streams, Documentation/chip/isa.rst), for
+ *	example from tern_prog_finish(); the library keeps a copy
+ * @size: its size in bytes, a multiple of 64
+ * @kp: receives the kernel; free it with tern_kernel_free()
+ *
+ * Checks the header (magic, version, stream layout against @size) so that
+ * a damaged image is refused here rather than by the core.
+ *
+ * Return: 0, -EINVAL for a bad image, -ENOSPC when the HBM is full, or
+ * another negative error code.
+ */
+int tern_kernel_load(struct tern_device *dev, const void *image, size_t size,
+		     struct tern_kernel **kp);
+
+/**
+ * tern_kernel_slots() - buffer slots a kernel uses
+ * @k: the kernel
+ *
+ * Return: the number of slots (highest slot used + 1) in its header.
+ */
+unsigned int tern_kernel_slots(const struct tern_kernel *k);
+
+/**
+ * tern_kernel_free() - free a kernel
+ * @k: the kernel, may be NULL
+ *
+ * Launches of @k still running keep its memory until they end.
+ */
+void tern_kernel_free(struct tern_kernel *k);
+
+/**
+ * tern_launch() - run a kernel on a core and wait for it
+ * @dev: the device
+ * @k: the kernel, loaded on @dev
+ * @core: 0..num_cores-1, or TERN_CORE_ANY
+ * @slots: buffer bound to each slot, @nslots entries: device buffers of
+ *	@dev (the core reaches HBM only; a host buffer is -EINVAL)
+ * @nslots: at least tern_kernel_slots(@k)
+ * @status: receives how the job ended and its modeled and wall times; may
+ *	be NULL
+ *
+ * Launches on the same core run one after another in launch order; the
+ * cores run in parallel.
+ *
+ * Return: 0, -EINVAL for a bad argument (nothing ran), -EIO when the core
+ * faulted (tern_last_error() names the error, engine and instruction),
+ * -ETIMEDOUT when the job ran past its timeout (the core was reset and is
+ * usable again), -ECANCELED, or another negative error code.
+ */
+int tern_launch(struct tern_device *dev, struct tern_kernel *k, int core,
+		struct tern_buffer *const *slots, unsigned int nslots,
+		struct tern_launch_status *status);
+
+/**
+ * tern_launch_async() - start a kernel on a core and return its fence
+ * @dev: the device
+ * @k: the kernel
+ * @core: 0..num_cores-1, or TERN_CORE_ANY
+ * @slots: buffer bound to each slot
+ * @nslots: entries in @slots
+ * @fencep: receives the fence (an event: wait for it, poll it with a zero
+ *	timeout, then read its status with tern_fence_launch_status())
+ *
+ * Return: 0 or a negative error code (then nothing was launched).
+ */
+int tern_launch_async(struct tern_device *dev, struct tern_kernel *k, int core,
+		      struct tern_buffer *const *slots, unsigned int nslots,
+		      struct tern_fence **fencep);
+
+/**
+ * tern_fence_launch_status() - how a launch ended
+ * @fence: a fence from tern_launch_async(), waited for
+ * @status: receives the status
+ *
+ * Return: 0, -EBUSY when the job is not known to be done yet (wait first),
+ * -EINVAL for a fence of a copy.
+ */
+int tern_fence_launch_status(struct tern_fence *fence, struct tern_launch_status *status);
 
 /**
  * tern_strerror() - message for an error code

@@ -6,6 +6,7 @@
 #define TERN_INTERNAL_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "tern.h"
@@ -33,6 +34,25 @@
  */
 #define TERN_SYNCOBJ_POOL_MAX	128
 
+/*
+ * Launch status slots: each launch in flight has a 128-byte slot in a host
+ * buffer where the kernel copies the core's struct tern_job_status when
+ * the job ends. Buffers of TERN_STATUS_CHUNK slots are added as needed.
+ */
+#define TERN_STATUS_SLOT_SIZE	128
+#define TERN_STATUS_CHUNK	128		/* slots per host buffer (16 KiB) */
+#define TERN_STATUS_CHUNKS_MAX	64		/* 8192 launches in flight */
+
+struct tern_status_pool {
+	struct tern_buffer *chunk[TERN_STATUS_CHUNKS_MAX];
+	uint8_t *map[TERN_STATUS_CHUNKS_MAX];
+	unsigned int nchunks;
+	unsigned int nfree;
+	uint32_t *free;			/* free slot numbers: chunk * CHUNK + i */
+};
+
+struct tern_kcache;
+
 struct tern_device {
 	int fd;
 	unsigned int index;
@@ -42,11 +62,17 @@ struct tern_device {
 	char driver_name[32];
 	char driver_version[32];
 	struct drm_tern_info hw;	/* GET_INFO at open */
+	struct tern_kcache *kcache;	/* programs by key; has its own lock */
 
 	pthread_mutex_t lock;		/* protects the fields below */
-	unsigned int next_queue;	/* round robin cursor */
-	unsigned int buffers;		/* buffers not yet freed */
+	unsigned int next_queue;	/* round robin cursor of copies */
+	unsigned int next_core;		/* round robin cursor of launches */
+	unsigned int buffers;		/* user buffers not yet freed */
+	unsigned int kernels;		/* tern_kernel_load() kernels not yet freed */
+	struct tern_kernel *kernel_list; /* every kernel alive, the cache's too */
 	struct tern_fence *fences;	/* fences not yet released */
+	struct tern_fence *orphans;	/* launches released before they were seen done */
+	struct tern_status_pool status;
 	unsigned int pool_count;	/* idle binary syncobjs in @pool */
 	uint32_t pool[TERN_SYNCOBJ_POOL_MAX];
 };
@@ -55,6 +81,7 @@ struct tern_buffer {
 	struct tern_device *dev;
 	uint32_t handle;
 	unsigned int flags;		/* TERN_MEM_* */
+	bool internal;			/* the library's own: not in dev->buffers */
 	uint64_t size;			/* as requested */
 	uint64_t alloc_size;		/* as allocated (page aligned) */
 	uint64_t mmap_offset;
@@ -63,19 +90,48 @@ struct tern_buffer {
 };
 
 /*
- * The jobs of one copy. Job i signals the binary syncobj syncobjs[i], which
- * no other job uses while the fence lives: waiting on it reports exactly
- * that job's status (see copy.c for why not a shared timeline).
+ * A program image and its copy in HBM. @refs counts the owner (the user
+ * of tern_kernel_load(), or the cache) and every launch not yet known to
+ * be done, so a kernel freed while it runs goes away after the launch.
+ * A kernel of the cache may be unloaded (@bo NULL) to make room in HBM and
+ * is loaded again from @image when it is launched or asked for.
+ */
+struct tern_kernel {
+	struct tern_device *dev;
+	struct tern_kernel *prev, *next; /* on dev->kernel_list, under dev->lock */
+	void *image;			/* the library's copy */
+	size_t size;
+	unsigned int nslots;		/* from the header */
+	bool cached;			/* owned by dev->kcache */
+	struct tern_buffer *bo;		/* under dev->lock; NULL while unloaded */
+	unsigned int refs;		/* under dev->lock */
+	void *entry;			/* the cache's entry of a cached kernel */
+};
+
+/*
+ * The jobs of one copy, or the one job of a launch. Job i signals the
+ * binary syncobj syncobjs[i], which no other job uses while the fence
+ * lives: waiting on it reports exactly that job's status (see copy.c for
+ * why not a shared timeline).
  */
 struct tern_fence {
 	struct tern_device *dev;
-	struct tern_fence *prev, *next;	/* on dev->fences, under dev->lock */
-	int queue;			/* -1: nothing was submitted */
+	struct tern_fence *prev, *next;	/* on dev->fences or dev->orphans, under dev->lock */
+	int queue;			/* a copy's queue; -1: none, or a launch */
 	unsigned int jobs;		/* jobs submitted */
 	unsigned int waited;		/* jobs 0..waited-1 are known done */
 	int result;			/* final result once done */
 	int done;
 	char error[256];		/* tern_last_error() of a failed result */
+
+	/* A launch (@kernel not NULL until it is seen done) */
+	bool launch;
+	int core;
+	struct tern_kernel *kernel;	/* a reference, dropped when done */
+	int status_slot;		/* in dev->status; -1 once given back */
+	int64_t start_ns;		/* CLOCK_MONOTONIC at the launch call */
+	struct tern_launch_status ls;	/* once done */
+
 	unsigned int nsyncobjs;		/* syncobjs held, >= jobs */
 	uint32_t syncobjs[];
 };
@@ -86,13 +142,93 @@ int tern_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* Fills @minors with the accel minors bound to tern, sorted. */
 int tern_scan_minors(unsigned int *minors, unsigned int max);
 
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t tern_now_ns(void);
+
+/* ---- buffers (buffer.c) ---- */
+
+/* A buffer of the library's own (kernels, status slots): not counted as a user's. */
+int tern_buffer_alloc_internal(struct tern_device *dev, uint64_t size, unsigned int flags,
+			       struct tern_buffer **bufp);
+
+/* ---- fences (copy.c) ---- */
+
+/* A fence with @nsyncobjs syncobjs from the pool or new, not yet on dev->fences. */
+int tern_fence_new(struct tern_device *dev, unsigned int nsyncobjs, struct tern_fence **fp);
+/* Puts a fence made by tern_fence_new() on dev->fences. */
+void tern_fence_publish(struct tern_fence *f);
+/* Gives the syncobjs of an unpublished or unlinked fence back and frees it. */
+void tern_fence_discard(struct tern_fence *f);
+
 /*
- * Frees the fences of @dev not yet released and destroys every syncobj the
- * library holds on it; for tern_device_close(), with dev->lock held.
+ * DRM_IOCTL_TERN_WAIT on one syncobj: 0 with *@status and *@code when it
+ * signalled, -ETIME, or another error (with tern_last_error() set).
+ */
+int tern_wait_syncobj(struct tern_device *dev, uint32_t syncobj, int64_t timeout_ns,
+		      uint32_t *status, uint32_t *code);
+
+/*
+ * Settles and frees the launches released before they were seen done
+ * (dev->orphans) whose jobs are done now; the others stay.
+ */
+void tern_fences_reap(struct tern_device *dev);
+
+/*
+ * Frees the fences of @dev not yet released and the orphaned launches, and
+ * destroys every syncobj the library holds on it; for tern_device_close(),
+ * with dev->lock held.
  */
 void tern_fences_destroy(struct tern_device *dev);
 
+/* ---- launches (launch.c) ---- */
+
+/*
+ * Ends a launch fence whose job signalled with WAIT @status and @code, or
+ * whose wait failed with @wait_err (then the job's fate is unknown): fills
+ * f->ls, gives back its status slot and kernel reference, and returns the
+ * result (0, -EIO, -ETIMEDOUT, -ECANCELED or @wait_err) with
+ * tern_last_error() set for a failure.
+ */
+int tern_launch_settle(struct tern_fence *f, int wait_err, uint32_t status, uint32_t code);
+/* Frees every kernel and the status slots; for tern_device_close(), nothing in flight. */
+void tern_launch_destroy(struct tern_device *dev);
+
+/* A new kernel of @image (checked), loaded into HBM, with one reference. */
+int tern_kernel_create(struct tern_device *dev, const void *image, size_t size, bool cached,
+		       struct tern_kernel **kp);
+/* Drops a reference; the last one frees the kernel. */
+void tern_kernel_put(struct tern_kernel *k);
+/* Puts an unloaded kernel's image into HBM again; the caller holds a reference. */
+int tern_kernel_upload(struct tern_kernel *k);
+/* Frees the HBM copy of @k if nothing but its owner holds it; true if it did. */
+bool tern_kernel_unload(struct tern_kernel *k);
+
+/* ---- the program cache (kcache.c) ---- */
+
+int tern_kcache_create(struct tern_device *dev);
+/* Forgets every entry; the kernels themselves go with tern_launch_destroy(). */
+void tern_kcache_destroy(struct tern_device *dev);
+/* A launch of cached kernel @k found it unloaded: load it again, as the cache's. */
+int tern_kcache_reload(struct tern_kernel *k);
+
+/* ---- ops as data (op_run.c) ---- */
+
+struct tern_op;
+/*
+ * Checks @op for @fn: kind, input count, func, eps, scale, padding, unused
+ * inputs zero, every tensor valid and their shapes as @op->kind needs.
+ */
+int tern_op_check(const char *fn, const struct tern_op *op);
+/* "out" for @i 0, else the name of input @i - 1 of @op's kind ("a", "x", ...). */
+const char *tern_op_tensor_name(const struct tern_op *op, unsigned int i);
+
+/* ---- names (error.c) ---- */
+
 /* Name of a device error code (TERN_ERR_* of the register map). */
 const char *tern_device_error_name(uint32_t code);
+/* Name of a compute error code (TERN_CERR_* of the ISA), "" for none. */
+const char *tern_compute_error_text(uint32_t code);
+/* "tensor", "vector", "scalar", "DMA", or "?" */
+const char *tern_engine_text(uint32_t engine);
 
 #endif /* TERN_INTERNAL_H */

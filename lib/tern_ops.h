@@ -137,6 +137,174 @@ static inline int tern_op_silu(struct tern_program *prog, const struct tern_tens
 int tern_op_softmax(struct tern_program *prog, const struct tern_tensor *out,
 		    const struct tern_tensor *x);
 
+/**
+ * tern_op_layernorm() - layer normalisation of each row
+ * @prog: the program
+ * @out: the result, rows x cols
+ * @x: the input, same shape
+ * @gamma: 1 x cols scale, or NULL for none
+ * @beta: 1 x cols shift, or NULL for none (only with @gamma)
+ * @eps: added to the variance, >= 0
+ *
+ * out[r][c] = (x[r][c] - mean_r) / sqrt(var_r + eps) * gamma[c] + beta[c],
+ * with the mean and the (biased) variance of row r. -ENOSPC if a row does
+ * not fit in the free SBUF.
+ */
+int tern_op_layernorm(struct tern_program *prog, const struct tern_tensor *out,
+		      const struct tern_tensor *x, const struct tern_tensor *gamma,
+		      const struct tern_tensor *beta, float eps);
+
+/**
+ * tern_op_rmsnorm() - RMS normalisation of each row
+ * @prog: the program
+ * @out: the result, rows x cols
+ * @x: the input, same shape
+ * @gamma: 1 x cols scale, or NULL for none
+ * @eps: added to the mean square, >= 0
+ *
+ * out[r][c] = x[r][c] / sqrt(mean over c' of x[r][c']^2 + eps) * gamma[c].
+ */
+int tern_op_rmsnorm(struct tern_program *prog, const struct tern_tensor *out,
+		    const struct tern_tensor *x, const struct tern_tensor *gamma, float eps);
+
+/**
+ * tern_op_transpose() - out = x^T
+ * @prog: the program
+ * @out: the result, cols x rows of @x (its dtype may differ: values are
+ *	converted)
+ * @x: the input
+ *
+ * Through the tensor engine's TRANSPOSE in blocks of 128 x 128, so both
+ * tensors are read and written along their rows.
+ */
+int tern_op_transpose(struct tern_program *prog, const struct tern_tensor *out,
+		      const struct tern_tensor *x);
+
+/* Flags of tern_op_attention(). */
+/** Query i sees keys 0..i + (Sk - Sq) only (needs Sq <= Sk). */
+#define TERN_ATTN_CAUSAL	(1u << 0)
+
+/**
+ * tern_op_attention() - one attention head: out = softmax(scale . Q K^T) V
+ * @prog: the program
+ * @out: the result, Sq x Dv
+ * @q: queries, Sq x D
+ * @k: keys, Sk x D
+ * @v: values, Sk x Dv
+ * @scale: multiplies Q K^T before the softmax (usually 1 / sqrt(D))
+ * @flags: 0 or TERN_ATTN_CAUSAL
+ *
+ * Fused on chip: the scores of 128 queries at a time stay in SBUF/PSUM,
+ * never in HBM. Heads of a multi-head layer are column slices of wider
+ * tensors (offset and row_stride), one call per head. -ENOSPC when a
+ * block of scores (128 x Sk) does not fit in the free SBUF.
+ */
+int tern_op_attention(struct tern_program *prog, const struct tern_tensor *out,
+		      const struct tern_tensor *q, const struct tern_tensor *k,
+		      const struct tern_tensor *v, float scale, unsigned int flags);
+
+/* ---- Whole operations as data: build, run, check ---- */
+
+/* Kinds of struct tern_op. */
+#define TERN_OPKIND_MATMUL		1	/* in: a, b */
+#define TERN_OPKIND_BINARY		2	/* in: a, b; func: TERN_ALU_* */
+#define TERN_OPKIND_BIAS		3	/* in: x, bias; func: TERN_ACT_* */
+#define TERN_OPKIND_ACTIVATION	4	/* in: x; func: TERN_ACT_* */
+#define TERN_OPKIND_SOFTMAX		5	/* in: x */
+#define TERN_OPKIND_LAYERNORM	6	/* in: x [, gamma [, beta]]; eps */
+#define TERN_OPKIND_RMSNORM		7	/* in: x [, gamma]; eps */
+#define TERN_OPKIND_TRANSPOSE	8	/* in: x */
+#define TERN_OPKIND_ATTENTION	9	/* in: q, k, v; scale; func: TERN_ATTN_* */
+#define TERN_OPKIND_COUNT		10	/* 0 is not an op */
+
+/**
+ * struct tern_op - one operation and its tensors, as data
+ * @kind: TERN_OPKIND_*
+ * @func: the ALU op, activation or flags, as listed for @kind (else 0)
+ * @nin: inputs used in @in, as listed for @kind
+ * @eps: LAYERNORM, RMSNORM (else 0)
+ * @scale: ATTENTION (else 0)
+ * @pad: must be zero
+ * @out: the result
+ * @in: the inputs, in the order listed for @kind; unused entries zero
+ *
+ * The same operation as the tern_op_*() function of its kind, in a form
+ * that can be kept, compared and hashed: two equal structures (all bytes,
+ * so zero it before filling it) are the same program.
+ */
+struct tern_op {
+	uint32_t kind;
+	uint32_t func;
+	uint32_t nin;
+	float eps;
+	float scale;
+	uint32_t pad;
+	struct tern_tensor out;
+	struct tern_tensor in[3];
+};
+
+/** tern_op_name() - "matmul", "softmax", ... for TERN_OPKIND_*; NULL if unknown. */
+const char *tern_op_name(unsigned int kind);
+
+/**
+ * tern_op_emit() - add an operation to a program
+ * @prog: the program
+ * @op: the operation
+ *
+ * Calls the tern_op_*() function of @op->kind. Return: as that function,
+ * or -EINVAL for a bad kind, input count or non-zero padding.
+ */
+int tern_op_emit(struct tern_program *prog, const struct tern_op *op);
+
+/**
+ * tern_op_run() - run one operation on a device and wait for it
+ * @dev: the device
+ * @core: 0..num_cores-1, or TERN_CORE_ANY
+ * @op: the operation
+ * @slots: the device buffer of each slot the tensors use
+ * @nslots: entries in @slots
+ * @status: receives the launch status (modeled and wall time), may be NULL
+ *
+ * The program is built once per distinct @op (tern_kernel_cached()), so
+ * running the same shapes again launches at once.
+ *
+ * Return: as tern_op_emit() and tern_launch(); -EINVAL also when a tensor
+ * does not fit in its slot's buffer.
+ */
+int tern_op_run(struct tern_device *dev, int core, const struct tern_op *op,
+		struct tern_buffer *const *slots, unsigned int nslots,
+		struct tern_launch_status *status);
+
+/**
+ * tern_op_reference() - compute an operation on the CPU
+ * @op: the operation
+ * @slots: host memory of each slot (the bytes the device buffers would
+ *	hold); the output tensor's elements are written, nothing else
+ * @sizes: bytes at each of @slots
+ * @nslots: entries in @slots and @sizes
+ *
+ * The reference the device is checked against: inputs read exactly, the
+ * arithmetic in double, the result rounded once to the output's dtype
+ * (tern_value_set()).
+ *
+ * Return: 0, or -EINVAL for a bad operation or a tensor outside its slot.
+ */
+int tern_op_reference(const struct tern_op *op, void *const *slots, const uint64_t *sizes,
+		      unsigned int nslots);
+
+/**
+ * tern_op_tolerance() - largest acceptable |device - reference|
+ * @op: the operation
+ *
+ * For inputs drawn uniformly from [-1, 1]: from the dtypes of the inputs
+ * and output (their unit roundoff) and the length of the reductions the
+ * operation does (K of a matmul, the row length of a norm or softmax).
+ * What tern-run and the tests check against.
+ *
+ * Return: the bound, or a negative value for a bad operation.
+ */
+double tern_op_tolerance(const struct tern_op *op);
+
 #ifdef __cplusplus
 }
 #endif

@@ -506,6 +506,54 @@ int tern_prog_insn(const struct tern_program *prog, unsigned int engine, unsigne
  */
 int tern_prog_finish(struct tern_program *prog, const void **image, size_t *size);
 
+/* ---- Values on the host ---- */
+
+/**
+ * tern_value_get() - read one element of a dtype as a float
+ * @dtype: TERN_DT_*
+ * @p: the element
+ *
+ * Exact: every value of every dtype is a float. Return: the value (NaN for
+ * a bad dtype).
+ */
+float tern_value_get(unsigned int dtype, const void *p);
+
+/**
+ * tern_value_set() - write a float as one element of a dtype
+ * @dtype: TERN_DT_*
+ * @p: the element
+ * @v: the value, rounded to nearest even the way the core rounds
+ *	(Documentation/chip/isa.rst: fp8 E4M3 saturates to +-448)
+ */
+void tern_value_set(unsigned int dtype, void *p, float v);
+
+/* ---- Program cache ---- */
+
+/** Builds a program into @prog for tern_kernel_cached(); returns 0 or an error. */
+typedef int (*tern_build_fn)(struct tern_program *prog, void *arg);
+
+/**
+ * tern_kernel_cached() - a kernel for a key, built and loaded once
+ * @dev: the device
+ * @key: bytes that identify the program (op, shapes, dtypes, strides...)
+ * @key_size: 1..256 bytes
+ * @build: adds the program's instructions, called only on a miss, with a
+ *	fresh builder sized for @dev's SBUF; the library finishes and loads it
+ * @arg: passed to @build
+ * @kp: receives the kernel, owned by the device's cache (do not free it);
+ *	valid until tern_device_close()
+ *
+ * A later call with the same key returns the same kernel without calling
+ * @build: relaunching a shape costs no rebuild. Thread-safe. At most 256
+ * cached kernels hold HBM at a time: beyond that the least recently used
+ * one not being launched gives its HBM back, keeping its image in host
+ * memory, and is loaded again when it is next used.
+ *
+ * Return: 0, what @build or tern_kernel_load() returned, or -EINVAL.
+ */
+int tern_kernel_cached(struct tern_device *dev, const void *key, size_t key_size,
+		       tern_build_fn build, void *arg, struct tern_kernel **kp);
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,6 +9,7 @@
 
 #include "kselftest_harness.h"
 #include "tern_test.h"
+#include "tern_isa.h"
 #include "tern.h"
 
 #define NOBODY	65534
@@ -784,6 +785,125 @@ TEST_F_TIMEOUT(prog, dma_roundtrip_example, 300)
 	EXPECT_EQ(0, rc) TH_LOG("%s%s", self->out, self->err);
 	EXPECT_NE(NULL, strstr(self->out, "verified"));
 	EXPECT_EQ(2, run(bad, -1, self->out, sizeof(self->out), self->err, sizeof(self->err)));
+}
+
+/* tern-run: ops on odd shapes pass against the CPU reference. */
+TEST_F_TIMEOUT(prog, tern_run_ops, 300)
+{
+	const char *mm[] = { self->path, "matmul", "--m", "129", "--n", "70", "--k", "300",
+			     "--dtype", "bf16", "--out-dtype", "fp32", "--core", "any", NULL };
+	const char *sm[] = { self->path, "softmax", "--rows", "7", "--cols", "1000", NULL };
+	const char *at[] = { self->path, "attention", "--sq", "100", "--sk", "200", "--d", "64",
+			     "--causal", "--dtype", "bf16", "-d", "1", "--repeat", "3", NULL };
+	const char *const *cmds[] = { mm, sm, at };
+	unsigned int i;
+	int rc;
+
+	snprintf(self->path, sizeof(self->path), "%s/tools/tern-run", self->build);
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		if (i == 2 && self->count < 2)
+			at[12] = "0";	/* one device only */
+		rc = run(cmds[i], -1, self->out, sizeof(self->out), self->err, sizeof(self->err));
+		EXPECT_EQ(0, rc) TH_LOG("tern-run %s: %s%s", cmds[i][1], self->out, self->err);
+		tern_log_block("tern-run:", self->out);
+		EXPECT_NE(NULL, strstr(self->out, "PASS"));
+		EXPECT_NE(NULL, strstr(self->out, "modeled"));
+	}
+}
+
+TEST_F_TIMEOUT(prog, tern_run_json, 120)
+{
+	char script[PATH_MAX + 256], res[64];
+	const char *py[] = { "/usr/bin/python3", "-c", script, NULL };
+
+	snprintf(self->path, sizeof(self->path), "%s/tools/tern-run", self->build);
+	if (access("/usr/bin/python3", X_OK))
+		SKIP(return, "no python3");
+	snprintf(script, sizeof(script),
+		 "import json, subprocess; d = json.loads(subprocess.check_output(['%s', 'layernorm',"
+		 " '--rows', '33', '--cols', '257', '--json'])); print(d['pass'], d['modeled_ns'] > 0)",
+		 self->path);
+	EXPECT_EQ(0, run(py, -1, res, sizeof(res), self->err, sizeof(self->err)))
+		TH_LOG("%s", self->err);
+	EXPECT_EQ(0, strncmp(res, "True True", 9)) TH_LOG("got %s", res);
+}
+
+/* A program image that faults: its error is decoded, exit status 1. */
+TEST_F(prog, tern_run_faulting_program)
+{
+	struct {
+		struct tern_prog_header h;
+		union tern_insn insn[2];
+	} img;
+	char file[] = "/tmp/tern_run_prog.XXXXXX";
+	const char *argv[] = { self->path, "--program", file, "--slot", "4K", NULL };
+	int fd, rc;
+
+	memset(&img, 0, sizeof(img));
+	img.h.magic = TERN_PROG_MAGIC;
+	img.h.version = TERN_ISA_VERSION;
+	img.h.size = sizeof(img);
+	img.h.stream[TERN_ENGINE_VECTOR].offset = TERN_PROG_HEADER_SIZE;
+	img.h.stream[TERN_ENGINE_VECTOR].count = 2;
+	img.insn[0].h.opcode = 0x7f;	/* no such opcode */
+	img.insn[1].h.opcode = TERN_OP_END;
+	fd = mkstemp(file);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)sizeof(img), write(fd, &img, sizeof(img)));
+	close(fd);
+
+	snprintf(self->path, sizeof(self->path), "%s/tools/tern-run", self->build);
+	rc = run(argv, -1, self->out, sizeof(self->out), self->err, sizeof(self->err));
+	unlink(file);
+	EXPECT_EQ(1, rc) TH_LOG("%s%s", self->out, self->err);
+	EXPECT_NE(NULL, strstr(self->out, "illegal opcode")) TH_LOG("%s%s", self->out, self->err);
+}
+
+TEST_F(prog, tern_run_bad_arguments)
+{
+	const char *unknown[] = { self->path, "frobnicate", NULL };
+	const char *dtype[] = { self->path, "relu", "--dtype", "fp64", NULL };
+	const char *size[] = { self->path, "matmul", "--m", "0", NULL };
+	const char *num[] = { self->path, "softmax", "--rows", "12abc", NULL };
+	const char *missing[] = { self->path, "softmax", "--cols", NULL };
+	const char *other[] = { self->path, "relu", "--causal", NULL };
+	const char *const *usage[] = { unknown, dtype, size, num, missing, other };
+	const char *nodev[] = { self->path, "relu", "-d", "63", NULL };
+	const char *noperm[] = { self->path, "relu", NULL };
+	unsigned int i;
+
+	snprintf(self->path, sizeof(self->path), "%s/tools/tern-run", self->build);
+	for (i = 0; i < ARRAY_SIZE(usage); i++) {
+		EXPECT_EQ(2, run(usage[i], -1, self->out, sizeof(self->out), self->err,
+				 sizeof(self->err))) TH_LOG("case %u: %s", i, self->out);
+		EXPECT_NE(0, self->err[0]) TH_LOG("case %u: no message", i);
+		TH_LOG("%s", self->err);
+	}
+	EXPECT_EQ(1, run(nodev, -1, self->out, sizeof(self->out), self->err, sizeof(self->err)));
+	EXPECT_NE(0, self->err[0]);
+	EXPECT_EQ(1, run(noperm, NOBODY, self->out, sizeof(self->out), self->err,
+			 sizeof(self->err)));
+	EXPECT_NE(NULL, strstr(self->err, "permission denied")) TH_LOG("stderr: %s", self->err);
+}
+
+/* The examples of lib/examples/ pass against their CPU references. */
+TEST_F_TIMEOUT(prog, mlp_and_transformer_examples, 600)
+{
+	const char *mlp[] = { self->path, NULL };
+	int rc;
+
+	snprintf(self->path, sizeof(self->path), "%s/examples/mlp", self->build);
+	rc = run(mlp, -1, self->out, sizeof(self->out), self->err, sizeof(self->err));
+	EXPECT_EQ(0, rc) TH_LOG("%s%s", self->out, self->err);
+	tern_log_block("mlp:", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "PASS"));
+
+	snprintf(self->path, sizeof(self->path), "%s/examples/transformer", self->build);
+	rc = run(mlp, -1, self->out, sizeof(self->out), self->err, sizeof(self->err));
+	EXPECT_EQ(0, rc) TH_LOG("%s%s", self->out, self->err);
+	tern_log_block("transformer:", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "max abs error"));
+	EXPECT_NE(NULL, strstr(self->out, "PASS"));
 }
 
 TEST_HARNESS_MAIN

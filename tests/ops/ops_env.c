@@ -32,68 +32,22 @@ float rng_uniform(float lo, float hi)
 	return lo + (hi - lo) * (float)((double)(rng_next() >> 40) / (double)(1ull << 24));
 }
 
-static uint32_t f2u(float f)
-{
-	uint32_t u;
-
-	memcpy(&u, &f, 4);
-	return u;
-}
-
-static float u2f(uint32_t u)
-{
-	float f;
-
-	memcpy(&f, &u, 4);
-	return f;
-}
-
-static uint16_t bf16_of(float v)
-{
-	uint32_t u = f2u(v);
-
-	if ((u & 0x7fffffffu) > 0x7f800000u)
-		return (uint16_t)((u >> 16) | 0x40);
-	return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
-
 float dt_get(const void *base, unsigned int dtype, uint64_t i)
 {
-	const uint8_t *p = base;
-	uint16_t h;
-	float f;
-
-	switch (dtype) {
-	case TERN_DT_FP32:
-		memcpy(&f, p + 4 * i, 4);
-		return f;
-	case TERN_DT_BF16:
-		memcpy(&h, p + 2 * i, 2);
-		return u2f((uint32_t)h << 16);
-	}
-	abort();
+	return tern_value_get(dtype, (const uint8_t *)base + i * tern_dtype_size(dtype));
 }
 
 void dt_set(void *base, unsigned int dtype, uint64_t i, float v)
 {
-	uint8_t *p = base;
-	uint16_t h;
-
-	switch (dtype) {
-	case TERN_DT_FP32:
-		memcpy(p + 4 * i, &v, 4);
-		return;
-	case TERN_DT_BF16:
-		h = bf16_of(v);
-		memcpy(p + 2 * i, &h, 2);
-		return;
-	}
-	abort();
+	tern_value_set(dtype, (uint8_t *)base + i * tern_dtype_size(dtype), v);
 }
 
 float dt_round(float v, unsigned int dtype)
 {
-	return dtype == TERN_DT_BF16 ? u2f((uint32_t)bf16_of(v) << 16) : v;
+	uint8_t b[4];
+
+	tern_value_set(dtype, b, v);
+	return tern_value_get(dtype, b);
 }
 
 double dt_eps(unsigned int dtype)

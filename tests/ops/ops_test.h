@@ -122,4 +122,28 @@ void tensor_set(struct env *e, const struct tern_tensor *t, uint64_t r, uint64_t
 /* Relative precision of a dtype: half a unit in the last place at 1. */
 double dt_eps(unsigned int dtype);
 
+/* The program has the instruction counts and SBUF/PSUM marks given. */
+static inline bool prog_unchanged(struct tern_program *p, const int *counts, int sbuf,
+				  int psum)
+{
+	for (unsigned int i = 0; i < TERN_NUM_ENGINES; i++)
+		CHECK_EQ(tern_prog_count(p, i), counts[i]);
+	CHECK_EQ(tern_prog_mark(p, TERN_AP_SBUF), sbuf);
+	CHECK_EQ(tern_prog_mark(p, TERN_AP_PSUM), psum);
+	return true;
+}
+
+/* call on program p fails with err, says why, and leaves p as it was. */
+#define CHECK_FAILS(call, err)						\
+	do {								\
+		int _c[TERN_NUM_ENGINES], _s = tern_prog_mark(p, TERN_AP_SBUF); \
+		int _p = tern_prog_mark(p, TERN_AP_PSUM);		\
+		for (unsigned int _i = 0; _i < TERN_NUM_ENGINES; _i++)	\
+			_c[_i] = tern_prog_count(p, _i);		\
+		CHECK_RET(call, err);					\
+		printf("#   %s -> %s\n", #call, tern_last_error());	\
+		CHECK(tern_last_error()[0]);				\
+		CHECK(prog_unchanged(p, _c, _s, _p));			\
+	} while (0)
+
 #endif /* OPS_TEST_H */

@@ -533,26 +533,6 @@ static bool t_pipeline(struct env *e)
 /* ---- errors ---- */
 
 /* An op that fails leaves the program exactly as it was. */
-static bool unchanged(struct tern_program *p, const int *counts, int sbuf_mark)
-{
-	for (unsigned int i = 0; i < TERN_NUM_ENGINES; i++)
-		CHECK_EQ(tern_prog_count(p, i), counts[i]);
-	CHECK_EQ(tern_prog_mark(p, TERN_AP_SBUF), sbuf_mark);
-	CHECK_EQ(tern_prog_mark(p, TERN_AP_PSUM), 0);
-	return true;
-}
-
-#define CHECK_FAILS(call, err)						\
-	do {								\
-		int _c[TERN_NUM_ENGINES], _m = tern_prog_mark(p, TERN_AP_SBUF); \
-		for (unsigned int _i = 0; _i < TERN_NUM_ENGINES; _i++)	\
-			_c[_i] = tern_prog_count(p, _i);		\
-		CHECK_RET(call, err);					\
-		printf("#   %s -> %s\n", #call, tern_last_error());	\
-		CHECK(tern_last_error()[0]);				\
-		CHECK(unchanged(p, _c, _m));				\
-	} while (0)
-
 static bool t_op_errors(struct env *e)
 {
 	struct tern_tensor a = tern_tensor_2d(0, TERN_DT_FP32, 10, 20);
