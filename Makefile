@@ -27,7 +27,7 @@ KSFT_DIR = $(LINUX_DIR)/selftests
 help:
 	@echo "make run     build everything, boot a VM with two tern chips, run the demo"
 	@echo "make test    build everything, run every test, print 'N passed, M failed'"
-	@echo "make bench   DMA bandwidth against host memcpy, in the VM"
+	@echo "make bench   DMA bandwidth against host memcpy, matmul against OpenBLAS sgemm"
 	@echo "make check   checkpatch --strict, sparse and W=1 on kernel/"
 
 all: qemu module lib tools unit ops kselftest bench-bins
@@ -72,7 +72,7 @@ test: all
 	@sh tests/vm/test.sh
 
 bench: all
-	@sh tests/vm/run-vm.sh bench
+	@sh tests/bench/run.sh
 
 check: linux
 	@$(MAKE) --no-print-directory -C $(KDIR) M=$(CURDIR) W=1 C=2 modules

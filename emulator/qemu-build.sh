@@ -57,7 +57,7 @@ sync_file() {
 }
 for f in "$ROOT"/emulator/*.c "$ROOT"/emulator/*.h "$ROOT"/emulator/meson.build \
 	 "$ROOT"/emulator/Kconfig "$ROOT"/emulator/trace-events "$ROOT"/include/tern_regs.h \
-	 "$ROOT"/include/tern_isa.h; do
+	 "$ROOT"/include/tern_isa.h "$ROOT"/include/tern_dtype.h; do
 	[ -f "$f" ] && sync_file "$f" "$SRC/hw/tern/$(basename "$f")"
 done
 for f in "$SRC"/hw/tern/*; do

@@ -21,6 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
+
+/* MATMUL reads whole vectors up to a panel width past a row's end. */
+_Static_assert(PART_PAD >= TK_MM_MAX_NR * sizeof(float),
+	       "partition padding too small for the matmul kernels");
 
 /* One engine's stream and position. */
 struct engine {
@@ -269,12 +274,31 @@ bool tern_core_sbuf_size_check(uint64_t sbuf_size, char *err, size_t errlen)
 	return true;
 }
 
+/*
+ * SBUF and PSUM: page-aligned (so that every partition starts on a cache
+ * line, PART_PAD being whole lines) zero pages that cost no host memory
+ * until they are written.
+ */
+static void *zalloc_lazy(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void free_lazy(void *p, size_t size)
+{
+	if (p)
+		munmap(p, size);
+}
+
 void tern_core_destroy(struct tern_core *c)
 {
 	if (!c)
 		return;
-	free(c->sbuf);
-	free(c->psum);
+	free_lazy(c->sbuf, TERN_PARTITIONS * SBUF_PITCH(c));
+	free_lazy(c->psum, TERN_PARTITIONS * PSUM_PITCH);
 	free(c->prog);
 	free(c->sem_times);
 	for (unsigned int i = 0; i < 3; i++)
@@ -313,17 +337,16 @@ struct tern_core *tern_core_create(uint8_t *hbm, uint64_t hbm_size,
 	c->hbm_size = hbm_size;
 	c->sbuf_size = sbuf_size;
 	c->sbuf_part = (uint32_t)(sbuf_size / TERN_PARTITIONS);
-	/* calloc: untouched SBUF pages cost no host memory */
-	c->sbuf = calloc(1, sbuf_size);
-	c->psum = calloc(1, TERN_PSUM_SIZE);
+	c->sbuf = zalloc_lazy(TERN_PARTITIONS * SBUF_PITCH(c));
+	c->psum = zalloc_lazy(TERN_PARTITIONS * PSUM_PITCH);
 	ok = c->sbuf && c->psum;
 	for (unsigned int i = 0; i < 3; i++) {
 		c->buf[i] = zalloc_aligned(TK_CHUNK * sizeof(float));
 		ok = ok && c->buf[i];
 	}
-	c->mm_a = zalloc_aligned(TERN_MATMUL_MAX_K * MM_LDA * sizeof(float));
-	c->mm_b = zalloc_aligned(TERN_MATMUL_MAX_K * MM_LDB * sizeof(float));
-	c->mm_c = zalloc_aligned(MM_LDA * MM_LDB * sizeof(float));
+	c->mm_a = zalloc_aligned(MM_A_FLOATS * sizeof(float));
+	c->mm_b = zalloc_aligned(MM_B_FLOATS * sizeof(float));
+	c->mm_c = zalloc_aligned(TERN_MATMUL_MAX_M * MM_LDB * sizeof(float));
 	if (!ok || !c->mm_a || !c->mm_b || !c->mm_c) {
 		tern_core_destroy(c);
 		snprintf(err, errlen, "out of memory for a %" PRIu64
@@ -418,10 +441,9 @@ uint32_t tern_core_run(struct tern_core *c, const void *prog, size_t len,
 	run_job(c, &j, prog, len, slots, slots ? nslots : 0);
 	/* leave SBUF and PSUM zero for the next job: only what was written */
 	for (unsigned int p = 0; c->sbuf_dirty && p < TERN_PARTITIONS; p++)
-		memset(c->sbuf + (size_t)p * c->sbuf_part, 0, c->sbuf_dirty);
+		memset(c->sbuf + p * SBUF_PITCH(c), 0, c->sbuf_dirty);
 	for (unsigned int p = 0; c->psum_dirty && p < TERN_PARTITIONS; p++)
-		memset(c->psum + (size_t)p * TERN_PSUM_PART_SIZE, 0,
-		       c->psum_dirty);
+		memset(c->psum + p * PSUM_PITCH, 0, c->psum_dirty);
 	c->sbuf_dirty = 0;
 	c->psum_dirty = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -210,55 +210,109 @@ static void exec_reduce(struct tern_core *c, struct job *j,
 	}
 }
 
+/* Pitch of TRANSPOSE's staging rows: an odd number of cache lines. */
+#define TR_LD	(TERN_PARTITIONS + 16)
+_Static_assert(2 * TERN_PARTITIONS * TR_LD <= TERN_MATMUL_MAX_M * MM_LDB,
+	       "TRANSPOSE's staging does not fit in mm_c");
+
+/* Whether a tile's free elements are contiguous in each partition. */
+static bool contiguous(const struct ap *a)
+{
+	return a->s0 == 1 && (a->n1 == 1 || mergeable(a));
+}
+
+/* Whether two tiles may share bytes (by partitions and byte extents). */
+static bool overlap(const struct ap *a, const struct ap *b)
+{
+	int64_t alo, ahi, blo, bhi;
+
+	if (a->mem != b->mem || a->part + a->nparts <= b->part ||
+	    b->part + b->nparts <= a->part)
+		return false;
+	ap_extent(a, &alo, &ahi);
+	ap_extent(b, &blo, &bhi);
+	return alo < bhi && blo < ahi;
+}
+
+/*
+ * fp32 to fp32 between separate contiguous tiles is a plain move, done in
+ * place; anything else goes through fp32 staging copies (so that dst may
+ * overlap src0, and values are converted).
+ */
 static void exec_transpose(struct tern_core *c, const struct insn *in)
 {
 	const struct ap *d = &in->dst, *a = &in->src0;
 	uint32_t f = ap_free(a);
+	float *src = c->mm_c, *dst = c->mm_c + TERN_PARTITIONS * TR_LD;
 
-	/* through a staging copy, so dst may overlap src0 */
+	if (a->dtype == TERN_DT_FP32 && d->dtype == TERN_DT_FP32 &&
+	    contiguous(a) && contiguous(d) && !overlap(a, d)) {
+		tk_transpose((float *)ap_row(c, d, 0), ap_pitch(c, d) / 4,
+			     (const float *)ap_row(c, a, 0), ap_pitch(c, a) / 4,
+			     a->nparts, f);
+		return;
+	}
 	for (uint32_t p = 0; p < a->nparts; p++)
-		ap_load_free(c, a, p, c->mm_c + (size_t)p * MM_LDB);
-	for (uint32_t p = 0; p < a->nparts; p++)
-		for (uint32_t k = 0; k < f; k++)
-			tk_from_f32(ap_elem(c, d, k, p), d->dtype,
-				    c->mm_c[(size_t)p * MM_LDB + k]);
+		ap_load_free(c, a, p, src + (size_t)p * TR_LD);
+	tk_transpose(dst, TR_LD, src, TR_LD, a->nparts, f);
+	for (uint32_t k = 0; k < f; k++)
+		ap_store_free(c, d, k, dst + (size_t)k * TR_LD);
 }
 
-static uint32_t round_up(uint32_t v, uint32_t m)
+/*
+ * A MATMUL input as the kernel reads it: in place when it is of dtype dt
+ * with contiguous rows, else converted to fp32 and packed into panels of
+ * width columns at buf.
+ */
+static struct tk_mm_operand mm_operand(struct tern_core *c, const struct ap *t,
+				       unsigned int dt, uint32_t width,
+				       float *buf)
 {
-	return (v + m - 1) / m * m;
+	uint32_t kn = t->nparts, n = ap_free(t);
+
+	if (t->dtype == dt && contiguous(t))
+		return (struct tk_mm_operand){ ap_row(c, t, 0), dt,
+					       ap_pitch(c, t) / ap_esz(t), 1 };
+	for (uint32_t k = 0; k < kn; k++) {
+		const float *row = (const float *)ap_row(c, t, k);
+
+		if (t->dtype != TERN_DT_FP32 || !contiguous(t)) {
+			ap_load_free(c, t, k, c->buf[0]);
+			row = c->buf[0];
+		}
+		tk_mm_pack(buf, width, kn, k, row, n);
+	}
+	return (struct tk_mm_operand){ buf, TERN_DT_FP32, width, kn };
 }
 
+/*
+ * The kernel reads fp32 and bf16 rows in place; anything else is packed
+ * into fp32 panels first (both inputs, unless both are bf16). The product
+ * goes straight into PSUM when dst's rows are contiguous there, else
+ * through a staging copy.
+ */
 static void exec_matmul(struct tern_core *c, const struct insn *in)
 {
 	const struct ap *d = &in->dst, *a = &in->src0, *b = &in->src1;
-	uint32_t kn = a->nparts, m = ap_free(a), n = ap_free(b);
-	uint32_t mp = round_up(m, TK_MM_M_ALIGN);
-	uint32_t np = round_up(n, TK_MM_N_ALIGN);
+	uint32_t m = ap_free(a), n = ap_free(b), mr, nr;
 	bool acc = in->flags & TERN_MATMUL_F_ACCUMULATE;
+	bool direct = contiguous(d);
+	float *cp = direct ? (float *)ap_row(c, d, 0) : c->mm_c;
+	size_t ldc = direct ? ap_pitch(c, d) / sizeof(float) : MM_LDB;
+	unsigned int dt = TERN_DT_FP32;
+	struct tk_mm_operand oa, ob;
 
-	for (uint32_t k = 0; k < kn; k++) {
-		float *ar = c->mm_a + (size_t)k * MM_LDA;
-		float *br = c->mm_b + (size_t)k * MM_LDB;
-
-		ap_load_free(c, a, k, ar);
-		memset(ar + m, 0, (mp - m) * sizeof(float));
-		ap_load_free(c, b, k, br);
-		memset(br + n, 0, (np - n) * sizeof(float));
-	}
-	tk_matmul(c->mm_c, MM_LDB, c->mm_a, MM_LDA, c->mm_b, MM_LDB, mp, np,
-		  kn);
-	for (uint32_t i = 0; i < m; i++) {
-		float *cr = c->mm_c + (size_t)i * MM_LDB;
-
-		if (acc) {
-			float *x = c->buf[0];
-
-			ap_load_free(c, d, i, x);
-			tk_alu(cr, cr, x, n, TERN_ALU_ADD);
-		}
-		ap_store_free(c, d, i, cr);
-	}
+	if (a->dtype == TERN_DT_BF16 && b->dtype == TERN_DT_BF16 &&
+	    contiguous(a) && contiguous(b))
+		dt = TERN_DT_BF16;
+	tk_mm_widths(&mr, &nr);
+	oa = mm_operand(c, a, dt, mr, c->mm_a);
+	ob = mm_operand(c, b, dt, nr, c->mm_b);
+	for (uint32_t i = 0; !direct && acc && i < m; i++)
+		ap_load_free(c, d, i, c->mm_c + (size_t)i * MM_LDB);
+	tk_matmul(cp, ldc, &oa, &ob, m, n, a->nparts, acc);
+	for (uint32_t i = 0; !direct && i < m; i++)
+		ap_store_free(c, d, i, c->mm_c + (size_t)i * MM_LDB);
 }
 
 static void dma_elem(uint8_t *s, uint8_t *h, int64_t esz, bool load)

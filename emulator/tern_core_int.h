@@ -19,7 +19,21 @@
 #include "tern_core.h"
 
 #define MSG_LEN		320
-#define MM_LDA		144	/* >= 128 rounded up to TK_MM_M_ALIGN, x16 */
+/*
+ * Host bytes between partitions: the partition's size plus room for the
+ * matmul kernel's whole-vector reads past the end of a row, an odd number
+ * of cache lines so that the same columns of consecutive partitions (what
+ * MATMUL reads) do not all fall in one cache set.
+ */
+#define PART_PAD	(5 * 64)
+#define SBUF_PITCH(c)	((size_t)(c)->sbuf_part + PART_PAD)
+#define PSUM_PITCH	((size_t)TERN_PSUM_PART_SIZE + PART_PAD)
+
+/* Packed matmul panels and the staging copy of dst (rows of MM_LDB). */
+#define MM_A_FLOATS	\
+	(TERN_MATMUL_MAX_K * (TERN_MATMUL_MAX_M + TK_MM_MAX_MR))
+#define MM_B_FLOATS	\
+	(TERN_MATMUL_MAX_K * (TERN_MATMUL_MAX_N + TK_MM_MAX_NR))
 #define MM_LDB		TERN_MATMUL_MAX_N
 
 /* Byte offsets of the operand tiles inside an instruction. */
@@ -52,10 +66,10 @@ struct insn {
 struct tern_core {
 	uint8_t *hbm;
 	uint64_t hbm_size;
-	uint8_t *sbuf;
+	uint8_t *sbuf;		/* partitions SBUF_PITCH() apart */
 	uint64_t sbuf_size;
 	uint32_t sbuf_part;	/* bytes per SBUF partition */
-	uint8_t *psum;
+	uint8_t *psum;		/* partitions PSUM_PITCH apart */
 	/* bytes per partition the running job may write, zeroed after it */
 	uint32_t sbuf_dirty, psum_dirty;
 
@@ -65,7 +79,8 @@ struct tern_core {
 	size_t sem_cap;
 
 	float *buf[3];		/* row buffers, TK_CHUNK floats each */
-	float *mm_a, *mm_b, *mm_c;
+	float *mm_a, *mm_b;	/* packed operands */
+	float *mm_c;		/* staging: MATMUL dst, TRANSPOSE */
 
 	char msg[MSG_LEN];
 };
@@ -141,15 +156,19 @@ static inline void ap_extent(const struct ap *a, int64_t *lo, int64_t *hi)
 	*hi = a->offset + (max0(d0) + max0(d1)) * esz + esz;
 }
 
+/* Host bytes from one partition of a tile's memory to the next. */
+static inline size_t ap_pitch(const struct tern_core *c, const struct ap *a)
+{
+	return a->mem == TERN_AP_SBUF ? SBUF_PITCH(c) : PSUM_PITCH;
+}
+
 /* Start of partition p (0-based within the tile) of a tile, at its offset. */
 static inline uint8_t *ap_row(struct tern_core *c, const struct ap *a,
 			      uint32_t p)
 {
-	uint8_t *base = a->mem == TERN_AP_SBUF ?
-			c->sbuf + (size_t)(a->part + p) * c->sbuf_part :
-			c->psum + (size_t)(a->part + p) * TERN_PSUM_PART_SIZE;
+	uint8_t *base = a->mem == TERN_AP_SBUF ? c->sbuf : c->psum;
 
-	return base + a->offset;
+	return base + (size_t)(a->part + p) * ap_pitch(c, a) + a->offset;
 }
 
 /* Element j (in free order) of partition p of a tile. */

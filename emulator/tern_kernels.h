@@ -18,11 +18,14 @@
 /* Elements per chunk that the core's row buffers hold. */
 #define TK_CHUNK		4096
 
-/* Matmul operands are packed with M and N padded to these multiples. */
-#define TK_MM_M_ALIGN		12
-#define TK_MM_N_ALIGN		32
+/* Bounds on the panel widths of every matmul kernel (tk_mm_widths()). */
+#define TK_MM_MAX_MR		8
+#define TK_MM_MAX_NR		64
 
-/* Make the conversion tables and pick the kernels for this CPU; idempotent. */
+/*
+ * Make the conversion tables and pick the kernels for this CPU (or for
+ * the ISA level TERN_CORE_ISA names, if the CPU has it); idempotent.
+ */
 void tk_init(void);
 
 /* One value of dtype dt (TERN_DT_*) to and from fp32 (rules: isa.rst). */
@@ -52,17 +55,53 @@ void tk_activate(float *d, const float *a, uint32_t n, unsigned int act,
 void tk_reduce(float *acc, const float *a, uint32_t n, unsigned int red);
 float tk_reduce_init(unsigned int red);
 
-/*
- * c[m][n] = sum over k of a[k][m] * b[k][n], in fp32, for m < mp, n < np,
- * k < kn. mp is a multiple of TK_MM_M_ALIGN and np of TK_MM_N_ALIGN; a has
- * rows of lda floats, b and c of ldb and ldc; all three 64-byte aligned
- * with lda, ldb, ldc multiples of 16.
- */
-void tk_matmul(float *c, size_t ldc, const float *a, size_t lda,
-	       const float *b, size_t ldb, uint32_t mp, uint32_t np,
-	       uint32_t kn);
+/* d[j][i] = s[i][j] for i < rows, j < cols; rows ldd and lds floats apart. */
+void tk_transpose(float *d, size_t ldd, const float *s, size_t lds,
+		  uint32_t rows, uint32_t cols);
 
-/* Which matmul kernel tk_init() picked ("avx512", "avx2", "generic"). */
-const char *tk_matmul_kernel(void);
+/*
+ * A matmul operand [kn][n]: element [k][j] of the tile whose columns start
+ * at j0 (a multiple of the kernel's panel width) is at
+ * p + j0 * jstep + k * kstep + (j - j0), counted in elements of dtype
+ * (TERN_DT_FP32 or TERN_DT_BF16). Rows where they are in SBUF have
+ * jstep 1 and kstep the partition pitch; packed panels (tk_mm_pack()) have
+ * jstep kn and kstep the panel width. The kernel reads whole vectors: up
+ * to a panel width of elements past the end of a row must be readable.
+ */
+struct tk_mm_operand {
+	const void *p;
+	unsigned int dtype;
+	size_t kstep, jstep;
+};
+
+/*
+ * Panel widths for packing, as the kernel picked for this CPU wants them:
+ * mr for A (the stationary operand), nr for B (the moving one).
+ */
+void tk_mm_widths(uint32_t *mr, uint32_t *nr);
+
+/*
+ * Pack row k (n floats at row) of a kn-row operand into panels: column j
+ * goes to panel j / width, which holds kn rows of width floats; columns
+ * past n in the last panel are zero.
+ */
+void tk_mm_pack(float *panels, uint32_t width, uint32_t kn, uint32_t k,
+		const float *row, uint32_t n);
+
+/*
+ * c[i][j] (+)= sum over k < kn of a[k][i] * b[k][j] for i < m, j < n, in
+ * fp32, a and b of the same dtype: c's rows are ldc floats apart and
+ * nothing else of c is touched. With accumulate the sum starts from c's
+ * values, else from zero.
+ */
+void tk_matmul(float *c, size_t ldc, const struct tk_mm_operand *a,
+	       const struct tk_mm_operand *b, uint32_t m, uint32_t n,
+	       uint32_t kn, bool accumulate);
+
+/*
+ * Which kernels tk_init() picked for this CPU: "avx512", "avx2" or
+ * "generic" (TERN_CORE_ISA in the environment picks a lesser one).
+ */
+const char *tk_kernels_name(void);
 
 #endif /* TERN_KERNELS_H */

@@ -3,11 +3,14 @@
 #
 # guest.sh MODE: runs inside the guest, chrooted into the host's root file
 # system (see tests/vm/init). Loads the DRM modules and tern.ko, then:
-#   demo   tern-ls, then a verified 256 MiB DMA round trip
+#   demo   tern-ls, a verified 256 MiB DMA round trip, the MLP and the
+#          transformer-block examples, then tern-run on a matmul and an
+#          attention head
 #   test   every kselftest in $TERN_BUILD/tests/kselftest/tests.txt, each
 #          under `timeout`; output to $TERN_OUT/<name>.tap, exit code to
 #          $TERN_OUT/<name>.rc
-#   bench  the DMA bandwidth benchmark
+#   bench  the DMA bandwidth and matmul benchmarks (matmul results also in
+#          $TERN_OUT/matmul.tsv)
 #   shell  an interactive shell
 # With TERN_VM_KEEP=1 an interactive shell follows the mode.
 #
@@ -131,10 +134,16 @@ if [ $status -eq 0 ]; then
 	case $MODE in
 	demo)
 		run "$TERN_BUILD/tools/tern-ls" &&
-			run "$TERN_BUILD/examples/dma_roundtrip" 256M
+			run "$TERN_BUILD/examples/dma_roundtrip" 256M &&
+			run "$TERN_BUILD/examples/mlp" &&
+			run "$TERN_BUILD/examples/transformer" &&
+			run "$TERN_BUILD/tools/tern-run" matmul --m 512 --n 512 --k 512 --dtype bf16 &&
+			run "$TERN_BUILD/tools/tern-run" attention --sq 256 --sk 256 --d 64 --causal \
+				--dtype bf16
 		status=$? ;;
 	bench)
-		run "$TERN_BUILD/tests/bench/dma_bw"
+		run "$TERN_BUILD/tests/bench/dma_bw" &&
+			run "$TERN_BUILD/tests/bench/matmul" -v -o "$TERN_OUT/matmul.tsv"
 		status=$? ;;
 	test)
 		run_tests

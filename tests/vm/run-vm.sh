@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 #
 # run-vm.sh MODE: boot the tern guest and run MODE in it.
-#   demo   tern-ls and a verified 256 MiB DMA round trip   (make run)
+#   demo   tern-ls, a DMA round trip, the MLP and transformer
+#          examples and tern-run                           (make run)
 #   test   the kselftests; results in build/vm/out-test/    (make test)
-#   bench  the DMA bandwidth benchmark                      (make bench)
+#   bench  the DMA bandwidth and matmul benchmarks          (make bench)
 #   shell  an interactive shell in the guest (Ctrl-A x quits QEMU)
 #
 # The guest is Debian's Linux 6.12 under QEMU (q35, TCG) with two tern chips,
@@ -73,9 +74,13 @@ KO=${TERN_KO:-$ROOT/kernel/tern.ko}
 [ "$NO_KO" = 1 ] || [ -f "$KO" ] || die "$KO missing: run \`make module\` (or \`make\`) first"
 need() { [ -e "$1" ] || die "$1 missing: run \`make\` first"; }
 case $MODE in
-demo) need "$B/tools/tern-ls"; need "$B/examples/dma_roundtrip" ;;
+demo)
+	for f in tools/tern-ls tools/tern-run examples/dma_roundtrip examples/mlp \
+		examples/transformer; do
+		need "$B/$f"
+	done ;;
 test) need "$B/tests/kselftest/tests.txt" ;;
-bench) need "$B/tests/bench/dma_bw" ;;
+bench) need "$B/tests/bench/dma_bw"; need "$B/tests/bench/matmul" ;;
 esac
 if [ "$CHIPS" -gt 0 ] && ! "$QEMU" -device help 2>/dev/null | grep -q '^name "tern"'; then
 	die "$QEMU has no tern device: run \`make qemu\`"

@@ -1,0 +1,69 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# run.sh: `make bench`. First the host's own matmul rate, OpenBLAS sgemm on
+# one thread and on all CPUs (sgemm_host, while nothing else of ours runs);
+# then the VM (tests/vm/run-vm.sh bench: dma_bw, which prints its own table
+# against host memcpy, and matmul, the emulated tern matmul on one core and
+# on all cores); then sgemm_host once more, and one table of both with their
+# ratios, OpenBLAS's figures the better of its two runs (so that a moment
+# of other load on the host does not flatter tern). Speed is measured,
+# never asserted: the exit status says only whether every benchmark ran and
+# its results checked out.
+#
+# Environment: B (build directory, default build/ of this checkout), and
+# what tests/vm/run-vm.sh takes.
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+B=${B:-$ROOT/build}
+export B
+BENCH=$B/tests/bench
+HOST_TSV=$BENCH/sgemm.tsv
+HOST_TSV2=$BENCH/sgemm-after.tsv
+GUEST_TSV=$B/vm/out-bench/matmul.tsv
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+[ -x "$BENCH/sgemm_host" ] || die "$BENCH/sgemm_host missing: run \`make bench-bins\`"
+rm -f "$HOST_TSV" "$HOST_TSV2"
+"$BENCH/sgemm_host" -o "$HOST_TSV" || die "sgemm_host failed"
+echo
+sh "$ROOT/tests/vm/run-vm.sh" bench || die "the benchmarks in the VM failed"
+[ -s "$GUEST_TSV" ] || die "$GUEST_TSV missing: the guest's matmul wrote no results"
+echo
+"$BENCH/sgemm_host" -o "$HOST_TSV2" || die "sgemm_host failed"
+
+# sgemm*.tsv: size threads gflops (1 thread, then all)
+# matmul.tsv: dtype size cores wall_gflops modeled_gflops max_err (1 core, then all)
+echo
+awk -F '\t' '
+	FILENAME != guest {
+		if ($2 == 1) { if ($3 > blas1[$1]) blas1[$1] = $3 }
+		else { if ($3 > blasn[$1]) blasn[$1] = $3; threads = $2 }
+		next
+	}
+	$3 == 1 { one[$1 "," $2] = $4; mone[$1 "," $2] = $5; next }
+	{
+		key = $1 "," $2; cores = $3
+		if (!(key in seen)) { order[n++] = key; seen[key] = 1 }
+		all[key] = $4; mall[key] = $5
+	}
+	function ratio(a, b) { return b > 0 ? sprintf("%.2f", a / b) : "-" }
+	END {
+		printf "matmul C = A . B, GFLOP/s by wall time: tern emulated in the VM on 1 and %d cores,\n", cores
+		printf "OpenBLAS sgemm on the host on 1 and %d threads; ratio = tern / OpenBLAS (goal: all >= 0.8)\n", threads
+		printf "%5s  %5s  %8s  %8s  %8s  %8s  %8s  %8s  %12s  %12s\n", "dtype", "size",
+			"tern 1", "tern all", "BLAS 1", "BLAS all", "ratio 1", "ratio all",
+			"modeled 1", "modeled all"
+		for (i = 0; i < n; i++) {
+			split(order[i], k, ",")
+			printf "%5s  %5s  %8.1f  %8.1f  %8.1f  %8.1f  %8s  %8s  %12.1f  %12.1f\n",
+				k[1], k[2], one[order[i]], all[order[i]], blas1[k[2]], blasn[k[2]],
+				ratio(one[order[i]], blas1[k[2]]), ratio(all[order[i]], blasn[k[2]]),
+				mone[order[i]], mall[order[i]]
+		}
+		print "(OpenBLAS: the better of its runs before and after the VM; modeled: the rate"
+		print "of the real chip by the cost model, from the launch status)"
+	}' guest="$GUEST_TSV" "$HOST_TSV" "$HOST_TSV2" "$GUEST_TSV"
