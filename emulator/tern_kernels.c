@@ -60,28 +60,7 @@ float tk_to_f32(const uint8_t *p, unsigned int dt)
 
 void tk_from_f32(uint8_t *p, unsigned int dt, float v)
 {
-	uint32_t u = tern_f32_bits(v);
-	uint16_t h;
-
-	switch (dt) {
-	case TERN_DT_FP32:
-		memcpy(p, &v, 4);
-		break;
-	case TERN_DT_BF16:
-		h = tern_bf16_from_f32(u);
-		memcpy(p, &h, 2);
-		break;
-	case TERN_DT_FP16:
-		h = (uint16_t)tern_nfmt_from_f32(u, TERN_NFMT_FP16);
-		memcpy(p, &h, 2);
-		break;
-	case TERN_DT_FP8_E4M3:
-		*p = (uint8_t)tern_nfmt_from_f32(u, TERN_NFMT_E4M3);
-		break;
-	case TERN_DT_FP8_E5M2:
-		*p = (uint8_t)tern_nfmt_from_f32(u, TERN_NFMT_E5M2);
-		break;
-	}
+	tern_dtype_from_f32(p, dt, v);
 }
 
 /*

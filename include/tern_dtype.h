@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tern_isa.h"
+
 /*
  * struct tern_nfmt - a narrow binary floating-point format
  * @ebits: exponent bits
@@ -165,6 +167,41 @@ static inline uint16_t tern_bf16_from_f32(uint32_t u)
 static inline uint32_t tern_bf16_to_f32(uint16_t h)
 {
 	return (uint32_t)h << 16;
+}
+
+/*
+ * tern_dtype_from_f32() - store @v as one element of dtype @dt at @p
+ *
+ * Rounded as above; little endian (as the host, by assumption). An
+ * unknown dtype stores nothing.
+ */
+static inline void tern_dtype_from_f32(void *p, unsigned int dt, float v)
+{
+	uint32_t u = tern_f32_bits(v);
+	uint16_t h;
+	uint8_t b;
+
+	switch (dt) {
+	case TERN_DT_FP32:
+		memcpy(p, &v, 4);
+		break;
+	case TERN_DT_BF16:
+		h = tern_bf16_from_f32(u);
+		memcpy(p, &h, 2);
+		break;
+	case TERN_DT_FP16:
+		h = (uint16_t)tern_nfmt_from_f32(u, TERN_NFMT_FP16);
+		memcpy(p, &h, 2);
+		break;
+	case TERN_DT_FP8_E4M3:
+		b = (uint8_t)tern_nfmt_from_f32(u, TERN_NFMT_E4M3);
+		memcpy(p, &b, 1);
+		break;
+	case TERN_DT_FP8_E5M2:
+		b = (uint8_t)tern_nfmt_from_f32(u, TERN_NFMT_E5M2);
+		memcpy(p, &b, 1);
+		break;
+	}
 }
 
 #endif /* TERN_DTYPE_H */

@@ -384,8 +384,6 @@ int tern_core_inject(struct tern_device *tdev, const struct tern_launch_desc *ra
 {
 	struct tern_exec_job *job;
 	struct dma_fence *fence;
-	long left;
-	int ret;
 
 	job = kzalloc(struct_size(job, bos, 0), GFP_KERNEL);
 	if (!job)
@@ -402,24 +400,10 @@ int tern_core_inject(struct tern_device *tdev, const struct tern_launch_desc *ra
 	job->timeout = tern_timeout_jiffies(tdev, TERN_EXEC_TIMEOUT_MS);
 
 	fence = tern_core_push(job->core, job);
-	if (IS_ERR(fence)) {
-		tern_exec_job_free(job);
-		ret = PTR_ERR(fence);
-		/* A restarted write() would inject the descriptor again. */
-		return ret == -ERESTARTSYS ? -EINTR : ret;
-	}
 	/* @raw is only read by the push; the job may outlive this call. */
-
-	left = dma_fence_wait_timeout(fence, true,
-				      tern_timeout_jiffies(tdev, TERN_INJECT_TIMEOUT_MS));
-	if (left < 0)
-		ret = -EINTR;
-	else if (!left)
-		ret = -ETIMEDOUT;
-	else
-		ret = min(dma_fence_get_status(fence), 0);
-	dma_fence_put(fence);
-	return ret;
+	if (IS_ERR(fence))
+		tern_exec_job_free(job);
+	return tern_inject_wait(tdev, fence);
 }
 
 static void tern_core_free_done(struct tern_core *core, struct list_head *done)

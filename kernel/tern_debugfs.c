@@ -50,32 +50,47 @@ static int tern_debugfs_bos_show(struct seq_file *m, void *data)
 }
 
 /*
- * inject_desc: write exactly one struct tern_dma_desc (64 bytes, as the
- * chip reads it). It runs unchanged on queue 0, followed by the driver's
- * fence descriptor. The write returns 64 when the chip completed it, -EIO
- * when the chip rejected it, -ETIMEDOUT when it did not finish in time.
- * Nothing is checked: this is the way to hand the chip malformed jobs.
+ * The inject files take exactly one 64-byte descriptor per write, as the
+ * chip reads it, and return 64 when the job ended OK. Nothing is checked:
+ * they are the way to hand the chip malformed jobs (root only).
  */
-static ssize_t tern_inject_desc_write(struct file *file, const char __user *ubuf,
-				      size_t count, loff_t *ppos)
+static ssize_t tern_inject_write(struct file *file, const char __user *ubuf, size_t count,
+				 int (*inject)(struct tern_device *tdev, const void *raw))
 {
 	struct tern_device *tdev = file->private_data;
-	struct tern_dma_desc desc;
+	u8 raw[64] __aligned(8);
 	int idx, ret;
 
-	BUILD_BUG_ON(sizeof(desc) != TERN_DESC_SIZE);
+	BUILD_BUG_ON(sizeof(struct tern_dma_desc) != sizeof(raw));
+	BUILD_BUG_ON(sizeof(struct tern_launch_desc) != sizeof(raw));
 
-	if (count != sizeof(desc))
+	if (count != sizeof(raw))
 		return -EINVAL;
-	if (copy_from_user(&desc, ubuf, sizeof(desc)))
+	if (copy_from_user(raw, ubuf, sizeof(raw)))
 		return -EFAULT;
 
 	if (!drm_dev_enter(&tdev->drm, &idx))
 		return -ENODEV;
-	ret = tern_job_inject(tdev, &desc);
+	ret = inject(tdev, raw);
 	drm_dev_exit(idx);
 
-	return ret ? ret : sizeof(desc);
+	return ret ? ret : sizeof(raw);
+}
+
+/*
+ * inject_desc: a struct tern_dma_desc. It runs unchanged on queue 0,
+ * followed by the driver's fence descriptor. -EIO when the chip rejected
+ * it, -ETIMEDOUT when it did not finish in time.
+ */
+static int tern_inject_desc(struct tern_device *tdev, const void *raw)
+{
+	return tern_job_inject(tdev, raw);
+}
+
+static ssize_t tern_inject_desc_write(struct file *file, const char __user *ubuf,
+				      size_t count, loff_t *ppos)
+{
+	return tern_inject_write(file, ubuf, count, tern_inject_desc);
 }
 
 static const struct file_operations tern_inject_desc_fops = {
@@ -86,33 +101,21 @@ static const struct file_operations tern_inject_desc_fops = {
 };
 
 /*
- * inject_launch: write exactly one struct tern_launch_desc (64 bytes, as
- * the chip reads it). It runs on core 0 with its program, slot table,
- * flags and reserved fields unchanged; the driver fills in the status and
- * fence so the job retires. The write returns 64 when the job ended OK,
- * -EIO when the chip rejected the descriptor (the ring halted and the
- * driver resumed it after the job), -EPROTO when the program faulted.
+ * inject_launch: a struct tern_launch_desc. It runs on core 0 with its
+ * program, slot table, flags and reserved fields unchanged; the driver
+ * fills in the status and fence so the job retires. -EIO when the chip
+ * rejected the descriptor (the ring halted and the driver resumed it after
+ * the job), -EPROTO when the program faulted.
  */
+static int tern_inject_launch(struct tern_device *tdev, const void *raw)
+{
+	return tdev->num_cores ? tern_core_inject(tdev, raw) : -ENODEV;
+}
+
 static ssize_t tern_inject_launch_write(struct file *file, const char __user *ubuf,
 					size_t count, loff_t *ppos)
 {
-	struct tern_device *tdev = file->private_data;
-	struct tern_launch_desc desc;
-	int idx, ret;
-
-	BUILD_BUG_ON(sizeof(desc) != TERN_LAUNCH_DESC_SIZE);
-
-	if (count != sizeof(desc))
-		return -EINVAL;
-	if (copy_from_user(&desc, ubuf, sizeof(desc)))
-		return -EFAULT;
-
-	if (!drm_dev_enter(&tdev->drm, &idx))
-		return -ENODEV;
-	ret = tdev->num_cores ? tern_core_inject(tdev, &desc) : -ENODEV;
-	drm_dev_exit(idx);
-
-	return ret ? ret : sizeof(desc);
+	return tern_inject_write(file, ubuf, count, tern_inject_launch);
 }
 
 static const struct file_operations tern_inject_launch_fops = {

@@ -661,8 +661,6 @@ int tern_job_inject(struct tern_device *tdev, const struct tern_dma_desc *raw)
 	struct tern_queue *q = &tdev->queues[0];
 	struct dma_fence *fence;
 	struct tern_job *job;
-	long left;
-	int ret;
 
 	job = tern_job_alloc(q, 0, 2);
 	if (!job)
@@ -672,13 +670,29 @@ int tern_job_inject(struct tern_device *tdev, const struct tern_dma_desc *raw)
 	job->descs[1].opcode = TERN_DESC_OP_NOP;
 
 	fence = tern_queue_push(q, job);
-	if (IS_ERR(fence)) {
+	if (IS_ERR(fence))
 		tern_job_free(job);
+	return tern_inject_wait(tdev, fence);
+}
+
+/**
+ * tern_inject_wait() - wait for an injected job and drop its fence
+ * @tdev: device
+ * @fence: the job's fence from the push, or the push's ERR_PTR
+ *
+ * Return: 0 when the job ended OK, the fence's error, the push's error,
+ * -ETIMEDOUT after TERN_INJECT_TIMEOUT_MS, or -EINTR on a signal (never
+ * -ERESTARTSYS: a restarted write() would inject the job again).
+ */
+int tern_inject_wait(struct tern_device *tdev, struct dma_fence *fence)
+{
+	long left;
+	int ret;
+
+	if (IS_ERR(fence)) {
 		ret = PTR_ERR(fence);
-		/* A restarted write() would inject the descriptor again. */
 		return ret == -ERESTARTSYS ? -EINTR : ret;
 	}
-
 	left = dma_fence_wait_timeout(fence, true,
 				      tern_timeout_jiffies(tdev, TERN_INJECT_TIMEOUT_MS));
 	if (left < 0)

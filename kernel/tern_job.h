@@ -91,6 +91,7 @@ void tern_fence_init(struct tern_fence *fence, u64 context, u64 seqno);
 void tern_job_signal(struct tern_job *job, int error, u32 device_error);
 void tern_job_free(struct tern_job *job);
 int tern_job_inject(struct tern_device *tdev, const struct tern_dma_desc *raw);
+int tern_inject_wait(struct tern_device *tdev, struct dma_fence *fence);
 
 int tern_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file);
 int tern_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file);

@@ -43,29 +43,5 @@ TERN_EXPORT float tern_value_get(unsigned int dtype, const void *p)
 
 TERN_EXPORT void tern_value_set(unsigned int dtype, void *p, float v)
 {
-	uint32_t u = tern_f32_bits(v);
-	uint16_t h;
-	uint8_t b;
-
-	switch (dtype) {
-	case TERN_DT_FP32:
-		memcpy(p, &v, 4);
-		break;
-	case TERN_DT_BF16:
-		h = tern_bf16_from_f32(u);
-		memcpy(p, &h, 2);
-		break;
-	case TERN_DT_FP16:
-		h = (uint16_t)tern_nfmt_from_f32(u, TERN_NFMT_FP16);
-		memcpy(p, &h, 2);
-		break;
-	case TERN_DT_FP8_E4M3:
-		b = (uint8_t)tern_nfmt_from_f32(u, TERN_NFMT_E4M3);
-		memcpy(p, &b, 1);
-		break;
-	case TERN_DT_FP8_E5M2:
-		b = (uint8_t)tern_nfmt_from_f32(u, TERN_NFMT_E5M2);
-		memcpy(p, &b, 1);
-		break;
-	}
+	tern_dtype_from_f32(p, dtype, v);
 }
