@@ -10,6 +10,7 @@
  * semaphores and the cost model are in test_core_dma.c.
  */
 #include "core_util.h"
+#include "tern_kernels.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -796,5 +797,8 @@ static const struct test_case cases[] = {
 
 int main(void)
 {
+	tk_init();
+	/* which compute kernels ran (TERN_CORE_ISA picks a lesser set) */
+	printf("# compute kernels: %s\n", tk_kernels_name());
 	return run_tests(cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -81,11 +81,15 @@ sh "$ROOT/tests/static/checks.sh" >"$RES/static/checks.tap" 2>&1
 echo $? >"$RES/static/checks.rc"
 count static/checks "$RES/static/checks.tap" "$RES/static/checks.rc"
 
-# host_tests DIR: the programs of build/tests/DIR/tests.txt, labelled DIR/<name>.
+# host_tests DIR [ISA]: the programs of build/tests/DIR/tests.txt, labelled
+# DIR/<name>; with ISA, run with TERN_CORE_ISA=ISA (the model's compute
+# kernels for a lesser CPU) and labelled DIR@ISA/<name>.
 host_tests() {
 	dir=$1
+	isa=${2:-}
+	hlabel=$dir${isa:+@$isa}
 	list=$B/tests/$dir/tests.txt
-	mkdir -p "$RES/$dir"
+	mkdir -p "$RES/$hlabel"
 	if [ ! -f "$list" ]; then
 		echo "test.sh: $list missing (run \`make $dir\`)" >&2
 		add "$dir" 0 1 "tests.txt missing (run \`make $dir\`)"
@@ -98,16 +102,23 @@ host_tests() {
 			echo "$dir/$name: 0 passed, 1 failed (missing)"
 			continue
 		fi
-		(cd "$B/tests/$dir" && timeout -k 10 "$UNIT_TIMEOUT" "./$name" </dev/null) \
-			>"$RES/$dir/$name.tap" 2>&1
-		echo $? >"$RES/$dir/$name.rc"
-		count "$dir/$name" "$RES/$dir/$name.tap" "$RES/$dir/$name.rc"
+		(cd "$B/tests/$dir" && TERN_CORE_ISA=$isa \
+			timeout -k 10 "$UNIT_TIMEOUT" "./$name" </dev/null) \
+			>"$RES/$hlabel/$name.tap" 2>&1
+		echo $? >"$RES/$hlabel/$name.rc"
+		count "$hlabel/$name" "$RES/$hlabel/$name.tap" "$RES/$hlabel/$name.rc"
 	done
 }
 
-# The device model's unit tests, then libtern's builder and ops on its core.
+# The device model's unit tests, then libtern's builder and ops on its core;
+# again with the model's AVX2 and generic compute kernels, which the best
+# kernels of this CPU would otherwise leave untested.
 host_tests unit
 host_tests ops
+for isa in avx2 generic; do
+	host_tests unit $isa
+	host_tests ops $isa
+done
 
 # 2. Kselftests in the guest.
 klist=$B/tests/kselftest/tests.txt
