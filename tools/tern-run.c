@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "tern.h"
 #include "tern_ops.h"
 #include "tern_program.h"
@@ -540,23 +541,6 @@ static const char *fmt_ns(uint64_t ns, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.2f s", ns / 1e9);
 	return buf;
-}
-
-/* Strings come from the command line and the library; escape them. */
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
 }
 
 /* JSON has no NaN or infinity: those become null. */
