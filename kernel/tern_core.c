@@ -196,6 +196,7 @@ static void tern_core_write_locked(struct tern_core *core, struct tern_exec_job 
 	if (job->raw) {
 		/* Little endian already; only the completion is the driver's. */
 		*d = *job->raw;
+		job->raw = NULL;	/* the caller's, valid only until the push */
 		d->flags &= ~(__force u32)cpu_to_le32(TERN_LAUNCH_F_STATUS_HBM |
 						      TERN_LAUNCH_F_FENCE_HBM);
 		d->flags |= (__force u32)cpu_to_le32(TERN_LAUNCH_F_FENCE | TERN_LAUNCH_F_IRQ);
@@ -400,7 +401,6 @@ int tern_core_inject(struct tern_device *tdev, const struct tern_launch_desc *ra
 	job->timeout = tern_timeout_jiffies(tdev, TERN_EXEC_TIMEOUT_MS);
 
 	fence = tern_core_push(job->core, job);
-	/* @raw is only read by the push; the job may outlive this call. */
 	if (IS_ERR(fence))
 		tern_exec_job_free(job);
 	return tern_inject_wait(tdev, fence);

@@ -47,7 +47,7 @@ struct tern_exec_job {
 	unsigned long timeout;		/* jiffies it may run */
 	unsigned long deadline;		/* jiffies, set once it is first in the ring */
 	bool timed_out;			/* the timeout aborted it */
-	/* debugfs inject_launch: descriptor fields taken as given, unchecked */
+	/* debugfs inject_launch: the descriptor as given, unchecked; read once by the push */
 	const struct tern_launch_desc *raw;
 
 	u64 prog_addr;			/* HBM offset */

@@ -379,19 +379,7 @@ TEST_F_TIMEOUT(exec, timeout_aborts_only_that_job, 300)
 /* Writes @d to inject_launch of @minor: bytes written or -errno. */
 static ssize_t inject_launch(unsigned int minor, const struct tern_launch_desc *d, size_t len)
 {
-	char path[96];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/accel/%u/inject_launch", minor);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, d, len);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	return n;
+	return tern_debugfs_write(minor, "inject_launch", d, len);
 }
 
 /* A valid descriptor for the NOP program in d->prog, no slots. */

@@ -75,19 +75,7 @@ FIXTURE_TEARDOWN(bad)
 /* Writes @len bytes to inject_desc; returns bytes written or -errno. */
 static ssize_t inject(unsigned int minor, const void *buf, size_t len)
 {
-	char path[96];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/accel/%u/inject_desc", minor);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, buf, len);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	return n;
+	return tern_debugfs_write(minor, "inject_desc", buf, len);
 }
 
 /*

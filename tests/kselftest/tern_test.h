@@ -121,6 +121,29 @@ static inline int tern_read_file(const char *path, char *buf, size_t len)
 }
 
 /* A file of the driver's sysfs group, /sys/class/accel/accelN/device/tern/<attr>. */
+/*
+ * Writes @len bytes of @buf to /sys/kernel/debug/accel/<minor>/<file> (the
+ * driver's root-only inject files) in one write(); returns the bytes
+ * written or -errno.
+ */
+static inline ssize_t tern_debugfs_write(unsigned int minor, const char *file, const void *buf,
+					 size_t len)
+{
+	char path[96];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/accel/%u/%s", minor, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, len);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n;
+}
+
 static inline int tern_sysfs_str(unsigned int minor, const char *attr, char *buf, size_t len)
 {
 	char path[256];

@@ -32,6 +32,15 @@ float rng_uniform(float lo, float hi)
 	return lo + (hi - lo) * (float)((double)(rng_next() >> 40) / (double)(1ull << 24));
 }
 
+const char *dt_name(unsigned int dtype)
+{
+	static const char *const names[TERN_DT_COUNT] = {
+		"?", "fp32", "bf16", "fp16", "fp8_e4m3", "fp8_e5m2",
+	};
+
+	return dtype < TERN_DT_COUNT ? names[dtype] : "?";
+}
+
 float dt_get(const void *base, unsigned int dtype, uint64_t i)
 {
 	return tern_value_get(dtype, (const uint8_t *)base + i * tern_dtype_size(dtype));
@@ -56,6 +65,13 @@ double dt_eps(unsigned int dtype)
 }
 
 /* ---- HBM slots ---- */
+
+void env_reset(struct env *e)
+{
+	e->next = 0;
+	e->nslots = 0;
+	memset(e->slots, 0, sizeof(e->slots));
+}
 
 void *env_slot(struct env *e, unsigned int slot, uint64_t size)
 {

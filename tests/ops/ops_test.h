@@ -119,6 +119,12 @@ struct tern_tensor make_tensor(struct env *e, unsigned int slot, unsigned int dt
 float tensor_get(const struct env *e, const struct tern_tensor *t, uint64_t r, uint64_t c);
 void tensor_set(struct env *e, const struct tern_tensor *t, uint64_t r, uint64_t c, float v);
 
+/* "fp32", "bf16", "fp16", "fp8_e4m3", "fp8_e5m2" ("?" for anything else). */
+const char *dt_name(unsigned int dtype);
+
+/* Empty the env's HBM and slots: every test case starts from nothing. */
+void env_reset(struct env *e);
+
 /* Relative precision of a dtype: half a unit in the last place at 1. */
 double dt_eps(unsigned int dtype);
 

@@ -23,20 +23,6 @@ static const unsigned int all_dts[] = {
 };
 #define NDTS	(sizeof(all_dts) / sizeof(all_dts[0]))
 
-static const char *dt_str(unsigned int dt)
-{
-	static const char *const n[] = { "?", "fp32", "bf16", "fp16", "e4m3", "e5m2" };
-
-	return dt < TERN_DT_COUNT ? n[dt] : "?";
-}
-
-static void env_reset(struct env *e)
-{
-	e->next = 0;
-	e->nslots = 0;
-	memset(e->slots, 0, sizeof(e->slots));
-}
-
 /*
  * A rows x cols tensor in a new slot (rows padded by @pad elements), the
  * whole slot filled with values uniform in [lo, hi) of its dtype; with
@@ -187,7 +173,7 @@ static bool t_matmul(struct env *e)
 			op = op_of(TERN_OPKIND_MATMUL, 0, &c, &a, &b);
 			snprintf(what, sizeof(what), "matmul %llux%llux%llu %s -> %s",
 				 (unsigned long long)m, (unsigned long long)k,
-				 (unsigned long long)n, dt_str(din), dt_str(dout));
+				 (unsigned long long)n, dt_name(din), dt_name(dout));
 			ok = run_op(e, &op, what, &ref);
 			host_free(&ref);
 			CHECK(ok);
@@ -214,8 +200,8 @@ static bool t_binary(struct env *e)
 			b = tensor(e, 1, db, 70, 45, 0, -1, 1, alu == TERN_ALU_DIV);
 			o = tensor(e, 2, dout, 70, 45, 0, -1, 1, false);
 			op = op_of(TERN_OPKIND_BINARY, alu, &o, &a, &b);
-			snprintf(what, sizeof(what), "binary alu %u %s, %s -> %s", alu, dt_str(da),
-				 dt_str(db), dt_str(dout));
+			snprintf(what, sizeof(what), "binary alu %u %s, %s -> %s", alu, dt_name(da),
+				 dt_name(db), dt_name(dout));
 			ok = run_op(e, &op, what, &ref);
 			host_free(&ref);
 			CHECK(ok);
@@ -248,8 +234,8 @@ static bool t_activation(struct env *e)
 			x = tensor(e, 0, din, 131, 9, 0, pos ? 0.5f : -1, 1, away_from_zero(f));
 			o = tensor(e, 1, dout, 131, 9, 3, -1, 1, false);
 			op = op_of(TERN_OPKIND_ACTIVATION, f, &o, &x, NULL);
-			snprintf(what, sizeof(what), "activation %u %s -> %s", f, dt_str(din),
-				 dt_str(dout));
+			snprintf(what, sizeof(what), "activation %u %s -> %s", f, dt_name(din),
+				 dt_name(dout));
 			ok = run_op(e, &op, what, &ref);
 			host_free(&ref);
 			CHECK(ok);
@@ -281,7 +267,7 @@ static bool t_bias(struct env *e)
 			o = tensor(e, 2, dout, 140, 37, 0, -1, 1, false);
 			op = op_of(TERN_OPKIND_BIAS, funcs[f], &o, &x, &b);
 			snprintf(what, sizeof(what), "bias act %u %s + %s -> %s", funcs[f],
-				 dt_str(dx), dt_str(db), dt_str(dout));
+				 dt_name(dx), dt_name(db), dt_name(dout));
 			ok = run_op(e, &op, what, &ref);
 			host_free(&ref);
 			CHECK(ok);
@@ -309,7 +295,7 @@ static bool t_softmax(struct env *e)
 			op = op_of(TERN_OPKIND_SOFTMAX, 0, &o, &x, NULL);
 			snprintf(what, sizeof(what), "softmax %llux%llu %s -> %s",
 				 (unsigned long long)shapes[s][0], (unsigned long long)shapes[s][1],
-				 dt_str(din), dt_str(dout));
+				 dt_name(din), dt_name(dout));
 			ok = run_op(e, &op, what, &ref);
 			host_free(&ref);
 			CHECK(ok);

@@ -12,11 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *dt_name(unsigned int dt)
-{
-	return dt == TERN_DT_BF16 ? "bf16" : dt == TERN_DT_FP32 ? "fp32" : "?";
-}
-
 /* ---- matmul ---- */
 
 enum layout {

@@ -17,21 +17,6 @@
 
 #define MAX_OPS		4
 
-static const char *dt_str(unsigned int dt)
-{
-	static const char *const n[] = { "?", "fp32", "bf16", "fp16", "e4m3", "e5m2" };
-
-	return dt < TERN_DT_COUNT ? n[dt] : "?";
-}
-
-/* Every test case starts from an empty HBM. */
-static void env_reset(struct env *e)
-{
-	e->next = 0;
-	e->nslots = 0;
-	memset(e->slots, 0, sizeof(e->slots));
-}
-
 /* ---- tensors ---- */
 
 enum layout {
@@ -309,9 +294,9 @@ static bool norm_case(struct env *e, const struct norm_spec *s)
 		op.in[2] = tensor(e, 3, s->dtg, 1, s->cols, DENSE);
 	snprintf(what, sizeof(what), "%s %llux%llu %s%s->%s%s%s%s%s, eps %g",
 		 tern_op_name(s->kind), (unsigned long long)s->rows, (unsigned long long)s->cols,
-		 dt_str(s->dtx), lay_str[s->lx], dt_str(op.out.dtype),
+		 dt_name(s->dtx), lay_str[s->lx], dt_name(op.out.dtype),
 		 s->inplace ? " in place" : lay_str[s->lo], s->dtg ? " gamma " : "",
-		 s->dtg ? dt_str(s->dtg) : "", s->beta ? " beta" : "", (double)s->eps);
+		 s->dtg ? dt_name(s->dtg) : "", s->beta ? " beta" : "", (double)s->eps);
 	return run_op(e, &op, what);
 }
 
@@ -438,7 +423,7 @@ static bool tr_case(struct env *e, uint64_t rows, uint64_t cols, unsigned int dt
 	op.in[0] = tensor(e, 0, dtx, rows, cols, lx);
 	op.out = tensor(e, 1, dto, cols, rows, lo);
 	snprintf(what, sizeof(what), "transpose %llux%llu %s%s->%s%s", (unsigned long long)rows,
-		 (unsigned long long)cols, dt_str(dtx), lay_str[lx], dt_str(dto), lay_str[lo]);
+		 (unsigned long long)cols, dt_name(dtx), lay_str[lx], dt_name(dto), lay_str[lo]);
 	return run_op(e, &op, what);
 }
 
@@ -528,8 +513,8 @@ static struct tern_op at_op(struct env *e, const struct at_spec *s, char *what, 
 	op.out = tensor(e, 3, s->dto, s->sq, s->dv, s->lo);
 	snprintf(what, size, "attention %llux%llu D %llu Dv %llu q.k %s%s%s v %s%s -> %s%s%s, "
 		 "scale %g", (unsigned long long)s->sq, (unsigned long long)s->sk,
-		 (unsigned long long)s->d, (unsigned long long)s->dv, dt_str(s->dtqk),
-		 lay_str[s->lq], lay_str[s->lk], dt_str(s->dtv), lay_str[s->lv], dt_str(s->dto),
+		 (unsigned long long)s->d, (unsigned long long)s->dv, dt_name(s->dtqk),
+		 lay_str[s->lq], lay_str[s->lk], dt_name(s->dtv), lay_str[s->lv], dt_name(s->dto),
 		 lay_str[s->lo], s->causal ? ", causal" : "", (double)op.scale);
 	return op;
 }

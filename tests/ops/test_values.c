@@ -24,15 +24,6 @@ static const unsigned int narrow_dts[] = {
 };
 #define NARROW_DTS	(sizeof(narrow_dts) / sizeof(narrow_dts[0]))
 
-static const char *dt_name(unsigned int dt)
-{
-	static const char *const names[TERN_DT_COUNT] = {
-		"?", "fp32", "bf16", "fp16", "fp8_e4m3", "fp8_e5m2",
-	};
-
-	return dt < TERN_DT_COUNT ? names[dt] : "?";
-}
-
 static uint32_t bits(float f)
 {
 	uint32_t u;
