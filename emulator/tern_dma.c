@@ -47,7 +47,8 @@ static void decode_desc(const uint8_t *raw, struct tern_dma_desc *d)
 	d->fence_value = get_le64(raw + 40);
 	d->src_sgl_count = get_le32(raw + 48);
 	d->dst_sgl_count = get_le32(raw + 52);
-	d->reserved = get_le64(raw + 56);
+	d->ctx = get_le32(raw + 56);
+	d->reserved = get_le32(raw + 60);
 }
 
 /* Every field check that needs no memory access. */
@@ -72,9 +73,9 @@ static uint32_t validate_desc(struct tern_dev *dev,
 	    !(d->flags & TERN_DESC_F_FENCE))
 		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
 			    "FENCE_HBM without FENCE");
-	if (d->reserved)
+	if (d->ctx || d->reserved)
 		return tern_fail(f, TERN_ERR_RESERVED, daddr,
-			    "reserved field is 0x%" PRIx64, d->reserved);
+			    "reserved field is 0x%" PRIx32, d->reserved);
 	if (d->src_sgl_count && !(d->flags & TERN_DESC_F_SRC_SGL))
 		return tern_fail(f, TERN_ERR_SGL, d->src,
 			    "src_sgl_count %" PRIu32 " without SRC_SGL",

@@ -58,7 +58,7 @@ static void decode_desc(const uint8_t *raw, struct tern_launch_desc *d)
 	d->flags = get_le32(raw + 12);
 	d->slot_addr = get_le64(raw + 16);
 	d->slot_count = get_le32(raw + 24);
-	d->reserved0 = get_le32(raw + 28);
+	d->ctx = get_le32(raw + 28);
 	d->status_addr = get_le64(raw + 32);
 	d->fence_addr = get_le64(raw + 40);
 	d->fence_value = get_le64(raw + 48);
@@ -71,10 +71,10 @@ static uint32_t validate_desc(struct tern_dev *dev,
 {
 	uint64_t slots_len = (uint64_t)d->slot_count * TERN_LAUNCH_SLOT_SIZE;
 
-	if (d->reserved0 || d->reserved1)
+	if (d->ctx || d->reserved1)
 		return tern_fail(f, TERN_ERR_RESERVED, daddr,
 			    "reserved fields are 0x%" PRIx32 " and 0x%" PRIx64,
-			    d->reserved0, d->reserved1);
+			    d->ctx, d->reserved1);
 	if (d->flags & ~TERN_LAUNCH_F_ALL)
 		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
 			    "unknown launch flags 0x%" PRIx32,

@@ -74,7 +74,7 @@ typedef uint64_t tern_u64;
 
 #define TERN_MAGIC			0x4e524554u	/* "TERN" */
 #define TERN_VERSION_MAJOR		1
-#define TERN_VERSION_MINOR		0
+#define TERN_VERSION_MINOR		1	/* 1.1: device MMU, user-mode queues */
 #define TERN_RESET_KEY			0x52534554u	/* "TESR" */
 
 #define TERN_REVISION_REV_MASK		0x000000ffu
@@ -128,7 +128,8 @@ struct tern_dma_desc {
 	tern_u64 fence_value;
 	tern_u32 src_sgl_count;	/* SG entries at src when TERN_DESC_F_SRC_SGL */
 	tern_u32 dst_sgl_count;	/* SG entries at dst when TERN_DESC_F_DST_SGL */
-	tern_u64 reserved;	/* must be 0 */
+	tern_u32 ctx;		/* kernel rings: address context; user queues: 0 */
+	tern_u32 reserved;	/* must be 0 */
 };
 #define TERN_DESC_SIZE			64
 
@@ -142,7 +143,8 @@ struct tern_dma_desc {
 #define TERN_DESC_F_FENCE		(1u << 4)	/* write fence_value when done */
 #define TERN_DESC_F_FENCE_HBM		(1u << 5)	/* fence_addr is an HBM offset */
 #define TERN_DESC_F_IRQ			(1u << 6)	/* raise the queue interrupt when done */
-#define TERN_DESC_F_ALL			0x7fu
+#define TERN_DESC_F_FENCE_PHYS		(1u << 7)	/* ctx != 0, kernel ring: fence_addr is physical */
+#define TERN_DESC_F_ALL			0xffu
 
 /*
  * Scatter-gather entry, 16 bytes. An SG list always lives in host memory;
@@ -167,7 +169,8 @@ struct tern_sg_entry {
 #define TERN_ERR_RING_FETCH		9	/* descriptor fetch failed */
 #define TERN_ERR_FENCE			10	/* fence write failed */
 #define TERN_ERR_BAD_LAUNCH		11	/* launch size or slot count out of range */
-#define TERN_ERR_COUNT			12
+#define TERN_ERR_MMU_FAULT		12	/* translation or permission fault: see ERR_INFO */
+#define TERN_ERR_COUNT			13
 
 /* ---- Compute cores: launch rings (TERN_CAP_COMPUTE) ---- */
 
@@ -232,7 +235,7 @@ struct tern_launch_desc {
 	tern_u32 flags;		/* TERN_LAUNCH_F_* */
 	tern_u64 slot_addr;	/* HBM offset of the slot table */
 	tern_u32 slot_count;	/* entries, <= TERN_LAUNCH_MAX_SLOTS */
-	tern_u32 reserved0;	/* must be 0 */
+	tern_u32 ctx;		/* address context of every address but PHYS ones */
 	tern_u64 status_addr;	/* host bus address, or HBM with STATUS_HBM */
 	tern_u64 fence_addr;	/* where TERN_LAUNCH_F_FENCE writes fence_value */
 	tern_u64 fence_value;
@@ -256,6 +259,104 @@ struct tern_launch_slot {
 #define TERN_LAUNCH_F_FENCE_HBM		(1u << 1)	/* fence_addr is an HBM offset */
 #define TERN_LAUNCH_F_IRQ		(1u << 2)	/* raise the core's vector */
 #define TERN_LAUNCH_F_STATUS_HBM	(1u << 3)	/* status_addr is an HBM offset */
-#define TERN_LAUNCH_F_ALL		0x0fu
+#define TERN_LAUNCH_F_SLOTS_PHYS	(1u << 4)	/* ctx != 0: slot table at an HBM offset */
+#define TERN_LAUNCH_F_STATUS_PHYS	(1u << 5)	/* ctx != 0: status_addr is physical */
+#define TERN_LAUNCH_F_FENCE_PHYS	(1u << 6)	/* ctx != 0: fence_addr is physical */
+#define TERN_LAUNCH_F_ALL		0x7fu
+
+/* ---- Device MMU: per-context address spaces (TERN_CAP_MMU) ---- */
+
+/*
+ * Every address a descriptor names is translated through the page tables
+ * of its context. Context 0 is the kernel's physical context: no
+ * translation, the *_HBM flags say HBM offset or host bus address, exactly
+ * as before the MMU. Contexts 1..NUM_CONTEXTS-1 are device virtual address
+ * spaces of TERN_VA_BITS bits, each with a three-level page table in host
+ * memory: L0 indexes VA bits 38:30, L1 bits 29:21, L2 bits 20:12. An L1
+ * entry with TERN_PTE_LEAF maps a 2 MiB page; an L2 entry maps a 4 KiB
+ * page. Each page maps host memory (bus address) or, with TERN_PTE_HBM,
+ * HBM (offset). A walk that fails ends the access with TERN_ERR_MMU_FAULT
+ * and a fault record: address, context, access and reason.
+ *
+ * On a kernel ring (Q_CTX = 0, every launch ring) a descriptor's ctx field
+ * picks its context, and PHYS flags mark the addresses the kernel owns
+ * (fences, status, slot tables), which stay physical. A user-mode queue
+ * (Q_CTX != 0) is bound to its context: its ring is fetched through it,
+ * descriptors must have ctx 0 and no PHYS or *_HBM flags.
+ *
+ * The TLB caches translations per engine; a write of a context number to
+ * MMU_INVALIDATE drops that context's entries before the write completes.
+ */
+#define TERN_CAP_MMU			(1u << 3)	/* device MMU, contexts */
+#define TERN_CAP_USER_QUEUES		(1u << 4)	/* Q_CTX: user-mode queues */
+
+#define TERN_MAX_CONTEXTS		64
+#define TERN_VA_BITS			39
+#define TERN_PAGE_SHIFT			12
+#define TERN_PAGE_SIZE			(1ull << TERN_PAGE_SHIFT)
+#define TERN_HUGE_PAGE_SHIFT		21
+#define TERN_HUGE_PAGE_SIZE		(1ull << TERN_HUGE_PAGE_SHIFT)
+#define TERN_PT_ENTRIES			512	/* 8-byte entries per 4 KiB table */
+#define TERN_PT_LEVELS			3
+/* VA bits indexing level l (0..2): 30, 21, 12. */
+#define TERN_PT_SHIFT(l)		(30 - 9 * (l))
+#define TERN_PT_INDEX(va, l)		(((va) >> TERN_PT_SHIFT(l)) & 511)
+
+/* Page-table entry. Bits not defined here are reserved and must be 0. */
+#define TERN_PTE_VALID			(1ull << 0)
+#define TERN_PTE_READ			(1ull << 1)	/* leaf: device may read */
+#define TERN_PTE_WRITE			(1ull << 2)	/* leaf: device may write */
+#define TERN_PTE_HBM			(1ull << 3)	/* leaf: address is an HBM offset */
+#define TERN_PTE_LEAF			(1ull << 4)	/* L1: 2 MiB page; L2: required; L0: never */
+#define TERN_PTE_ADDR_MASK		0x000ffffffffff000ull	/* bits 51:12 */
+/*
+ * A table entry (L0, or L1 without LEAF) has only VALID and the host bus
+ * address of the next 4 KiB table. A 2 MiB page's address is 2 MiB aligned.
+ */
+
+/* Global MMU registers. */
+#define TERN_REG_ERR_INFO		0x06c	/* RO: TERN_FAULT_* of a latched MMU_FAULT */
+#define TERN_REG_MMU_INVALIDATE		0x080	/* WO: context number, or TERN_MMU_INVALIDATE_ALL */
+#define TERN_REG_NUM_CONTEXTS		0x084	/* RO: TERN_MAX_CONTEXTS */
+#define TERN_REG_MMU_FAULTS		0x088	/* RO: MMU faults since reset */
+#define TERN_MMU_INVALIDATE_ALL		0xffffffffu
+
+/* Fault record: ERR_INFO, and Q_FAULT_INFO / C_FAULT_INFO of a ring. */
+#define TERN_FAULT_CTX_MASK		0x000000ffu	/* context */
+#define TERN_FAULT_WRITE		(1u << 8)	/* the access was a write */
+#define TERN_FAULT_REASON_SHIFT		12
+#define TERN_FAULT_REASON_MASK		0x0000f000u
+#define TERN_FAULT_INFO(ctx, write, reason) \
+	((tern_u32)(ctx) | ((write) ? TERN_FAULT_WRITE : 0) | \
+	 ((tern_u32)(reason) << TERN_FAULT_REASON_SHIFT))
+#define TERN_FAULT_UNMAPPED		1	/* no valid entry on the walk */
+#define TERN_FAULT_PERMISSION		2	/* the page lacks READ or WRITE */
+#define TERN_FAULT_BAD_PTE		3	/* reserved bits, misplaced LEAF, table not in RAM */
+#define TERN_FAULT_BAD_CONTEXT		4	/* context out of range or not enabled */
+#define TERN_FAULT_RANGE		5	/* VA past TERN_VA_BITS, or page outside HBM/RAM */
+#define TERN_FAULT_CORE_SLOT		6	/* a core slot is not one HBM range */
+
+/* Per-context registers: TERN_REG_CTX(n) + offset, n = 1..NUM_CONTEXTS-1. */
+#define TERN_REG_CTX_BASE		0x4000
+#define TERN_REG_CTX_STRIDE		0x10
+#define TERN_REG_CTX(n)			(TERN_REG_CTX_BASE + (n) * TERN_REG_CTX_STRIDE)
+#define TERN_CTX_ROOT_LO		0x00	/* RW: host bus address of the L0 table */
+#define TERN_CTX_ROOT_HI		0x04	/* RW */
+#define TERN_CTX_CTRL			0x08	/* RW: TERN_CTX_CTRL_* */
+#define TERN_CTX_CTRL_ENABLE		(1u << 0)	/* the context translates */
+
+/*
+ * Per-queue and per-core registers added with the MMU. Q_CTX may only
+ * change while the queue is disabled: 0 makes a kernel ring, n binds the
+ * queue to context n as a user-mode queue (ring base is a VA of n).
+ * The FAULT registers keep the ring's last MMU fault until it is resumed.
+ */
+#define TERN_Q_CTX			0x28	/* RW while disabled */
+#define TERN_Q_FAULT_ADDR_LO		0x30	/* RO */
+#define TERN_Q_FAULT_ADDR_HI		0x34	/* RO */
+#define TERN_Q_FAULT_INFO		0x38	/* RO: TERN_FAULT_* */
+#define TERN_C_FAULT_ADDR_LO		0x30	/* RO */
+#define TERN_C_FAULT_ADDR_HI		0x34	/* RO */
+#define TERN_C_FAULT_INFO		0x38	/* RO: TERN_FAULT_* */
 
 #endif /* TERN_REGS_H */

@@ -207,7 +207,7 @@ static void tern_core_write_locked(struct tern_core *core, struct tern_exec_job 
 		d->slot_addr = (__force u64)cpu_to_le64(core->slot_tables_hbm +
 							(u64)idx * TERN_CORE_SLOT_TABLE_SIZE);
 		d->slot_count = (__force u32)cpu_to_le32(job->slot_count);
-		d->reserved0 = 0;
+		d->ctx = 0;
 		d->reserved1 = 0;
 	}
 	d->status_addr = (__force u64)cpu_to_le64(status_addr);

@@ -117,6 +117,7 @@ void tern_core_recover(struct tern_core *core);
 void tern_exec_job_free(struct tern_exec_job *job);
 int tern_core_inject(struct tern_device *tdev, const struct tern_launch_desc *raw);
 
+struct dma_fence *tern_exec(struct drm_file *file, struct drm_tern_exec *args);
 int tern_ioctl_exec(struct drm_device *drm, void *data, struct drm_file *file);
 
 #endif /* __TERN_CORE_H__ */

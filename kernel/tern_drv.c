@@ -21,7 +21,10 @@
 #include "tern_gem.h"
 #include "tern_hw.h"
 #include "tern_job.h"
+#include "tern_mmu.h"
 #include "tern_queue.h"
+#include "tern_uq.h"
+#include "tern_uring.h"
 
 static int tern_ioctl_get_info(struct drm_device *drm, void *data, struct drm_file *file)
 {
@@ -57,6 +60,8 @@ static int tern_ioctl_get_info(struct drm_device *drm, void *data, struct drm_fi
 	args->hbm_used = atomic64_read(&tdev->hbm_used);
 	args->caps = tdev->hw.caps;
 	args->sbuf_size = tdev->hw.sbuf_size;
+	args->num_user_queues = tdev->num_user_queues;
+	args->va_bits = tdev->mmu ? TERN_VA_BITS : 0;
 
 out_exit:
 	drm_dev_exit(idx);
@@ -71,17 +76,114 @@ static const struct drm_ioctl_desc tern_drm_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(TERN_SUBMIT, tern_ioctl_submit, 0),
 	DRM_IOCTL_DEF_DRV(TERN_WAIT, tern_ioctl_wait, 0),
 	DRM_IOCTL_DEF_DRV(TERN_EXEC, tern_ioctl_exec, 0),
+	DRM_IOCTL_DEF_DRV(TERN_QUEUE_CREATE, tern_ioctl_queue_create, 0),
+	DRM_IOCTL_DEF_DRV(TERN_QUEUE_DESTROY, tern_ioctl_queue_destroy, 0),
+	DRM_IOCTL_DEF_DRV(TERN_QUEUE_QUERY, tern_ioctl_queue_query, 0),
 };
+
+/*
+ * The policy of Documentation/uapi.rst: a file is its opener's. A forked
+ * child or a process that received the file over a socket may close it,
+ * but the driver's ioctls, io_uring commands and doorbell mmaps refuse it.
+ */
+int tern_file_check_owner(struct drm_file *file)
+{
+	return to_tern_file(file)->owner == task_tgid(current) ? 0 : -EACCES;
+}
+
+static int tern_open(struct drm_device *drm, struct drm_file *file)
+{
+	struct tern_device *tdev = to_tern_device(drm);
+	struct tern_file *tfile;
+	int idx, ret;
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+
+	tfile = kzalloc(sizeof(*tfile), GFP_KERNEL);
+	if (!tfile) {
+		ret = -ENOMEM;
+		goto out_exit;
+	}
+	tfile->tdev = tdev;
+	tfile->owner = get_task_pid(current, PIDTYPE_TGID);
+	mutex_init(&tfile->uq_lock);
+	INIT_LIST_HEAD(&tfile->uq_list);
+
+	ret = tern_ctx_open(tfile);
+	if (ret)
+		goto out_free;
+	file->driver_priv = tfile;
+	drm_dev_exit(idx);
+	return 0;
+
+out_free:
+	put_pid(tfile->owner);
+	mutex_destroy(&tfile->uq_lock);
+	kfree(tfile);
+out_exit:
+	drm_dev_exit(idx);
+	return ret;
+}
+
+/*
+ * The driver's own ioctls check the file's owner first; DRM's core ioctls
+ * (handles, syncobjs, PRIME) keep their usual rules.
+ */
+static long tern_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
+{
+	struct drm_file *file = filp->private_data;
+	unsigned int nr = _IOC_NR(cmd);
+
+	if (nr >= DRM_COMMAND_BASE && nr < DRM_COMMAND_END &&
+	    tern_file_check_owner(file))
+		return -EACCES;
+	return drm_ioctl(filp, cmd, arg);
+}
+
+/* After the file's handles are gone (drm_gem_release()). */
+static void tern_postclose(struct drm_device *drm, struct drm_file *file)
+{
+	struct tern_file *tfile = to_tern_file(file);
+
+	tern_ctx_close(tfile);
+	put_pid(tfile->owner);
+	mutex_destroy(&tfile->uq_lock);
+	kfree(tfile);
+}
+
+/*
+ * Stop the file's user-mode queues before DRM releases its handles: their
+ * rings live in the file's buffers.
+ */
+static int tern_release(struct inode *inode, struct file *filp)
+{
+	struct drm_file *file = filp->private_data;
+
+	tern_uq_file_close(to_tern_file(file));
+	return drm_release(inode, filp);
+}
 
 /* .owner makes every open file hold a reference on this module. */
 static const struct file_operations tern_fops = {
 	.owner = THIS_MODULE,
-	DRM_ACCEL_FOPS,
+	.open = accel_open,
+	.release = tern_release,
+	.unlocked_ioctl = tern_ioctl,
+	.poll = drm_poll,
+	.read = drm_read,
+	.llseek = noop_llseek,
+	.mmap = tern_mmap,
+	.uring_cmd = tern_uring_cmd,
+	.fop_flags = FOP_UNSIGNED_OFFSET,
 };
 
 static const struct drm_driver tern_drm_driver = {
 	.driver_features = DRIVER_COMPUTE_ACCEL | DRIVER_GEM | DRIVER_SYNCOBJ |
 			   DRIVER_SYNCOBJ_TIMELINE,
+
+	.open = tern_open,
+	.postclose = tern_postclose,
 
 	.gem_create_object = tern_gem_create_object,
 	.gem_prime_import_sg_table = tern_gem_prime_import_sg_table,

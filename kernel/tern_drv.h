@@ -14,6 +14,7 @@
 #include <linux/types.h>
 
 #include <drm/drm_device.h>
+#include <drm/drm_file.h>
 #include <drm/drm_mm.h>
 #include <drm/drm_print.h>
 
@@ -42,7 +43,10 @@
 #define TERN_EMULATED_TIMEOUT_SCALE	10u
 
 struct tern_core;
+struct tern_ctx;
+struct tern_mmu;
 struct tern_queue;
+struct tern_uqs;
 
 /**
  * struct tern_hw_info - what the chip reports about itself, read at probe
@@ -75,8 +79,13 @@ struct tern_device {
 	resource_size_t hbm_phys;	/* bus address of BAR4 (HBM offset 0) */
 
 	struct tern_hw_info hw;
-	/* Queues the driver drives: hw.num_queues, fewer if MSI-X is short. */
+	/*
+	 * Kernel-managed queues (SUBMIT): queues 0..num_queues-1. The chip's
+	 * queues after them, num_user_queues of them, are lent to processes
+	 * as user-mode queues (tern_uq.c).
+	 */
 	u32 num_queues;
+	u32 num_user_queues;
 	/* 1 on silicon, TERN_EMULATED_TIMEOUT_SCALE on the emulated chip. */
 	unsigned int timeout_scale;
 
@@ -117,8 +126,37 @@ struct tern_device {
 	 */
 	u32 err_count_seen;
 
+	/* Device MMU: context ids and page tables, see tern_mmu.h. */
+	struct tern_mmu *mmu;
+	/* User-mode queues, see tern_uq.h. */
+	struct tern_uqs *uqs;
+
 	struct dentry *debugfs_minor_link;
 };
+
+/**
+ * struct tern_file - one open file: one context of the device
+ *
+ * Created at open and freed at postclose (drm_file.driver_priv). Each file
+ * has its own device address space (@ctx) where its buffers are mapped, and
+ * its own user-mode queues. The file belongs to the process that opened
+ * it: another process holding it (after fork, or passed over a socket)
+ * gets -EACCES from the driver's ioctls and mmaps (tern_file_check_owner()).
+ */
+struct tern_file {
+	struct tern_device *tdev;
+	struct tern_ctx *ctx;		/* see tern_mmu.h; NULL without an MMU */
+	struct pid *owner;		/* thread group that opened the file */
+	struct mutex uq_lock;		/* Protects uq_list */
+	struct list_head uq_list;	/* this file's user-mode queues, tern_uq.c */
+};
+
+static inline struct tern_file *to_tern_file(struct drm_file *file)
+{
+	return file->driver_priv;
+}
+
+int tern_file_check_owner(struct drm_file *file);
 
 static inline struct tern_device *to_tern_device(struct drm_device *drm)
 {

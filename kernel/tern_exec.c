@@ -169,34 +169,33 @@ out_free:
 	return ret;
 }
 
-int tern_ioctl_exec(struct drm_device *drm, void *data, struct drm_file *file)
+/*
+ * Validate and queue the compute job @args describes (the body of EXEC,
+ * shared with io_uring). Returns a reference to the job's fence, attached
+ * to the out syncobj, and sets args->job_id; or an ERR_PTR. The caller is
+ * inside drm_dev_enter().
+ */
+struct dma_fence *tern_exec(struct drm_file *file, struct drm_tern_exec *args)
 {
-	struct tern_device *tdev = to_tern_device(drm);
-	struct drm_tern_exec *args = data;
+	struct tern_device *tdev = to_tern_device(file->minor->dev);
 	struct tern_out_fence out = {};
 	struct tern_exec_job *job;
-	struct dma_fence *fence;
+	struct dma_fence *fence = NULL;
 	u64 job_id;
-	int idx, ret;
-
-	if (!drm_dev_enter(drm, &idx))
-		return -ENODEV;
+	int ret;
 
 	ret = tern_exec_check_args(tdev, args);
 	if (ret)
-		goto out_exit;
+		return ERR_PTR(ret);
 
 	/* Program, slots and status buffer. */
 	job = kzalloc(struct_size(job, bos, args->slot_count + 2), GFP_KERNEL);
-	if (!job) {
-		ret = -ENOMEM;
-		goto out_exit;
-	}
+	if (!job)
+		return ERR_PTR(-ENOMEM);
 	job->fence = kzalloc(sizeof(*job->fence), GFP_KERNEL);
 	if (!job->fence) {
 		kfree(job);
-		ret = -ENOMEM;
-		goto out_exit;
+		return ERR_PTR(-ENOMEM);
 	}
 	INIT_LIST_HEAD(&job->node);
 	job->core = &tdev->cores[args->core];
@@ -214,13 +213,13 @@ int tern_ioctl_exec(struct drm_device *drm, void *data, struct drm_file *file)
 	fence = tern_core_push(job->core, job);
 	if (IS_ERR(fence)) {
 		ret = PTR_ERR(fence);
+		fence = NULL;
 		goto out_put_fence;
 	}
 	/* The core owns the job now. */
 	job = NULL;
 
 	tern_out_fence_attach(&out, fence);
-	dma_fence_put(fence);
 	args->job_id = job_id;
 
 out_put_fence:
@@ -228,7 +227,20 @@ out_put_fence:
 out_free_job:
 	if (job)
 		tern_exec_job_free(job);
-out_exit:
+	return fence ?: ERR_PTR(ret);
+}
+
+int tern_ioctl_exec(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct dma_fence *fence;
+	int idx;
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+	fence = tern_exec(file, data);
 	drm_dev_exit(idx);
-	return ret;
+	if (IS_ERR(fence))
+		return PTR_ERR(fence);
+	dma_fence_put(fence);
+	return 0;
 }

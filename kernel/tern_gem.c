@@ -342,7 +342,7 @@ int tern_ioctl_bo_info(struct drm_device *drm, void *data, struct drm_file *file
 	if (!drm_dev_enter(drm, &idx))
 		return -ENODEV;
 
-	if (args->flags || args->pad || args->reserved[0] || args->reserved[1]) {
+	if (args->flags || args->reserved) {
 		ret = -EINVAL;
 		goto out_exit;
 	}

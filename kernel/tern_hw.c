@@ -25,6 +25,7 @@ static const char * const tern_error_names[TERN_ERR_COUNT] = {
 	[TERN_ERR_RING_FETCH] = "descriptor fetch failed",
 	[TERN_ERR_FENCE] = "fence write failed",
 	[TERN_ERR_BAD_LAUNCH] = "launch: program size or slot count out of range",
+	[TERN_ERR_MMU_FAULT] = "device MMU translation or permission fault",
 };
 
 const char *tern_hw_error_name(u32 code)

@@ -463,30 +463,30 @@ void tern_out_fence_put(struct tern_out_fence *out)
 		drm_syncobj_put(out->syncobj);
 }
 
-int tern_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
+/*
+ * Validate and queue the DMA job @args describes (the body of SUBMIT, shared
+ * with io_uring). Returns a reference to the job's fence, already attached
+ * to the out syncobj, and sets args->job_id; or an ERR_PTR. The caller is
+ * inside drm_dev_enter().
+ */
+struct dma_fence *tern_submit(struct drm_file *file, struct drm_tern_submit *args)
 {
-	struct tern_device *tdev = to_tern_device(drm);
-	struct drm_tern_submit *args = data;
+	struct tern_device *tdev = to_tern_device(file->minor->dev);
 	struct tern_out_fence out = {};
 	struct tern_copy_plan *plan = NULL;
 	struct drm_tern_copy *copies;
 	struct tern_job *job = NULL;
-	struct dma_fence *fence;
+	struct dma_fence *fence = NULL;
 	u64 job_id;
-	int idx, ret;
-
-	if (!drm_dev_enter(drm, &idx))
-		return -ENODEV;
+	int ret;
 
 	ret = tern_submit_check_args(tdev, args);
 	if (ret)
-		goto out_exit;
+		return ERR_PTR(ret);
 
 	copies = kvmalloc_array(args->copy_count, sizeof(*copies), GFP_KERNEL);
-	if (!copies) {
-		ret = -ENOMEM;
-		goto out_exit;
-	}
+	if (!copies)
+		return ERR_PTR(-ENOMEM);
 	if (copy_from_user(copies, u64_to_user_ptr(args->copies),
 			   array_size(args->copy_count, sizeof(*copies)))) {
 		ret = -EFAULT;
@@ -520,13 +520,13 @@ int tern_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	fence = tern_queue_push(job->queue, job);
 	if (IS_ERR(fence)) {
 		ret = PTR_ERR(fence);
+		fence = NULL;
 		goto out_put_fence;
 	}
 	/* The queue owns the job now. */
 	job = NULL;
 
 	tern_out_fence_attach(&out, fence);
-	dma_fence_put(fence);
 	args->job_id = job_id;
 
 out_put_fence:
@@ -537,9 +537,22 @@ out_free_job:
 	kvfree(plan);
 out_free_copies:
 	kvfree(copies);
-out_exit:
+	return fence ?: ERR_PTR(ret);
+}
+
+int tern_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct dma_fence *fence;
+	int idx;
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+	fence = tern_submit(file, data);
 	drm_dev_exit(idx);
-	return ret;
+	if (IS_ERR(fence))
+		return PTR_ERR(fence);
+	dma_fence_put(fence);
+	return 0;
 }
 
 /* Relative nanoseconds to jiffies, rounded up; at least one jiffy. */
@@ -552,37 +565,54 @@ static long tern_wait_jiffies(s64 timeout_ns)
 	return min_t(u64, j, MAX_SCHEDULE_TIMEOUT);
 }
 
-/* How the job behind a signalled fence ended. */
-static void tern_wait_status(struct dma_fence *fence, struct drm_tern_wait *args)
+/*
+ * How the job behind a signalled fence ended: DRM_TERN_JOB_* in @r->status,
+ * with its error code and fault address. Shared by WAIT and io_uring.
+ */
+void tern_fence_result(struct dma_fence *fence, struct tern_job_result *r)
 {
 	/* A timeline point is a chain node: the job's fence is inside it. */
 	struct dma_fence *job_fence = dma_fence_chain_contained(fence) ?: fence;
 	int status;
 
-	args->status = DRM_TERN_JOB_OK;
-	args->error_code = 0;
+	*r = (struct tern_job_result){ .status = DRM_TERN_JOB_OK };
 
 	if (job_fence->ops == &tern_fence_ops) {
 		/* Takes the fence lock: error_code was set before the signal. */
 		status = dma_fence_get_status(job_fence);
 		if (status == -EIO) {
-			args->status = DRM_TERN_JOB_DEVICE_ERROR;
-			args->error_code = to_tern_fence(job_fence)->error_code;
+			r->status = DRM_TERN_JOB_DEVICE_ERROR;
+			r->error_code = to_tern_fence(job_fence)->error_code;
 		} else if (status == -EPROTO) {
 			/* EXEC: a compute fault, error_code is its TERN_CERR_*. */
-			args->status = DRM_TERN_JOB_FAULT;
-			args->error_code = to_tern_fence(job_fence)->error_code;
+			r->status = DRM_TERN_JOB_FAULT;
+			r->error_code = to_tern_fence(job_fence)->error_code;
+		} else if (status == -EFAULT) {
+			/* The device MMU refused an address of the job. */
+			r->status = DRM_TERN_JOB_MMU_FAULT;
+			r->error_code = to_tern_fence(job_fence)->error_code;
+			r->fault_addr = to_tern_fence(job_fence)->fault_addr;
 		} else if (status == -ETIMEDOUT) {
-			args->status = DRM_TERN_JOB_TIMEOUT;
+			r->status = DRM_TERN_JOB_TIMEOUT;
 		} else if (status < 0) {
-			args->status = DRM_TERN_JOB_ABORTED;
+			r->status = DRM_TERN_JOB_ABORTED;
 		}
 		return;
 	}
 
 	/* Another driver's fence: it either worked or it did not. */
 	if (dma_fence_get_status(job_fence) < 0)
-		args->status = DRM_TERN_JOB_ABORTED;
+		r->status = DRM_TERN_JOB_ABORTED;
+}
+
+static void tern_wait_status(struct dma_fence *fence, struct drm_tern_wait *args)
+{
+	struct tern_job_result r;
+
+	tern_fence_result(fence, &r);
+	args->status = r.status;
+	args->error_code = r.error_code;
+	args->fault_addr = r.fault_addr;
 }
 
 int tern_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file)
@@ -595,7 +625,7 @@ int tern_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file)
 	if (!drm_dev_enter(drm, &idx))
 		return -ENODEV;
 
-	if (args->flags || args->reserved[0] || args->reserved[1] || args->timeout_ns < 0) {
+	if (args->flags || args->reserved || args->timeout_ns < 0) {
 		ret = -EINVAL;
 		goto out_exit;
 	}

@@ -31,7 +31,15 @@ struct tern_queue;
 struct tern_fence {
 	struct dma_fence base;		/* must stay first: freed by dma_fence_free() */
 	spinlock_t lock;		/* the dma_fence lock of @base */
-	u32 error_code;			/* TERN_ERR_* (device error) or TERN_CERR_* (fault) */
+	u32 error_code;			/* TERN_ERR_*, TERN_CERR_* or TERN_FAULT_INFO() */
+	u64 fault_addr;			/* MMU fault (-EFAULT): the faulting VA */
+};
+
+/* How a job ended, as WAIT and io_uring completions report it. */
+struct tern_job_result {
+	u32 status;			/* DRM_TERN_JOB_* */
+	u32 error_code;
+	u64 fault_addr;
 };
 
 /* One buffer a job uses; the job holds a GEM reference (and a pin). */
@@ -93,6 +101,8 @@ void tern_job_free(struct tern_job *job);
 int tern_job_inject(struct tern_device *tdev, const struct tern_dma_desc *raw);
 int tern_inject_wait(struct tern_device *tdev, struct dma_fence *fence);
 
+void tern_fence_result(struct dma_fence *fence, struct tern_job_result *r);
+struct dma_fence *tern_submit(struct drm_file *file, struct drm_tern_submit *args);
 int tern_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file);
 int tern_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file);
 

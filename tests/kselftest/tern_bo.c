@@ -75,7 +75,6 @@ static void info_check(struct __test_metadata *_metadata, FIXTURE_DATA(bo) *self
 {
 	struct drm_tern_bo_info info;
 	uint32_t h;
-	unsigned int i;
 
 	ASSERT_EQ(0, tern_bo_create(self->fd, 3 * PAGE + 5, domain, &h));
 	ASSERT_EQ(0, tern_bo_info(self->fd, h, &info));
@@ -84,10 +83,8 @@ static void info_check(struct __test_metadata *_metadata, FIXTURE_DATA(bo) *self
 	EXPECT_EQ(domain, info.domain);
 	EXPECT_NE(0, info.mmap_offset);
 	EXPECT_EQ(0, info.mmap_offset % PAGE);
-	EXPECT_EQ(0, info.pad);
-	for (i = 0; i < ARRAY_SIZE(info.reserved); i++) {
-		EXPECT_EQ(0, info.reserved[i]);
-	}
+	EXPECT_EQ(0, info.bo_flags);
+	EXPECT_EQ(0, info.reserved);
 	if (domain == DRM_TERN_BO_HOST) {
 		EXPECT_EQ(0, info.device_addr);
 	} else {

@@ -426,7 +426,7 @@ TEST_F(exec, injected_bad_launch_descriptors_halt_and_recover)
 	unsigned int i;
 	ssize_t n;
 
-	cases[0].d.reserved0 = 1;
+	cases[0].d.ctx = 1;
 	cases[1].d.reserved1 = 1;
 	cases[2].d.flags = 1u << 9;
 	cases[3].d.prog_size = 0;

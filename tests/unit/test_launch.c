@@ -109,7 +109,7 @@ static void put_launch(struct env *e, unsigned int core, uint32_t idx,
 	put32(p + 12, d->flags);
 	put64(p + 16, d->slot_addr);
 	put32(p + 24, d->slot_count);
-	put32(p + 28, d->reserved0);
+	put32(p + 28, d->ctx);
 	put64(p + 32, d->status_addr);
 	put64(p + 40, d->fence_addr);
 	put64(p + 48, d->fence_value);
@@ -308,7 +308,7 @@ CORE_TEST(t_launch_bad_desc)
 	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
 	g = mklaunch(c, 0, 0);
 #define DADDR	(ring + crd(e, 0, TERN_C_HEAD) * 64ull)
-	d = g; d.reserved0 = 1;
+	d = g; d.ctx = 1;
 	CHECK(bad_launch(c, &d, TERN_ERR_RESERVED, DADDR, "reserved"));
 	d = g; d.reserved1 = 1ull << 40;
 	CHECK(bad_launch(c, &d, TERN_ERR_RESERVED, DADDR, "reserved"));

@@ -19,7 +19,7 @@ extern "C" {
 /** DRM_TERN_UAPI_VERSION_MAJOR: incompatible UAPI changes bump this. */
 #define DRM_TERN_UAPI_VERSION_MAJOR	1
 /** DRM_TERN_UAPI_VERSION_MINOR: compatible additions bump this. */
-#define DRM_TERN_UAPI_VERSION_MINOR	1
+#define DRM_TERN_UAPI_VERSION_MINOR	2
 
 #define DRM_TERN_GET_INFO		0x00
 #define DRM_TERN_BO_CREATE		0x01
@@ -27,6 +27,9 @@ extern "C" {
 #define DRM_TERN_SUBMIT			0x03
 #define DRM_TERN_WAIT			0x04
 #define DRM_TERN_EXEC			0x05
+#define DRM_TERN_QUEUE_CREATE		0x06
+#define DRM_TERN_QUEUE_DESTROY		0x07
+#define DRM_TERN_QUEUE_QUERY		0x08
 
 /* Platform values of &drm_tern_info.platform. */
 #define DRM_TERN_PLATFORM_SILICON	0
@@ -64,8 +67,15 @@ struct drm_tern_info {
 	__u32 pad;
 	/** @sbuf_size: SBUF bytes per compute core (UAPI 1.1; 0 before). */
 	__u64 sbuf_size;
+	/**
+	 * @num_user_queues: user-mode queues the device offers to all
+	 * processes together (DRM_IOCTL_TERN_QUEUE_CREATE; UAPI 1.2).
+	 */
+	__u32 num_user_queues;
+	/** @va_bits: width of a context's device virtual addresses (UAPI 1.2). */
+	__u32 va_bits;
 	/** @reserved: must be zero. */
-	__u64 reserved[5];
+	__u64 reserved[4];
 };
 
 /* Domains of &drm_tern_bo_create.domain. */
@@ -73,6 +83,10 @@ struct drm_tern_info {
 #define DRM_TERN_BO_HOST		1
 /** DRM_TERN_BO_DEVICE: device HBM, mappable through BAR4. */
 #define DRM_TERN_BO_DEVICE		2
+
+/* Flags of &drm_tern_bo_create.flags. */
+/** DRM_TERN_BO_READ_ONLY: the device may read the buffer but never write it. */
+#define DRM_TERN_BO_READ_ONLY		(1u << 0)
 
 /** DRM_TERN_BO_MAX_SIZE: largest single buffer (64 GiB). */
 #define DRM_TERN_BO_MAX_SIZE		(1ull << 36)
@@ -85,7 +99,7 @@ struct drm_tern_bo_create {
 	__u64 size;
 	/** @domain: in: DRM_TERN_BO_HOST or DRM_TERN_BO_DEVICE. */
 	__u32 domain;
-	/** @flags: in: must be zero. */
+	/** @flags: in: DRM_TERN_BO_READ_ONLY or zero. */
 	__u32 flags;
 	/** @handle: out: GEM handle. */
 	__u32 handle;
@@ -111,10 +125,17 @@ struct drm_tern_bo_info {
 	__u64 device_addr;
 	/** @domain: out: DRM_TERN_BO_HOST or DRM_TERN_BO_DEVICE. */
 	__u32 domain;
-	/** @pad: must be zero. */
-	__u32 pad;
+	/** @bo_flags: out: the buffer's DRM_TERN_BO_* creation flags (UAPI 1.2). */
+	__u32 bo_flags;
+	/**
+	 * @device_va: out: where the buffer is mapped in the caller's device
+	 * address space (UAPI 1.2). Each open file is its own context with its
+	 * own addresses; a buffer is mapped in a context while the file has a
+	 * handle to it.
+	 */
+	__u64 device_va;
 	/** @reserved: must be zero. */
-	__u64 reserved[2];
+	__u64 reserved;
 };
 
 /**
@@ -122,7 +143,10 @@ struct drm_tern_bo_info {
  *
  * Copies @size bytes from (@src_handle, @src_offset) to (@dst_handle,
  * @dst_offset). Both ranges must lie inside their buffers; in one buffer
- * they must not overlap.
+ * they must not overlap. With DRM_TERN_COPY_VA the handles must be 0 and
+ * the offsets are device virtual addresses of the caller's context: the
+ * kernel does not look at them, the device MMU checks every page, and a
+ * page the context does not map ends the job with DRM_TERN_JOB_MMU_FAULT.
  */
 struct drm_tern_copy {
 	/** @src_handle: source GEM handle. */
@@ -135,11 +159,14 @@ struct drm_tern_copy {
 	__u64 dst_offset;
 	/** @size: bytes to copy, at least 1. */
 	__u64 size;
-	/** @flags: must be zero. */
+	/** @flags: DRM_TERN_COPY_VA or zero. */
 	__u32 flags;
 	/** @pad: must be zero. */
 	__u32 pad;
 };
+
+/** DRM_TERN_COPY_VA: @src_offset and @dst_offset are device VAs (UAPI 1.2). */
+#define DRM_TERN_COPY_VA		(1u << 0)
 
 /** DRM_TERN_MAX_COPIES: most copies in one job. */
 #define DRM_TERN_MAX_COPIES		256
@@ -153,7 +180,10 @@ struct drm_tern_copy {
 struct drm_tern_submit {
 	/** @copies: in: user pointer to an array of &struct drm_tern_copy. */
 	__u64 copies;
-	/** @copy_count: in: entries in @copies, 1..DRM_TERN_MAX_COPIES. */
+	/**
+	 * @copy_count: in: entries in @copies, 0..DRM_TERN_MAX_COPIES; 0
+	 * makes a job that moves nothing and only signals its fence (UAPI 1.2).
+	 */
 	__u32 copy_count;
 	/** @queue: in: DMA queue index, below &drm_tern_info.num_queues. */
 	__u32 queue;
@@ -178,6 +208,7 @@ struct drm_tern_submit {
 #define DRM_TERN_JOB_ABORTED		2	/* cancelled by a reset or unbind */
 #define DRM_TERN_JOB_FAULT		3	/* compute fault: @error_code is a TERN_CERR_* */
 #define DRM_TERN_JOB_TIMEOUT		4	/* exceeded its timeout; only it was aborted */
+#define DRM_TERN_JOB_MMU_FAULT		5	/* @error_code is TERN_FAULT_INFO(), @fault_addr the VA */
 
 /**
  * struct drm_tern_wait - wait for a job fence and get its status (DRM_IOCTL_TERN_WAIT)
@@ -196,10 +227,16 @@ struct drm_tern_wait {
 	__s64 timeout_ns;
 	/** @status: out: DRM_TERN_JOB_*. */
 	__u32 status;
-	/** @error_code: out: TERN_ERR_* for DEVICE_ERROR, TERN_CERR_* for FAULT, else 0. */
+	/**
+	 * @error_code: out: TERN_ERR_* for DEVICE_ERROR, TERN_CERR_* for
+	 * FAULT, the fault record TERN_FAULT_INFO(context, write, reason) for
+	 * MMU_FAULT, else 0.
+	 */
 	__u32 error_code;
+	/** @fault_addr: out: the faulting device VA for MMU_FAULT, else 0 (UAPI 1.2). */
+	__u64 fault_addr;
 	/** @reserved: must be zero. */
-	__u64 reserved[2];
+	__u64 reserved;
 };
 
 /**
@@ -261,6 +298,132 @@ struct drm_tern_exec {
 	__u64 reserved[3];
 };
 
+/** DRM_TERN_USER_QUEUE_MAX_ENTRIES: largest user-mode ring, in descriptors. */
+#define DRM_TERN_USER_QUEUE_MAX_ENTRIES	65536
+
+/* Flags of &drm_tern_queue_create.flags. */
+/** DRM_TERN_QUEUE_EVENTFD: descriptors with TERN_DESC_F_IRQ signal @eventfd. */
+#define DRM_TERN_QUEUE_EVENTFD		(1u << 0)
+
+/**
+ * struct drm_tern_queue_create - make a user-mode DMA queue (DRM_IOCTL_TERN_QUEUE_CREATE)
+ *
+ * The ring of @ring_entries 64-byte struct tern_dma_desc (tern_regs.h) lies
+ * at device VA @ring_va of the caller's context, inside one of its buffers.
+ * The caller writes descriptors there and rings the doorbell by writing the
+ * new tail index, as a 32-bit store, at offset 0 of the page it maps with
+ * mmap(@doorbell_offset, 4096, PROT_WRITE, MAP_SHARED) on the same file.
+ * The device fetches and checks every descriptor through the context's MMU;
+ * descriptors must have ctx 0 and none of the *_HBM or *_PHYS flags. A
+ * descriptor with TERN_DESC_F_FENCE writes its fence value to a VA of the
+ * context. Only the process that created the queue can map its doorbell; the
+ * mapping is not inherited across fork() and ends when the queue is
+ * destroyed. The queue is destroyed when its file is closed.
+ */
+struct drm_tern_queue_create {
+	/** @ring_va: in: device VA of the ring, 64-byte aligned. */
+	__u64 ring_va;
+	/** @ring_entries: in: power of two, 2..DRM_TERN_USER_QUEUE_MAX_ENTRIES. */
+	__u32 ring_entries;
+	/** @flags: in: DRM_TERN_QUEUE_EVENTFD or zero. */
+	__u32 flags;
+	/** @eventfd: in: eventfd with DRM_TERN_QUEUE_EVENTFD, else must be zero. */
+	__s32 eventfd;
+	/** @queue_id: out: identifies the queue in this file. */
+	__u32 queue_id;
+	/** @doorbell_offset: out: mmap offset of the doorbell page. */
+	__u64 doorbell_offset;
+	/** @reserved: must be zero. */
+	__u64 reserved[2];
+};
+
+/**
+ * struct drm_tern_queue_destroy - remove a user-mode queue (DRM_IOCTL_TERN_QUEUE_DESTROY)
+ *
+ * Stops the queue (a descriptor in flight finishes first), and unmaps its
+ * doorbell from every process.
+ */
+struct drm_tern_queue_destroy {
+	/** @queue_id: in: from &drm_tern_queue_create.queue_id. */
+	__u32 queue_id;
+	/** @flags: in: must be zero. */
+	__u32 flags;
+	/** @reserved: must be zero. */
+	__u64 reserved[2];
+};
+
+/* States of &drm_tern_queue_query.state. */
+#define DRM_TERN_QUEUE_ACTIVE		1	/* fetching descriptors */
+#define DRM_TERN_QUEUE_HALTED		2	/* stopped at @head by @error */
+
+/**
+ * struct drm_tern_queue_query - state of a user-mode queue (DRM_IOCTL_TERN_QUEUE_QUERY)
+ *
+ * A queue halts on the first descriptor the device rejects; the descriptors
+ * after it are not run. The owner reads why here and destroys the queue.
+ */
+struct drm_tern_queue_query {
+	/** @queue_id: in: from &drm_tern_queue_create.queue_id. */
+	__u32 queue_id;
+	/** @flags: in: must be zero. */
+	__u32 flags;
+	/** @state: out: DRM_TERN_QUEUE_ACTIVE or DRM_TERN_QUEUE_HALTED. */
+	__u32 state;
+	/** @error: out: TERN_ERR_* that halted the queue, else 0. */
+	__u32 error;
+	/** @head: out: ring index of the next descriptor the device fetches. */
+	__u32 head;
+	/** @fault_info: out: TERN_FAULT_INFO() when @error is TERN_ERR_MMU_FAULT. */
+	__u32 fault_info;
+	/** @fault_addr: out: faulting device VA when @error is TERN_ERR_MMU_FAULT. */
+	__u64 fault_addr;
+	/** @completed: out: descriptors the device completed on this queue. */
+	__u64 completed;
+	/** @reserved: must be zero. */
+	__u64 reserved[2];
+};
+
+/*
+ * io_uring (IORING_OP_URING_CMD on the device file; the ring must be set up
+ * with IORING_SETUP_SQE128 | IORING_SETUP_CQE32). sqe->cmd_op is one of
+ * DRM_TERN_URING_*; the 80-byte command area holds the structure named.
+ * The CQE is posted when the job's fence signals (or at once if the command
+ * is rejected): res is 0 for a job that completed, -EIO for a job that
+ * failed, -ECANCELED when the ring or task went away first, or the -errno
+ * the ioctl would have returned. big_cqe[0] is the job id (SUBMIT, EXEC),
+ * big_cqe[1] is DRM_TERN_JOB_* | (u64)error_code << 32.
+ */
+/** DRM_TERN_URING_SUBMIT: command area holds a &struct drm_tern_submit. */
+#define DRM_TERN_URING_SUBMIT		0x01
+/** DRM_TERN_URING_EXEC: command area holds a &struct drm_tern_uring_exec. */
+#define DRM_TERN_URING_EXEC		0x02
+/** DRM_TERN_URING_WAIT: command area holds a &struct drm_tern_uring_wait. */
+#define DRM_TERN_URING_WAIT		0x03
+
+/**
+ * struct drm_tern_uring_exec - DRM_TERN_URING_EXEC: run a compute program
+ */
+struct drm_tern_uring_exec {
+	/** @exec: user pointer to a &struct drm_tern_exec; read at submission. */
+	__u64 exec;
+	/** @reserved: must be zero. */
+	__u64 reserved[3];
+};
+
+/**
+ * struct drm_tern_uring_wait - DRM_TERN_URING_WAIT: a CQE when a fence signals
+ */
+struct drm_tern_uring_wait {
+	/** @syncobj: in: syncobj handle. */
+	__u32 syncobj;
+	/** @flags: in: must be zero. */
+	__u32 flags;
+	/** @point: in: timeline point, or 0 for a binary syncobj. */
+	__u64 point;
+	/** @reserved: must be zero. */
+	__u64 reserved[2];
+};
+
 #define DRM_IOCTL_TERN_GET_INFO \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_TERN_GET_INFO, struct drm_tern_info)
 #define DRM_IOCTL_TERN_BO_CREATE \
@@ -273,6 +436,12 @@ struct drm_tern_exec {
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_TERN_WAIT, struct drm_tern_wait)
 #define DRM_IOCTL_TERN_EXEC \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_TERN_EXEC, struct drm_tern_exec)
+#define DRM_IOCTL_TERN_QUEUE_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_TERN_QUEUE_CREATE, struct drm_tern_queue_create)
+#define DRM_IOCTL_TERN_QUEUE_DESTROY \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_TERN_QUEUE_DESTROY, struct drm_tern_queue_destroy)
+#define DRM_IOCTL_TERN_QUEUE_QUERY \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_TERN_QUEUE_QUERY, struct drm_tern_queue_query)
 
 #if defined(__cplusplus)
 }
