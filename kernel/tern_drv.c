@@ -288,6 +288,12 @@ static int tern_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = tern_cores_init(tdev);
 	if (ret)
 		return ret;
+	ret = tern_mmu_init(tdev);
+	if (ret)
+		return ret;
+	ret = tern_uq_init(tdev);
+	if (ret)
+		return ret;
 	ret = tern_hw_irq_request(tdev);
 	if (ret)
 		return ret;

@@ -5,6 +5,11 @@
 
 #include "tern_mmu.h"
 
+int tern_mmu_init(struct tern_device *tdev)
+{
+	return 0;
+}
+
 int tern_ctx_open(struct tern_file *tfile)
 {
 	return 0;

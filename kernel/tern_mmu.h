@@ -8,6 +8,9 @@
 
 #include "tern_drv.h"
 
+/* Probe: set up tdev->mmu with TERN_CAP_MMU (drmm_ managed), else leave it NULL. */
+int tern_mmu_init(struct tern_device *tdev);
+
 /* Give @tfile a context (tfile->ctx), or leave it NULL without an MMU. */
 int tern_ctx_open(struct tern_file *tfile);
 /* Drop the file's reference; in-flight jobs keep the context alive. */

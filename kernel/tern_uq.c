@@ -7,6 +7,11 @@
 
 #include "tern_uq.h"
 
+int tern_uq_init(struct tern_device *tdev)
+{
+	return 0;
+}
+
 int tern_ioctl_queue_create(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	return -EOPNOTSUPP;

@@ -11,6 +11,11 @@
 
 #include "tern_drv.h"
 
+/*
+ * Probe, after tern_mmu_init(): set up tdev->uqs for the chip's queues
+ * num_queues..num_queues + num_user_queues - 1 (drmm_ managed).
+ */
+int tern_uq_init(struct tern_device *tdev);
 int tern_ioctl_queue_create(struct drm_device *drm, void *data, struct drm_file *file);
 int tern_ioctl_queue_destroy(struct drm_device *drm, void *data, struct drm_file *file);
 int tern_ioctl_queue_query(struct drm_device *drm, void *data, struct drm_file *file);
