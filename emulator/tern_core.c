@@ -430,7 +430,16 @@ uint32_t tern_core_run(struct tern_core *c, const void *prog, size_t len,
 		       unsigned int nslots, const atomic_bool *cancel,
 		       struct tern_job_status *st)
 {
-	struct job j = { .st = st, .cancel = cancel };
+	return tern_core_run_ro(c, prog, len, slots, nslots, 0, cancel, st);
+}
+
+uint32_t tern_core_run_ro(struct tern_core *c, const void *prog, size_t len,
+			  const struct tern_core_slot *slots,
+			  unsigned int nslots, uint64_t read_only,
+			  const atomic_bool *cancel,
+			  struct tern_job_status *st)
+{
+	struct job j = { .st = st, .cancel = cancel, .read_only = read_only };
 	struct timespec t0, t1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);

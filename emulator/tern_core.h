@@ -64,6 +64,17 @@ uint32_t tern_core_run(struct tern_core *core, const void *prog, size_t len,
 		       unsigned int nslots, const atomic_bool *cancel,
 		       struct tern_job_status *st);
 
+/*
+ * tern_core_run() with slot i read-only when bit i of read_only is set (a
+ * slot mapped without WRITE in its context): a DMA_STORE to it is a
+ * TERN_CERR_BAD_SLOT fault found before anything runs.
+ */
+uint32_t tern_core_run_ro(struct tern_core *core, const void *prog,
+			  size_t len, const struct tern_core_slot *slots,
+			  unsigned int nslots, uint64_t read_only,
+			  const atomic_bool *cancel,
+			  struct tern_job_status *st);
+
 /* The last job's fault explained in one line ("" if it did not fault). */
 const char *tern_core_fault_message(const struct tern_core *core);
 

@@ -516,6 +516,13 @@ static uint32_t check_insn(struct tern_core *c, struct job *j,
 					  " >= the program's %u slots",
 					  tern_opcode_name(in->opcode),
 					  in->slot, j->nslots);
+		if (in->opcode == TERN_OP_DMA_STORE &&
+		    (j->read_only >> in->slot & 1))
+			return INSN_FAULT(TERN_CERR_BAD_SLOT, 28,
+					  "%s: slot %" PRIu32 " is read-only "
+					  "(mapped without WRITE)",
+					  tern_opcode_name(in->opcode),
+					  in->slot);
 		if (!hbm_box(in, ap_esz(&in->dst), j->slots[in->slot].size))
 			return INSN_FAULT(TERN_CERR_HBM_RANGE, 32,
 					  "%s: pattern at offset 0x%" PRIx64

@@ -89,6 +89,7 @@ struct tern_core {
 struct job {
 	struct tern_job_status *st;
 	const struct tern_core_slot *slots;
+	uint64_t read_only;			/* bit i: slot i is read-only */
 	unsigned int nslots, nsems;
 	uint32_t signals[TERN_NUM_SEMS];	/* SIGNALs per semaphore */
 	uint32_t sbuf_hi, psum_hi;		/* bytes/partition written */

@@ -2,8 +2,9 @@
 /*
  * tern device-model core: the DMA engines. Each engine is a worker thread
  * that picks queues with work round robin, fetches and validates their
- * descriptors, walks SG lists, copies the data and writes fences. Errors are
- * reported through tern_model.c. See tern_model_int.h for the locking rules
+ * descriptors, walks SG lists, copies the data and writes fences, with
+ * every address of a context != 0 translated by the device MMU (tern_mmu.c)
+ * page run by page run. Errors are reported through tern_model.c. See tern_model_int.h for the locking rules
  * and Documentation/chip/spec.rst for the guest-visible behaviour.
  */
 #ifndef _GNU_SOURCE
@@ -51,12 +52,68 @@ static void decode_desc(const uint8_t *raw, struct tern_dma_desc *d)
 	d->reserved = get_le32(raw + 60);
 }
 
+#define F_HBM_DATA	(TERN_DESC_F_SRC_HBM | TERN_DESC_F_DST_HBM)
+#define F_PHYS_ANY	(TERN_DESC_F_SRC_HBM | TERN_DESC_F_DST_HBM | \
+			 TERN_DESC_F_FENCE_HBM | TERN_DESC_F_FENCE_PHYS)
+
+/*
+ * The context checks: qctx is the queue's Q_CTX; *ctx gets the context of
+ * the descriptor's addresses (0: physical).
+ */
+static uint32_t validate_ctx(struct tern_dev *dev,
+			     const struct tern_dma_desc *d, uint32_t qctx,
+			     uint64_t daddr, uint32_t *ctx, struct fault *f)
+{
+	uint64_t va;
+
+	if (qctx) {
+		if (d->ctx)
+			return tern_fail(f, TERN_ERR_RESERVED, daddr,
+				    "ctx field is %" PRIu32 " on the user-mode "
+				    "queue of context %" PRIu32 " (must be 0)",
+				    d->ctx, qctx);
+		if (d->flags & F_PHYS_ANY)
+			return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
+				    "flags 0x%" PRIx32 " (HBM or PHYS) on the "
+				    "user-mode queue of context %" PRIu32,
+				    d->flags & F_PHYS_ANY, qctx);
+		*ctx = qctx;
+		return 0;	/* the ring fetch proved the context usable */
+	}
+	*ctx = d->ctx;
+	if (!d->ctx) {
+		if (d->flags & TERN_DESC_F_FENCE_PHYS)
+			return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
+				    "FENCE_PHYS with ctx 0");
+		return 0;
+	}
+	if (d->flags & F_HBM_DATA)
+		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
+			    "flags 0x%" PRIx32 " with ctx %" PRIu32 ": its "
+			    "addresses are VAs", d->flags & F_HBM_DATA,
+			    d->ctx);
+	if ((d->flags & TERN_DESC_F_FENCE_HBM) &&
+	    !(d->flags & TERN_DESC_F_FENCE_PHYS))
+		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
+			    "FENCE_HBM with ctx %" PRIu32 " needs FENCE_PHYS",
+			    d->ctx);
+	if (!tern_mmu_ctx_ok(dev, d->ctx)) {
+		va = d->opcode == TERN_DESC_OP_COPY ? d->src :
+		     (d->flags & TERN_DESC_F_FENCE) &&
+		     !(d->flags & TERN_DESC_F_FENCE_PHYS) ? d->fence_addr : 0;
+		return tern_mmu_fail(f, d->ctx, va, false,
+				     TERN_FAULT_BAD_CONTEXT, "descriptor");
+	}
+	return 0;
+}
+
 /* Every field check that needs no memory access. */
 static uint32_t validate_desc(struct tern_dev *dev,
-			      const struct tern_dma_desc *d, uint64_t daddr,
-			      struct fault *f)
+			      const struct tern_dma_desc *d, uint32_t qctx,
+			      uint64_t daddr, uint32_t *ctx, struct fault *f)
 {
 	const uint32_t sgl = TERN_DESC_F_SRC_SGL | TERN_DESC_F_DST_SGL;
+	uint32_t err;
 
 	if (d->opcode != TERN_DESC_OP_NOP && d->opcode != TERN_DESC_OP_COPY)
 		return tern_fail(f, TERN_ERR_BAD_OPCODE, daddr,
@@ -73,9 +130,16 @@ static uint32_t validate_desc(struct tern_dev *dev,
 	    !(d->flags & TERN_DESC_F_FENCE))
 		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
 			    "FENCE_HBM without FENCE");
-	if (d->ctx || d->reserved)
+	if ((d->flags & TERN_DESC_F_FENCE_PHYS) &&
+	    !(d->flags & TERN_DESC_F_FENCE))
+		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
+			    "FENCE_PHYS without FENCE");
+	if (d->reserved)
 		return tern_fail(f, TERN_ERR_RESERVED, daddr,
 			    "reserved field is 0x%" PRIx32, d->reserved);
+	err = validate_ctx(dev, d, qctx, daddr, ctx, f);
+	if (err)
+		return err;
 	if (d->src_sgl_count && !(d->flags & TERN_DESC_F_SRC_SGL))
 		return tern_fail(f, TERN_ERR_SGL, d->src,
 			    "src_sgl_count %" PRIu32 " without SRC_SGL",
@@ -92,11 +156,25 @@ static uint32_t validate_desc(struct tern_dev *dev,
 	return 0;
 }
 
+/* [va, va + len) inside the VA space? Else an MMU RANGE fault. */
+static uint32_t va_range(const struct copy_side *s, uint64_t va, uint64_t len,
+			 bool write, const char *what, struct fault *f)
+{
+	if (len && (va >= TERN_VA_LIMIT || len > TERN_VA_LIMIT - va))
+		return tern_mmu_fail(f, s->ctx, va < TERN_VA_LIMIT ?
+				     TERN_VA_LIMIT : va, write,
+				     TERN_FAULT_RANGE, what);
+	return 0;
+}
+
 static uint32_t side_init(struct tern_dev *dev, struct copy_side *s,
-			  const char *what, bool hbm, bool sgl, uint64_t addr,
-			  uint32_t count, uint64_t size, struct fault *f)
+			  const char *what, uint32_t ctx, bool hbm, bool sgl,
+			  uint64_t addr, uint32_t count, uint64_t size,
+			  struct fault *f)
 {
 	s->what = what;
+	s->write = what[0] == 'd';
+	s->ctx = ctx;
 	s->hbm = hbm;
 	s->sgl = sgl;
 	s->batch_n = 0;
@@ -106,6 +184,8 @@ static uint32_t side_init(struct tern_dev *dev, struct copy_side *s,
 		s->left = size;
 		s->count = 0;
 		s->next = 0;
+		if (ctx)
+			return va_range(s, addr, size, s->write, what, f);
 		if (hbm && !hbm_range_ok(dev, addr, size))
 			return tern_fail(f, TERN_ERR_HBM_RANGE, addr,
 				    "%s HBM range 0x%" PRIx64 "+0x%" PRIx64
@@ -128,6 +208,10 @@ static uint32_t side_init(struct tern_dev *dev, struct copy_side *s,
 	if (!no_wrap(addr, (uint64_t)count * SG_ENTRY_SIZE))
 		return tern_fail(f, TERN_ERR_SGL, addr,
 			    "%s SG list at 0x%" PRIx64 " wraps", what, addr);
+	if (ctx)
+		return va_range(s, addr, (uint64_t)count * SG_ENTRY_SIZE,
+				false, s->write ? "dst SG list" :
+				"src SG list", f);
 	return 0;
 }
 
@@ -150,8 +234,16 @@ static uint32_t side_next(struct tern_engine *e, struct copy_side *s,
 		if (n > SG_BATCH)
 			n = SG_BATCH;
 		ea = s->list + (uint64_t)s->next * SG_ENTRY_SIZE;
-		if (!dev->ops->dma_read(dev->opaque, ea, s->batch,
-					(size_t)n * SG_ENTRY_SIZE))
+		if (s->ctx) {
+			uint32_t err = tern_mmu_read(
+				dev, &e->tlb, s->ctx, ea, s->batch,
+				(size_t)n * SG_ENTRY_SIZE,
+				s->write ? "dst SG list" : "src SG list", f);
+
+			if (err)
+				return err;
+		} else if (!dev->ops->dma_read(dev->opaque, ea, s->batch,
+					       (size_t)n * SG_ENTRY_SIZE))
 			return tern_fail(f, TERN_ERR_HOST_DMA, ea,
 				    "cannot read %s SG entries at 0x%" PRIx64,
 				    s->what, ea);
@@ -166,7 +258,12 @@ static uint32_t side_next(struct tern_engine *e, struct copy_side *s,
 		return tern_fail(f, TERN_ERR_SGL, ea,
 			    "%s SG entry %" PRIu32 " has size 0", s->what,
 			    s->next);
-	if (s->hbm && !hbm_range_ok(dev, addr, len))
+	if (s->ctx) {
+		uint32_t err = va_range(s, addr, len, s->write, s->what, f);
+
+		if (err)
+			return err;
+	} else if (s->hbm && !hbm_range_ok(dev, addr, len))
 		return tern_fail(f, TERN_ERR_HBM_RANGE, addr,
 			    "%s SG entry %" PRIu32 ": HBM range 0x%" PRIx64
 			    "+0x%" PRIx64 " outside the HBM", s->what, s->next,
@@ -182,9 +279,43 @@ static uint32_t side_next(struct tern_engine *e, struct copy_side *s,
 	return 0;
 }
 
-/* Move n <= TERN_DMA_CHUNK bytes from the current segment of s to d's. */
-static uint32_t move_bytes(struct tern_engine *e, const struct copy_side *s,
-			   const struct copy_side *d, uint64_t n,
+/* A physical piece of a side: host bus address or HBM offset. */
+struct seg {
+	uint64_t addr;
+	bool hbm;
+};
+
+/*
+ * The physical piece at the current address of side c: *n is trimmed to
+ * the run of contiguous pages there.
+ */
+static uint32_t resolve(struct tern_engine *e, const struct copy_side *c,
+			uint64_t *n, struct seg *p, struct fault *f)
+{
+	struct tern_xlate x;
+	uint32_t err;
+
+	if (!c->ctx) {
+		p->addr = c->addr;
+		p->hbm = c->hbm;
+		return 0;
+	}
+	err = tern_mmu_run(e->dev, &e->tlb, c->ctx, c->addr, *n, c->write, &x,
+			   c->what, f);
+	if (err)
+		return err;
+	p->addr = x.pa;
+	p->hbm = tern_pte_hbm(x.pte);
+	*n = x.len;
+	return 0;
+}
+
+/*
+ * Move n <= TERN_DMA_CHUNK bytes from the physical piece s to d; on a host
+ * DMA failure *bad says which (0: s, 1: d).
+ */
+static uint32_t move_bytes(struct tern_engine *e, const struct seg *s,
+			   const struct seg *d, uint64_t n, int *bad,
 			   struct fault *f)
 {
 	struct tern_dev *dev = e->dev;
@@ -211,10 +342,12 @@ static uint32_t move_bytes(struct tern_engine *e, const struct copy_side *s,
 		goto bad_dst;
 	return 0;
 bad_src:
+	*bad = 0;
 	return tern_fail(f, TERN_ERR_HOST_DMA, s->addr,
 		    "cannot read src host memory 0x%" PRIx64 "+0x%" PRIx64,
 		    s->addr, n);
 bad_dst:
+	*bad = 1;
 	return tern_fail(f, TERN_ERR_HOST_DMA, d->addr,
 		    "cannot write dst host memory 0x%" PRIx64 "+0x%" PRIx64,
 		    d->addr, n);
@@ -241,26 +374,29 @@ static uint32_t copy_hbm_flat(struct tern_engine *e, struct tern_queue *q,
 }
 
 static uint32_t do_copy(struct tern_engine *e, struct tern_queue *q,
-			const struct tern_dma_desc *d, struct fault *f)
+			const struct tern_dma_desc *d, uint32_t ctx,
+			struct fault *f)
 {
 	struct copy_side *s = &e->side[0], *t = &e->side[1];
 	uint64_t left = d->size;
 	uint32_t err;
 
-	err = side_init(e->dev, s, "src", d->flags & TERN_DESC_F_SRC_HBM,
+	err = side_init(e->dev, s, "src", ctx, d->flags & TERN_DESC_F_SRC_HBM,
 			d->flags & TERN_DESC_F_SRC_SGL, d->src,
 			d->src_sgl_count, d->size, f);
 	if (!err)
-		err = side_init(e->dev, t, "dst",
+		err = side_init(e->dev, t, "dst", ctx,
 				d->flags & TERN_DESC_F_DST_HBM,
 				d->flags & TERN_DESC_F_DST_SGL, d->dst,
 				d->dst_sgl_count, d->size, f);
 	if (err)
 		return err;
-	if (s->hbm && t->hbm && !s->sgl && !t->sgl)
+	if (!ctx && s->hbm && t->hbm && !s->sgl && !t->sgl)
 		return copy_hbm_flat(e, q, d);
 
 	while (left) {
+		struct seg ps, pt;
+		int bad = 0;
 		uint64_t n;
 
 		if (queue_aborted(q))
@@ -271,7 +407,19 @@ static uint32_t do_copy(struct tern_engine *e, struct tern_queue *q,
 			return err;
 		n = min_u64(min_u64(left, TERN_DMA_CHUNK),
 			    min_u64(s->left, t->left));
-		err = move_bytes(e, s, t, n, f);
+		err = resolve(e, s, &n, &ps, f);
+		if (!err)
+			err = resolve(e, t, &n, &pt, f);
+		if (err)
+			return err;
+		err = move_bytes(e, &ps, &pt, n, &bad, f);
+		if (err == TERN_ERR_HOST_DMA && ctx) {
+			/* a mapped host page that is not guest RAM */
+			const struct copy_side *c = bad ? t : s;
+
+			return tern_mmu_fail(f, ctx, c->addr, c->write,
+					     TERN_FAULT_RANGE, c->what);
+		}
 		if (err)
 			return err;
 		s->addr += n;
@@ -295,29 +443,20 @@ static uint32_t do_copy(struct tern_engine *e, struct tern_queue *q,
 	return 0;
 }
 
-static uint32_t write_fence(struct tern_dev *dev,
-			    const struct tern_dma_desc *d, struct fault *f)
+static uint32_t write_fence(struct tern_engine *e,
+			    const struct tern_dma_desc *d, uint32_t ctx,
+			    struct fault *f)
 {
+	struct tern_dev *dev = e->dev;
 	uint8_t v[8];
 
 	put_le64(v, d->fence_value);
 	/* The fence must not be seen before the data it stands for. */
-	atomic_thread_fence(memory_order_release);
-	if (d->flags & TERN_DESC_F_FENCE_HBM) {
-		uint8_t *p = dev->cfg.hbm + d->fence_addr;
-
-		if (!((uintptr_t)p & 7)) {
-			uint64_t raw;
-
-			memcpy(&raw, v, 8);
-			__atomic_store_n((uint64_t *)(void *)p, raw,
-					 __ATOMIC_RELEASE);
-		} else {
-			memcpy(p, v, 8);
-		}
-		return 0;
-	}
-	if (!dev->ops->dma_write(dev->opaque, d->fence_addr, v, 8))
+	if (ctx && !(d->flags & TERN_DESC_F_FENCE_PHYS))
+		return tern_mmu_write(dev, &e->tlb, ctx, d->fence_addr, v, 8,
+				      "fence", f);
+	if (!tern_put_phys(dev, d->flags & TERN_DESC_F_FENCE_HBM,
+			   d->fence_addr, v, 8))
 		return tern_fail(f, TERN_ERR_FENCE, d->fence_addr,
 			    "cannot write the fence at host 0x%" PRIx64,
 			    d->fence_addr);
@@ -328,6 +467,7 @@ struct ring {
 	uint64_t base;
 	uint32_t size;
 	bool in_hbm;
+	uint32_t ctx;		/* Q_CTX */
 };
 
 /* Run descriptor idx of queue qn; returns 0, a TERN_ERR_* or ERR_ABORTED. */
@@ -340,9 +480,14 @@ static uint32_t run_desc(struct tern_engine *e, unsigned int qn,
 	uint64_t daddr = r->base + (uint64_t)idx * TERN_DESC_SIZE;
 	uint8_t raw[TERN_DESC_SIZE];
 	struct tern_dma_desc d;
-	uint32_t err;
+	uint32_t err, ctx = 0;
 
-	if (r->in_hbm)
+	if (r->ctx) {
+		err = tern_mmu_read(dev, &e->tlb, r->ctx, daddr, raw,
+				    sizeof(raw), "ring", f);
+		if (err)
+			return err;
+	} else if (r->in_hbm)
 		memcpy(raw, dev->cfg.hbm + daddr, sizeof(raw));
 	else if (!dev->ops->dma_read(dev->opaque, daddr, raw, sizeof(raw)))
 		return tern_fail(f, TERN_ERR_RING_FETCH, daddr,
@@ -351,18 +496,18 @@ static uint32_t run_desc(struct tern_engine *e, unsigned int qn,
 	if (dev->ops->trace_dma_start)
 		dev->ops->trace_dma_start(dev->opaque, e->index, qn, idx, &d);
 
-	err = validate_desc(dev, &d, daddr, f);
+	err = validate_desc(dev, &d, r->ctx, daddr, &ctx, f);
 	if (err)
 		return err;
 	if (d.opcode == TERN_DESC_OP_COPY) {
-		err = do_copy(e, q, &d, f);
+		err = do_copy(e, q, &d, ctx, f);
 		if (err)
 			return err;
 	}
 	if (d.flags & TERN_DESC_F_FENCE) {
 		if (queue_aborted(q))
 			return ERR_ABORTED;
-		err = write_fence(dev, &d, f);
+		err = write_fence(e, &d, ctx, f);
 		if (err)
 			return err;
 	}
@@ -409,8 +554,12 @@ static void finish_desc(struct tern_dev *dev, unsigned int qn,
 		q->state = TERN_Q_STATE_HALTED;
 		q->error = err;
 		q->head = idx;
+		if (err == TERN_ERR_MMU_FAULT) {
+			q->fault_addr = f->addr;
+			q->fault_info = f->info;
+		}
 		tern_trace_state(dev, qn);
-		tern_device_error(dev, qn, idx, err, f->addr, f->why);
+		tern_device_error(dev, qn, idx, err, f->addr, f->info, f->why);
 		return;
 	}
 	q->head = (idx + 1) & (r->size - 1);
@@ -455,6 +604,7 @@ static void *worker_main(void *arg)
 		r.base = q->base;
 		r.size = q->size;
 		r.in_hbm = q->in_hbm;
+		r.ctx = q->ctx;
 		idx = q->head;
 		q->inflight = true;
 		pthread_mutex_unlock(&dev->lock);

@@ -4,7 +4,9 @@
  * ring of launch descriptors (include/tern_regs.h) with a doorbell in BAR2
  * and a worker thread that fetches and validates them, binds the slot table,
  * runs the program on the core (tern_core.h), writes the job status and the
- * fence and raises the core's vector. Bad descriptors are device errors
+ * fence and raises the core's vector. A launch with ctx != 0 names VAs of
+ * that context (tern_mmu.c): its program is copied through the MMU, each
+ * slot must map one HBM range, and only PHYS-flagged addresses are physical. Bad descriptors are device errors
  * through tern_model.c; a job that faults is not: its status says why and
  * the ring goes on. See tern_model_int.h for the locking rules and
  * Documentation/chip/spec.rst for the guest-visible behaviour.
@@ -20,6 +22,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ERR_ABORTED	UINT32_MAX	/* internal: launch abandoned */
@@ -65,16 +68,28 @@ static void decode_desc(const uint8_t *raw, struct tern_launch_desc *d)
 	d->reserved1 = get_le64(raw + 56);
 }
 
-static uint32_t validate_desc(struct tern_dev *dev,
-			      const struct tern_launch_desc *d, uint64_t daddr,
-			      struct fault *f)
-{
-	uint64_t slots_len = (uint64_t)d->slot_count * TERN_LAUNCH_SLOT_SIZE;
+#define F_PHYS_ANY	(TERN_LAUNCH_F_SLOTS_PHYS | TERN_LAUNCH_F_STATUS_PHYS | \
+			 TERN_LAUNCH_F_FENCE_PHYS)
 
-	if (d->ctx || d->reserved1)
-		return tern_fail(f, TERN_ERR_RESERVED, daddr,
-			    "reserved fields are 0x%" PRIx32 " and 0x%" PRIx64,
-			    d->ctx, d->reserved1);
+/* Which addresses of d are physical. */
+static bool slots_phys(const struct tern_launch_desc *d)
+{
+	return !d->ctx || (d->flags & TERN_LAUNCH_F_SLOTS_PHYS);
+}
+
+static bool status_phys(const struct tern_launch_desc *d)
+{
+	return !d->ctx || (d->flags & TERN_LAUNCH_F_STATUS_PHYS);
+}
+
+static bool fence_phys(const struct tern_launch_desc *d)
+{
+	return !d->ctx || (d->flags & TERN_LAUNCH_F_FENCE_PHYS);
+}
+
+static uint32_t validate_flags(const struct tern_launch_desc *d,
+			       uint64_t daddr, struct fault *f)
+{
 	if (d->flags & ~TERN_LAUNCH_F_ALL)
 		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
 			    "unknown launch flags 0x%" PRIx32,
@@ -83,6 +98,40 @@ static uint32_t validate_desc(struct tern_dev *dev,
 	    !(d->flags & TERN_LAUNCH_F_FENCE))
 		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
 			    "FENCE_HBM without FENCE");
+	if ((d->flags & TERN_LAUNCH_F_FENCE_PHYS) &&
+	    !(d->flags & TERN_LAUNCH_F_FENCE))
+		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
+			    "FENCE_PHYS without FENCE");
+	if (!d->ctx && (d->flags & F_PHYS_ANY))
+		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
+			    "PHYS flags 0x%" PRIx32 " with ctx 0",
+			    d->flags & F_PHYS_ANY);
+	if (d->ctx && (d->flags & TERN_LAUNCH_F_STATUS_HBM) &&
+	    !(d->flags & TERN_LAUNCH_F_STATUS_PHYS))
+		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
+			    "STATUS_HBM with ctx %" PRIu32 " needs "
+			    "STATUS_PHYS", d->ctx);
+	if (d->ctx && (d->flags & TERN_LAUNCH_F_FENCE_HBM) &&
+	    !(d->flags & TERN_LAUNCH_F_FENCE_PHYS))
+		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
+			    "FENCE_HBM with ctx %" PRIu32 " needs FENCE_PHYS",
+			    d->ctx);
+	return 0;
+}
+
+static uint32_t validate_desc(struct tern_dev *dev,
+			      const struct tern_launch_desc *d, uint64_t daddr,
+			      struct fault *f)
+{
+	uint64_t slots_len = (uint64_t)d->slot_count * TERN_LAUNCH_SLOT_SIZE;
+	uint32_t err;
+
+	if (d->reserved1)
+		return tern_fail(f, TERN_ERR_RESERVED, daddr,
+			    "reserved field is 0x%" PRIx64, d->reserved1);
+	err = validate_flags(d, daddr, f);
+	if (err)
+		return err;
 	if (d->prog_size < TERN_LAUNCH_PROG_MIN ||
 	    d->prog_size > TERN_LAUNCH_PROG_MAX)
 		return tern_fail(f, TERN_ERR_BAD_LAUNCH, daddr,
@@ -93,20 +142,26 @@ static uint32_t validate_desc(struct tern_dev *dev,
 		return tern_fail(f, TERN_ERR_BAD_LAUNCH, daddr,
 			    "slot count %" PRIu32 " is above %u", d->slot_count,
 			    TERN_LAUNCH_MAX_SLOTS);
-	if (!hbm_range_ok(dev, d->prog_addr, d->prog_size))
+	if (d->ctx && !tern_mmu_ctx_ok(dev, d->ctx))
+		return tern_mmu_fail(f, d->ctx, d->prog_addr, false,
+				     TERN_FAULT_BAD_CONTEXT, "program");
+	if (!d->ctx && !hbm_range_ok(dev, d->prog_addr, d->prog_size))
 		return tern_fail(f, TERN_ERR_HBM_RANGE, d->prog_addr,
 			    "program 0x%" PRIx64 "+0x%" PRIx32
 			    " outside the HBM", d->prog_addr, d->prog_size);
-	if (d->slot_count && !hbm_range_ok(dev, d->slot_addr, slots_len))
+	if (slots_phys(d) && d->slot_count &&
+	    !hbm_range_ok(dev, d->slot_addr, slots_len))
 		return tern_fail(f, TERN_ERR_HBM_RANGE, d->slot_addr,
 			    "slot table 0x%" PRIx64 "+0x%" PRIx64
 			    " outside the HBM", d->slot_addr, slots_len);
-	if ((d->flags & TERN_LAUNCH_F_STATUS_HBM) &&
+	if (!status_phys(d))
+		;	/* a VA: checked by the MMU */
+	else if ((d->flags & TERN_LAUNCH_F_STATUS_HBM) &&
 	    !hbm_range_ok(dev, d->status_addr, TERN_LAUNCH_STATUS_SIZE))
 		return tern_fail(f, TERN_ERR_HBM_RANGE, d->status_addr,
 			    "job status at HBM 0x%" PRIx64 " outside the HBM",
 			    d->status_addr);
-	if (!(d->flags & TERN_LAUNCH_F_STATUS_HBM) &&
+	else if (!(d->flags & TERN_LAUNCH_F_STATUS_HBM) &&
 	    !no_wrap(d->status_addr, TERN_LAUNCH_STATUS_SIZE))
 		return tern_fail(f, TERN_ERR_HOST_DMA, d->status_addr,
 			    "job status at host 0x%" PRIx64 " wraps",
@@ -135,24 +190,126 @@ static void encode_status(const struct tern_job_status *st, uint8_t *p)
 	put_le64(p + 80, st->wall_ns);
 }
 
-/* Write len bytes at an HBM offset or a host address (already checked). */
-static bool put_out(struct tern_dev *dev, bool hbm, uint64_t addr,
-		    const uint8_t *buf, size_t len)
+/*
+ * Bind slot i of a ctx != 0 launch: its VA range [va, va + size) must map
+ * HBM pages with READ, contiguous in the HBM; writable if all have WRITE.
+ */
+static uint32_t map_slot(struct tern_launch_ring *r, uint32_t ctx,
+			 unsigned int i, uint64_t va, uint64_t size,
+			 struct tern_core_slot *out, bool *ro,
+			 struct fault *f)
 {
-	/* Nothing written must be seen before what the job wrote. */
-	atomic_thread_fence(memory_order_release);
-	if (!hbm)
-		return dev->ops->dma_write(dev->opaque, addr, buf, len);
-	if (len == 8 && !((uintptr_t)(dev->cfg.hbm + addr) & 7)) {
-		uint64_t raw;
+	uint64_t at = va, expect = 0;
+	struct tern_xlate x;
+	char what[32];
+	uint32_t reason;
 
-		memcpy(&raw, buf, 8);
-		__atomic_store_n((uint64_t *)(void *)(dev->cfg.hbm + addr),
-				 raw, __ATOMIC_RELEASE);
-	} else {
-		memcpy(dev->cfg.hbm + addr, buf, len);
+	snprintf(what, sizeof(what), "slot %u", i);
+	out->offset = 0;
+	out->size = size;
+	*ro = false;
+	if (size && (va >= TERN_VA_LIMIT || size > TERN_VA_LIMIT - va))
+		return tern_mmu_fail(f, ctx, va < TERN_VA_LIMIT ?
+				     TERN_VA_LIMIT : va, false,
+				     TERN_FAULT_RANGE, what);
+	while (at - va < size) {
+		reason = tern_mmu_translate(r->dev, &r->tlb, ctx, at, &x);
+		if (reason)
+			return tern_mmu_fail(f, ctx, at, false, reason, what);
+		if (!tern_pte_hbm(x.pte) || !(x.pte & TERN_PTE_READ) ||
+		    (at != va && x.pa != expect))
+			return tern_mmu_fail(f, ctx, at, false,
+					     TERN_FAULT_CORE_SLOT, what);
+		if (at == va)
+			out->offset = x.pa;
+		if (!(x.pte & TERN_PTE_WRITE))
+			*ro = true;
+		if (x.len > size - (at - va))
+			x.len = size - (at - va);
+		expect = x.pa + x.len;
+		at += x.len;
 	}
-	return true;
+	return 0;
+}
+
+/* The slot table of d into slots (physical or through the MMU). */
+static uint32_t bind_slots(struct tern_launch_ring *r,
+			   const struct tern_launch_desc *d,
+			   struct tern_core_slot *slots, uint64_t *ro_mask,
+			   struct fault *f)
+{
+	struct tern_dev *dev = r->dev;
+	uint8_t tab[TERN_LAUNCH_MAX_SLOTS * TERN_LAUNCH_SLOT_SIZE];
+	size_t len = (size_t)d->slot_count * TERN_LAUNCH_SLOT_SIZE;
+	uint32_t err;
+
+	*ro_mask = 0;
+	if (slots_phys(d)) {
+		memcpy(tab, dev->cfg.hbm + d->slot_addr, len);
+	} else if (len) {
+		err = tern_mmu_read(dev, &r->tlb, d->ctx, d->slot_addr, tab,
+				    len, "slot table", f);
+		if (err)
+			return err;
+	}
+	for (uint32_t i = 0; i < d->slot_count; i++) {
+		const uint8_t *p = tab + (size_t)i * TERN_LAUNCH_SLOT_SIZE;
+		bool ro;
+
+		slots[i].offset = get_le64(p);
+		slots[i].size = get_le64(p + 8);
+		if (!d->ctx)
+			continue;
+		err = map_slot(r, d->ctx, i, slots[i].offset, slots[i].size,
+			       &slots[i], &ro, f);
+		if (err)
+			return err;
+		if (ro)
+			*ro_mask |= 1ull << i;
+	}
+	return 0;
+}
+
+/* The program of a ctx != 0 launch, copied through the MMU. */
+static uint32_t fetch_prog(struct tern_launch_ring *r,
+			   const struct tern_launch_desc *d,
+			   const uint8_t **prog, struct fault *f)
+{
+	if (r->prog_cap < d->prog_size) {
+		uint8_t *n = realloc(r->prog, d->prog_size);
+
+		if (!n)
+			return tern_fail(f, TERN_ERR_BAD_LAUNCH, d->prog_addr,
+				    "no memory for a %" PRIu32 "-byte program",
+				    d->prog_size);
+		r->prog = n;
+		r->prog_cap = d->prog_size;
+	}
+	*prog = r->prog;
+	return tern_mmu_read(r->dev, &r->tlb, d->ctx, d->prog_addr, r->prog,
+			     d->prog_size, "program", f);
+}
+
+/* Write the job status or the fence of d: physical or through the MMU. */
+static uint32_t put_out(struct tern_launch_ring *r,
+			const struct tern_launch_desc *d, bool fence,
+			const uint8_t *buf, size_t len, struct fault *f)
+{
+	struct tern_dev *dev = r->dev;
+	uint64_t addr = fence ? d->fence_addr : d->status_addr;
+
+	if (!(fence ? fence_phys(d) : status_phys(d)))
+		return tern_mmu_write(dev, &r->tlb, d->ctx, addr, buf, len,
+				      fence ? "fence" : "job status", f);
+	if (tern_put_phys(dev, d->flags & (fence ? TERN_LAUNCH_F_FENCE_HBM :
+						   TERN_LAUNCH_F_STATUS_HBM),
+			  addr, buf, len))
+		return 0;
+	if (fence)
+		return tern_fail(f, TERN_ERR_FENCE, addr,
+			    "cannot write the fence at host 0x%" PRIx64, addr);
+	return tern_fail(f, TERN_ERR_HOST_DMA, addr,
+		    "cannot write the job status at host 0x%" PRIx64, addr);
 }
 
 /* Run launch idx of core r; returns 0, a TERN_ERR_* or ERR_ABORTED. */
@@ -166,6 +323,8 @@ static uint32_t run_launch(struct tern_launch_ring *r, const struct ring *rs,
 	uint8_t raw[TERN_LAUNCH_DESC_SIZE];
 	uint8_t out[TERN_LAUNCH_STATUS_SIZE];
 	struct tern_launch_desc d;
+	const uint8_t *prog = NULL;
+	uint64_t ro_mask;
 	uint32_t err;
 
 	if (rs->in_hbm)
@@ -180,34 +339,40 @@ static uint32_t run_launch(struct tern_launch_ring *r, const struct ring *rs,
 	err = validate_desc(dev, &d, daddr, f);
 	if (err)
 		return err;
-	for (uint32_t i = 0; i < d.slot_count; i++) {
-		const uint8_t *p = dev->cfg.hbm + d.slot_addr +
-				   (uint64_t)i * TERN_LAUNCH_SLOT_SIZE;
-
-		slots[i].offset = get_le64(p);
-		slots[i].size = get_le64(p + 8);
+	/* a VA that cannot take the results fails before the job runs */
+	if (!status_phys(&d))
+		err = tern_mmu_check(dev, &r->tlb, d.ctx, d.status_addr,
+				     TERN_LAUNCH_STATUS_SIZE, true,
+				     "job status", f);
+	if (!err && (d.flags & TERN_LAUNCH_F_FENCE) && !fence_phys(&d))
+		err = tern_mmu_check(dev, &r->tlb, d.ctx, d.fence_addr, 8,
+				     true, "fence", f);
+	if (!err)
+		err = bind_slots(r, &d, slots, &ro_mask, f);
+	if (err)
+		return err;
+	if (d.ctx) {
+		err = fetch_prog(r, &d, &prog, f);
+		if (err)
+			return err;
+	} else {
+		prog = dev->cfg.hbm + d.prog_addr;
 	}
 	/* The core copies the program once and checks every slot. */
-	tern_core_run(r->core, dev->cfg.hbm + d.prog_addr, d.prog_size,
-		      slots, d.slot_count, &r->cancel, st);
+	tern_core_run_ro(r->core, prog, d.prog_size, slots, d.slot_count,
+			 ro_mask, &r->cancel, st);
 	if (abandoned(r))
 		return ERR_ABORTED;
 	encode_status(st, out);
-	if (!put_out(dev, d.flags & TERN_LAUNCH_F_STATUS_HBM, d.status_addr,
-		     out, sizeof(out)))
-		return tern_fail(f, TERN_ERR_HOST_DMA, d.status_addr,
-			    "cannot write the job status at host 0x%" PRIx64,
-			    d.status_addr);
-	if (d.flags & TERN_LAUNCH_F_FENCE) {
+	err = put_out(r, &d, false, out, sizeof(out), f);
+	if (!err && (d.flags & TERN_LAUNCH_F_FENCE)) {
 		uint8_t v[8];
 
 		put_le64(v, d.fence_value);
-		if (!put_out(dev, d.flags & TERN_LAUNCH_F_FENCE_HBM,
-			     d.fence_addr, v, 8))
-			return tern_fail(f, TERN_ERR_FENCE, d.fence_addr,
-				    "cannot write the fence at host 0x%"
-				    PRIx64, d.fence_addr);
+		err = put_out(r, &d, true, v, 8, f);
 	}
+	if (err)
+		return err;
 	*irq = d.flags & TERN_LAUNCH_F_IRQ;
 	return 0;
 }
@@ -230,8 +395,12 @@ static void finish_launch(struct tern_launch_ring *r, const struct ring *rs,
 		r->state = TERN_Q_STATE_HALTED;
 		r->error = err;
 		r->head = idx;
+		if (err == TERN_ERR_MMU_FAULT) {
+			r->fault_addr = f->addr;
+			r->fault_info = f->info;
+		}
 		tern_device_error(dev, TERN_ERR_QUEUE_CORE(r->index), idx, err,
-				  f->addr, f->why);
+				  f->addr, f->info, f->why);
 		return;
 	}
 	r->head = (idx + 1) & (rs->size - 1);
@@ -345,12 +514,14 @@ static void ring_enable(struct tern_launch_ring *r, bool in_hbm)
 
 	ring_disable(r);
 	r->error = TERN_ERR_NONE;
+	r->fault_addr = 0;
+	r->fault_info = 0;
 	if (!tern_ring_check(dev, r->prog_base, r->prog_size, in_hbm, why,
 			     sizeof(why))) {
 		r->error = TERN_ERR_BAD_RING;
 		tern_device_error(dev, TERN_ERR_QUEUE_CORE(r->index),
 				  r->prog_size, TERN_ERR_BAD_RING, r->prog_base,
-				  why);
+				  0, why);
 		return;
 	}
 	r->base = r->prog_base;
@@ -387,6 +558,8 @@ static void ring_ctrl_write(struct tern_launch_ring *r, uint32_t val)
 	case TERN_Q_STATE_HALTED:
 		r->state = TERN_Q_STATE_ACTIVE;
 		r->error = TERN_ERR_NONE;
+		r->fault_addr = 0;
+		r->fault_info = 0;
 		trace_state(r);
 		pthread_cond_signal(&r->wake);
 		break;
@@ -438,6 +611,9 @@ bool tern_launch_reg_read(struct tern_dev *dev, uint64_t off, uint32_t *v)
 	case TERN_C_COMPLETED_LO: *v = (uint32_t)r->completed; return true;
 	case TERN_C_COMPLETED_HI: *v = r->completed >> 32; return true;
 	case TERN_C_ABORT_IDX: *v = 0; return true;
+	case TERN_C_FAULT_ADDR_LO: *v = (uint32_t)r->fault_addr; return true;
+	case TERN_C_FAULT_ADDR_HI: *v = r->fault_addr >> 32; return true;
+	case TERN_C_FAULT_INFO: *v = r->fault_info; return true;
 	}
 	return false;
 }
@@ -477,6 +653,9 @@ bool tern_launch_reg_write(struct tern_dev *dev, uint64_t off, uint32_t val)
 	case TERN_C_ERROR:
 	case TERN_C_COMPLETED_LO:
 	case TERN_C_COMPLETED_HI:
+	case TERN_C_FAULT_ADDR_LO:
+	case TERN_C_FAULT_ADDR_HI:
+	case TERN_C_FAULT_INFO:
 		tern_guest_err(dev, "write 0x%" PRIx32 " to read-only "
 			       "register %s of core %u ignored", val,
 			       tern_reg_name(off), c);
@@ -498,13 +677,13 @@ void tern_launch_doorbell(struct tern_dev *dev, unsigned int c, uint32_t tail,
 		snprintf(why, sizeof(why), "doorbell tail %" PRIu32 " on a "
 			 "disabled launch ring", tail);
 		tern_device_error(dev, TERN_ERR_QUEUE_CORE(c), tail,
-				  TERN_ERR_DOORBELL, offset, why);
+				  TERN_ERR_DOORBELL, offset, 0, why);
 	} else if (tail >= r->size) {
 		snprintf(why, sizeof(why), "doorbell tail %" PRIu32 " out of "
 			 "range for a ring of %" PRIu32 " entries", tail,
 			 r->size);
 		tern_device_error(dev, TERN_ERR_QUEUE_CORE(c), tail,
-				  TERN_ERR_DOORBELL, offset, why);
+				  TERN_ERR_DOORBELL, offset, 0, why);
 	} else {
 		r->tail = tail;
 		pthread_cond_signal(&r->wake);
@@ -541,6 +720,8 @@ void tern_launch_reset_state(struct tern_dev *dev)
 		r->tail = 0;
 		r->error = TERN_ERR_NONE;
 		r->completed = 0;
+		r->fault_addr = 0;
+		r->fault_info = 0;
 		atomic_store(&r->cancel, false);
 		atomic_store(&r->abandon, false);
 	}
@@ -576,6 +757,9 @@ void tern_launch_fini(struct tern_dev *dev)
 			pthread_cond_destroy(&r->wake);
 		tern_core_destroy(r->core);
 		r->core = NULL;
+		free(r->prog);
+		r->prog = NULL;
+		r->prog_cap = 0;
 	}
 }
 

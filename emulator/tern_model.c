@@ -2,7 +2,8 @@
 /*
  * tern device-model core: register file, queues, doorbells, reset, error
  * latching and interrupts, and the device's life cycle. The DMA engines are
- * in tern_dma.c, the compute cores' launch rings in tern_launch.c; the state both share, and the locking rules, are in
+ * in tern_dma.c, the compute cores' launch rings in tern_launch.c, the device
+ * MMU in tern_mmu.c; the state they share, and the locking rules, are in
  * tern_model_int.h. See tern_model.h for the embedding contract and
  * Documentation/chip/spec.rst for the guest-visible behaviour.
  */
@@ -18,7 +19,8 @@
 
 #define TERN_VERSION	((TERN_VERSION_MAJOR << 16) | TERN_VERSION_MINOR)
 #define TERN_REVISION	1
-#define TERN_CAPS	(TERN_CAP_DMA_SGL | TERN_CAP_RING_IN_HBM | TERN_CAP_COMPUTE)
+#define TERN_CAPS	(TERN_CAP_DMA_SGL | TERN_CAP_RING_IN_HBM | TERN_CAP_COMPUTE | \
+		 TERN_CAP_MMU | TERN_CAP_USER_QUEUES)
 #define TERN_INT_ALL	(TERN_INT_ERROR | TERN_INT_QUEUE | TERN_INT_CORE)
 #define TERN_Q_CTRL_ALL	(TERN_Q_CTRL_ENABLE | TERN_Q_CTRL_RING_IN_HBM | \
 			 TERN_Q_CTRL_RESUME)
@@ -46,6 +48,7 @@ const char *tern_err_name(uint32_t code)
 		[TERN_ERR_RING_FETCH] = "RING_FETCH",
 		[TERN_ERR_FENCE] = "FENCE",
 		[TERN_ERR_BAD_LAUNCH] = "BAD_LAUNCH",
+		[TERN_ERR_MMU_FAULT] = "MMU_FAULT",
 	};
 
 	return code < TERN_ERR_COUNT ? names[code] : "?";
@@ -56,12 +59,17 @@ const char *tern_reg_name(uint64_t offset)
 	static const char *const queue_regs[TERN_REG_QUEUE_STRIDE / 4] = {
 		"Q_RING_BASE_LO", "Q_RING_BASE_HI", "Q_RING_SIZE", "Q_CTRL",
 		"Q_HEAD", "Q_TAIL", "Q_STATUS", "Q_ERROR",
-		"Q_COMPLETED_LO", "Q_COMPLETED_HI",
+		"Q_COMPLETED_LO", "Q_COMPLETED_HI", "Q_CTX", NULL,
+		"Q_FAULT_ADDR_LO", "Q_FAULT_ADDR_HI", "Q_FAULT_INFO",
 	};
 	static const char *const core_regs[TERN_REG_CORE_STRIDE / 4] = {
 		"C_RING_BASE_LO", "C_RING_BASE_HI", "C_RING_SIZE", "C_CTRL",
 		"C_HEAD", "C_TAIL", "C_STATUS", "C_ERROR",
-		"C_COMPLETED_LO", "C_COMPLETED_HI", "C_ABORT_IDX",
+		"C_COMPLETED_LO", "C_COMPLETED_HI", "C_ABORT_IDX", NULL,
+		"C_FAULT_ADDR_LO", "C_FAULT_ADDR_HI", "C_FAULT_INFO",
+	};
+	static const char *const ctx_regs[TERN_REG_CTX_STRIDE / 4] = {
+		"CTX_ROOT_LO", "CTX_ROOT_HI", "CTX_CTRL",
 	};
 
 	switch (offset) {
@@ -91,6 +99,10 @@ const char *tern_reg_name(uint64_t offset)
 	case TERN_REG_ERR_ADDR_HI: return "ERR_ADDR_HI";
 	case TERN_REG_ERR_COUNT: return "ERR_COUNT";
 	case TERN_REG_ERR_ACK: return "ERR_ACK";
+	case TERN_REG_ERR_INFO: return "ERR_INFO";
+	case TERN_REG_MMU_INVALIDATE: return "MMU_INVALIDATE";
+	case TERN_REG_NUM_CONTEXTS: return "NUM_CONTEXTS";
+	case TERN_REG_MMU_FAULTS: return "MMU_FAULTS";
 	}
 	if (offset >= TERN_REG_QUEUE_BASE &&
 	    offset < TERN_REG_QUEUE(TERN_MAX_QUEUES) && !(offset & 3)) {
@@ -102,6 +114,12 @@ const char *tern_reg_name(uint64_t offset)
 	    offset < TERN_REG_CORE(TERN_MAX_CORES) && !(offset & 3)) {
 		const char *n = core_regs[(offset - TERN_REG_CORE_BASE) %
 					  TERN_REG_CORE_STRIDE / 4];
+		return n ? n : "?";
+	}
+	if (offset >= TERN_REG_CTX(1) &&
+	    offset < TERN_REG_CTX(TERN_MAX_CONTEXTS) && !(offset & 3)) {
+		const char *n = ctx_regs[(offset - TERN_REG_CTX_BASE) %
+					 TERN_REG_CTX_STRIDE / 4];
 		return n ? n : "?";
 	}
 	return "?";
@@ -116,6 +134,7 @@ uint32_t tern_fail(struct fault *f, uint32_t code, uint64_t addr,
 
 	f->code = code;
 	f->addr = addr;
+	f->info = 0;
 	va_start(ap, fmt);
 	vsnprintf(f->why, sizeof(f->why), fmt, ap);
 	va_end(ap);
@@ -158,7 +177,8 @@ void tern_trace_state(struct tern_dev *dev, unsigned int qn)
  * and send the error vector.
  */
 void tern_device_error(struct tern_dev *dev, uint32_t queue, uint32_t index,
-		       uint32_t code, uint64_t addr, const char *why)
+		       uint32_t code, uint64_t addr, uint32_t info,
+		       const char *why)
 {
 	char qname[24];
 
@@ -167,8 +187,15 @@ void tern_device_error(struct tern_dev *dev, uint32_t queue, uint32_t index,
 		dev->err_queue = queue;
 		dev->err_index = index;
 		dev->err_addr = addr;
+		dev->err_info = info;
 	}
 	dev->err_count++;
+	if (code == TERN_ERR_MMU_FAULT) {
+		dev->mmu_faults++;
+		if (dev->ops->trace_mmu_fault)
+			dev->ops->trace_mmu_fault(dev->opaque, queue, index,
+						  addr, info);
+	}
 	dev->int_status |= TERN_INT_ERROR;
 	if (queue == TERN_ERR_QUEUE_NONE)
 		snprintf(qname, sizeof(qname), "queue none");
@@ -207,13 +234,17 @@ static void reset_state(struct tern_dev *dev)
 		q->base = 0;
 		q->size = 0;
 		q->in_hbm = false;
+		q->ctx = 0;
 		q->state = TERN_Q_STATE_DISABLED;
 		q->head = 0;
 		q->tail = 0;
 		q->error = TERN_ERR_NONE;
 		q->completed = 0;
+		q->fault_addr = 0;
+		q->fault_info = 0;
 		atomic_store(&q->abort, false);
 	}
+	tern_mmu_reset(dev);
 	dev->int_status = 0;
 	dev->int_mask = 0;
 	dev->qdone = 0;
@@ -222,6 +253,7 @@ static void reset_state(struct tern_dev *dev)
 	dev->err_queue = TERN_ERR_QUEUE_NONE;
 	dev->err_index = 0;
 	dev->err_addr = 0;
+	dev->err_info = 0;
 	dev->err_count = 0;
 }
 
@@ -296,9 +328,27 @@ static void queue_enable(struct tern_dev *dev, unsigned int qn, bool in_hbm)
 
 	queue_disable(dev, qn);
 	q->error = TERN_ERR_NONE;
-	if (!tern_ring_check(dev, base, size, in_hbm, why, sizeof(why))) {
+	q->fault_addr = 0;
+	q->fault_info = 0;
+	if (q->ctx && in_hbm) {
+		snprintf(why, sizeof(why), "RING_IN_HBM on the user-mode "
+			 "queue of context %" PRIu32 " (its ring is a VA)",
+			 q->ctx);
+	} else if (!tern_ring_check(dev, base, size, in_hbm, why,
+				    sizeof(why))) {
+		/* why is set */
+	} else if (q->ctx && (base >= TERN_VA_LIMIT ||
+			      (uint64_t)size * TERN_DESC_SIZE >
+			      TERN_VA_LIMIT - base)) {
+		snprintf(why, sizeof(why), "ring VA 0x%" PRIx64 "+0x%" PRIx64
+			 " of context %" PRIu32 " passes the %u-bit VA space",
+			 base, (uint64_t)size * TERN_DESC_SIZE, q->ctx,
+			 TERN_VA_BITS);
+	}
+	if (why[0]) {
 		q->error = TERN_ERR_BAD_RING;
-		tern_device_error(dev, qn, size, TERN_ERR_BAD_RING, base, why);
+		tern_device_error(dev, qn, size, TERN_ERR_BAD_RING, base, 0,
+				  why);
 		return;
 	}
 	q->base = base;
@@ -332,6 +382,8 @@ static void queue_ctrl_write(struct tern_dev *dev, unsigned int qn,
 	case TERN_Q_STATE_HALTED:
 		q->state = TERN_Q_STATE_ACTIVE;
 		q->error = TERN_ERR_NONE;
+		q->fault_addr = 0;
+		q->fault_info = 0;
 		tern_trace_state(dev, qn);
 		tern_dma_wake(dev, qn);
 		break;
@@ -360,6 +412,23 @@ static void queue_head_write(struct tern_dev *dev, unsigned int qn,
 		q->head = val;
 }
 
+static void queue_ctx_write(struct tern_dev *dev, unsigned int qn,
+			    uint32_t val)
+{
+	struct tern_queue *q = &dev->q[qn];
+
+	if (q->state != TERN_Q_STATE_DISABLED)
+		tern_guest_err(dev, "queue %u: Q_CTX write %" PRIu32 " while "
+			       "enabled; ignored (disable the queue first)",
+			       qn, val);
+	else if (val >= TERN_MAX_CONTEXTS)
+		tern_guest_err(dev, "queue %u: Q_CTX write %" PRIu32 " is not "
+			       "a context (0..%u); ignored", qn, val,
+			       TERN_MAX_CONTEXTS - 1);
+	else
+		q->ctx = val;
+}
+
 /* ---- register file (lock held) ---- */
 
 static bool queue_reg_read(struct tern_dev *dev, uint64_t off, uint32_t *v)
@@ -383,6 +452,10 @@ static bool queue_reg_read(struct tern_dev *dev, uint64_t off, uint32_t *v)
 	case TERN_Q_ERROR: *v = q->error; return true;
 	case TERN_Q_COMPLETED_LO: *v = (uint32_t)q->completed; return true;
 	case TERN_Q_COMPLETED_HI: *v = q->completed >> 32; return true;
+	case TERN_Q_CTX: *v = q->ctx; return true;
+	case TERN_Q_FAULT_ADDR_LO: *v = (uint32_t)q->fault_addr; return true;
+	case TERN_Q_FAULT_ADDR_HI: *v = q->fault_addr >> 32; return true;
+	case TERN_Q_FAULT_INFO: *v = q->fault_info; return true;
 	}
 	return false;
 }
@@ -427,11 +500,17 @@ static bool reg_read(struct tern_dev *dev, uint64_t off, uint32_t *v)
 	case TERN_REG_ERR_ADDR_HI: *v = dev->err_addr >> 32; return true;
 	case TERN_REG_ERR_COUNT: *v = dev->err_count; return true;
 	case TERN_REG_ERR_ACK: *v = 0; return true;
+	case TERN_REG_ERR_INFO: *v = dev->err_info; return true;
+	case TERN_REG_MMU_INVALIDATE: *v = 0; return true;
+	case TERN_REG_NUM_CONTEXTS: *v = TERN_MAX_CONTEXTS; return true;
+	case TERN_REG_MMU_FAULTS: *v = dev->mmu_faults; return true;
 	}
 	if (off >= TERN_REG_QUEUE_BASE && off < TERN_REG_QUEUE(dev->cfg.queues))
 		return queue_reg_read(dev, off, v);
 	if (off >= TERN_REG_CORE_BASE && off < TERN_REG_CORE(dev->cfg.cores))
 		return tern_launch_reg_read(dev, off, v);
+	if (off >= TERN_REG_CTX_BASE && off < TERN_REG_CTX(TERN_MAX_CONTEXTS))
+		return tern_mmu_reg_read(dev, off, v);
 	return false;
 }
 
@@ -481,11 +560,17 @@ static bool queue_reg_write(struct tern_dev *dev, uint64_t off, uint32_t val)
 	case TERN_Q_HEAD:
 		queue_head_write(dev, qn, val);
 		return true;
+	case TERN_Q_CTX:
+		queue_ctx_write(dev, qn, val);
+		return true;
 	case TERN_Q_TAIL:
 	case TERN_Q_STATUS:
 	case TERN_Q_ERROR:
 	case TERN_Q_COMPLETED_LO:
 	case TERN_Q_COMPLETED_HI:
+	case TERN_Q_FAULT_ADDR_LO:
+	case TERN_Q_FAULT_ADDR_HI:
+	case TERN_Q_FAULT_INFO:
 		tern_guest_err(dev, "write 0x%" PRIx32 " to read-only register "
 			  "%s of queue %u ignored", val, tern_reg_name(off),
 			  qn);
@@ -516,6 +601,9 @@ static bool reg_write(struct tern_dev *dev, uint64_t off, uint32_t val)
 	case TERN_REG_ERR_ADDR_LO:
 	case TERN_REG_ERR_ADDR_HI:
 	case TERN_REG_ERR_COUNT:
+	case TERN_REG_ERR_INFO:
+	case TERN_REG_NUM_CONTEXTS:
+	case TERN_REG_MMU_FAULTS:
 		tern_guest_err(dev, "write 0x%" PRIx32 " to read-only register %s "
 			  "ignored", val, tern_reg_name(off));
 		return true;
@@ -550,13 +638,19 @@ static bool reg_write(struct tern_dev *dev, uint64_t off, uint32_t val)
 			dev->err_queue = TERN_ERR_QUEUE_NONE;
 			dev->err_index = 0;
 			dev->err_addr = 0;
+			dev->err_info = 0;
 		}
+		return true;
+	case TERN_REG_MMU_INVALIDATE:
+		tern_mmu_invalidate(dev, val);
 		return true;
 	}
 	if (off >= TERN_REG_QUEUE_BASE && off < TERN_REG_QUEUE(dev->cfg.queues))
 		return queue_reg_write(dev, off, val);
 	if (off >= TERN_REG_CORE_BASE && off < TERN_REG_CORE(dev->cfg.cores))
 		return tern_launch_reg_write(dev, off, val);
+	if (off >= TERN_REG_CTX_BASE && off < TERN_REG_CTX(TERN_MAX_CONTEXTS))
+		return tern_mmu_reg_write(dev, off, val);
 	return false;
 }
 
@@ -640,7 +734,7 @@ void tern_doorbell_write(struct tern_dev *dev, uint64_t offset,
 		snprintf(why, sizeof(why), "doorbell page %" PRIu64
 			 " has no queue or core", qn64);
 		tern_device_error(dev, TERN_ERR_QUEUE_NONE, tail,
-				  TERN_ERR_DOORBELL, offset, why);
+				  TERN_ERR_DOORBELL, offset, 0, why);
 	} else {
 		unsigned int qn = (unsigned int)qn64;
 		struct tern_queue *q = &dev->q[qn];
@@ -651,13 +745,13 @@ void tern_doorbell_write(struct tern_dev *dev, uint64_t offset,
 			snprintf(why, sizeof(why), "doorbell tail %" PRIu32
 				 " on a disabled queue", tail);
 			tern_device_error(dev, qn, tail, TERN_ERR_DOORBELL,
-					  offset, why);
+					  offset, 0, why);
 		} else if (tail >= q->size) {
 			snprintf(why, sizeof(why), "doorbell tail %" PRIu32
 				 " out of range for a ring of %" PRIu32
 				 " entries", tail, q->size);
 			tern_device_error(dev, qn, tail, TERN_ERR_DOORBELL,
-					  offset, why);
+					  offset, 0, why);
 		} else {
 			q->tail = tail;
 			tern_dma_wake(dev, qn);

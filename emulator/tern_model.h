@@ -94,6 +94,13 @@ struct tern_host_ops {
 				  uint32_t index, uint32_t error,
 				  uint32_t job_status, uint32_t job_error,
 				  uint64_t cycles);
+	/*
+	 * An MMU fault halted queue (a queue number, or TERN_ERR_QUEUE_CORE(c)
+	 * for core c's launch ring) at ring index: va, and info as in
+	 * Q_FAULT_INFO (TERN_FAULT_INFO). Called with the device lock held.
+	 */
+	void (*trace_mmu_fault)(void *opaque, uint32_t queue, uint32_t index,
+				uint64_t va, uint32_t info);
 	/* done=false: in-flight work told to stop; done=true: reset over */
 	void (*trace_reset)(void *opaque, bool done);
 };

@@ -3,12 +3,14 @@
  * tern device-model core, internal: the state shared by tern_model.c (register
  * file, queues, MMIO and doorbells, reset, interrupts and errors, life cycle)
  * tern_dma.c (the DMA engines) and tern_launch.c (the compute cores' launch
- * rings). Not part of the embedding contract, which is tern_model.h; only the
- * files of the device-model core include this.
+ * rings) and tern_mmu.c (the device MMU). Not part of the embedding
+ * contract, which is tern_model.h; only the files of the device-model core
+ * include this.
  *
  * Locking: dev->lock protects every register, queue and launch-ring field
  * except tern_queue.abort and tern_launch_ring.cancel/abandon, which workers
- * poll without it. MMIO writes that must wait
+ * poll without it, the MMU contexts (atomics, see tern_mmu.h) and the
+ * worker-only fields (TLBs, staging buffers). MMIO writes that must wait
  * for a worker (reset, queue disable/enable) sleep on dev->idle with the lock
  * released; workers never wait for the MMIO caller, so this cannot deadlock.
  */
@@ -23,6 +25,7 @@
 #include <stdint.h>
 
 #include "tern_core.h"
+#include "tern_mmu.h"
 #include "tern_model.h"
 
 #define SG_ENTRY_SIZE	16u
@@ -34,9 +37,12 @@ struct tern_queue {
 	uint64_t base;		/* ring latched at enable */
 	uint32_t size;
 	bool in_hbm;
+	uint32_t ctx;		/* Q_CTX: 0 kernel ring, n user-mode queue */
 	uint32_t state;		/* TERN_Q_STATE_* */
 	uint32_t head, tail, error;
 	uint64_t completed;
+	uint64_t fault_addr;	/* Q_FAULT_ADDR_LO/HI */
+	uint32_t fault_info;	/* Q_FAULT_INFO */
 	bool inflight;		/* a worker is running descriptor `head` */
 	unsigned int quiesce;	/* MMIO callers waiting for !inflight */
 	atomic_bool abort;	/* reset/destroy: abandon at the next chunk */
@@ -45,6 +51,8 @@ struct tern_queue {
 /* One side (source or destination) of a copy, walked segment by segment. */
 struct copy_side {
 	const char *what;	/* "src" or "dst", for messages */
+	uint32_t ctx;		/* 0: physical; else addresses are VAs of ctx */
+	bool write;		/* the destination side */
 	bool hbm, sgl;
 	uint64_t addr, left;	/* current segment */
 	uint64_t list;		/* SG list address */
@@ -62,6 +70,7 @@ struct tern_engine {
 	unsigned int rr;	/* round-robin position among its queues */
 	uint8_t *bounce;	/* host->host staging, TERN_DMA_CHUNK bytes */
 	struct copy_side side[2];
+	struct tern_tlb tlb;	/* this engine's translations */
 };
 
 /* A compute core and its launch ring, served by one worker thread. */
@@ -80,10 +89,16 @@ struct tern_launch_ring {
 	uint32_t state;		/* TERN_Q_STATE_* */
 	uint32_t head, tail, error;
 	uint64_t completed;
+	uint64_t fault_addr;	/* C_FAULT_ADDR_LO/HI */
+	uint32_t fault_info;	/* C_FAULT_INFO */
 	bool inflight;		/* the worker is running launch `head` */
 	unsigned int quiesce;	/* MMIO callers waiting for !inflight */
 	atomic_bool cancel;	/* the running job stops, ends ABORTED */
 	atomic_bool abandon;	/* reset/destroy: no status, fence or IRQ */
+	/* worker only: */
+	struct tern_tlb tlb;	/* this core's translations */
+	uint8_t *prog;		/* a ctx != 0 program, copied through the MMU */
+	size_t prog_cap;
 };
 
 struct tern_dev {
@@ -101,8 +116,11 @@ struct tern_dev {
 	uint32_t int_mask;
 	uint64_t qdone;
 	uint32_t core_done;
-	uint32_t err_code, err_queue, err_index, err_count;
+	uint32_t err_code, err_queue, err_index, err_count, err_info;
 	uint64_t err_addr;
+	uint32_t mmu_faults;	/* MMU_FAULTS */
+
+	struct tern_mmu_ctx ctx[TERN_MAX_CONTEXTS];	/* atomics, see tern_mmu.h */
 
 	struct tern_queue q[TERN_MAX_QUEUES];
 	struct tern_engine eng[TERN_MAX_DMA_ENGINES];
@@ -130,8 +148,14 @@ void tern_guest_err(struct tern_dev *dev, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void tern_send_irq(struct tern_dev *dev, unsigned int vector, bool masked);
 void tern_trace_state(struct tern_dev *dev, unsigned int qn);
+/*
+ * A device error: latched (with info in ERR_INFO) unless one is, counted,
+ * logged, the error vector sent. info is the TERN_FAULT_INFO of a
+ * TERN_ERR_MMU_FAULT (counted in MMU_FAULTS too), else 0.
+ */
 void tern_device_error(struct tern_dev *dev, uint32_t queue, uint32_t index,
-		       uint32_t code, uint64_t addr, const char *why);
+		       uint32_t code, uint64_t addr, uint32_t info,
+		       const char *why);
 /* Ring base/size valid for enable? Else false with a reason in why. */
 bool tern_ring_check(const struct tern_dev *dev, uint64_t base, uint32_t size,
 		     bool in_hbm, char *why, size_t len);
@@ -180,7 +204,8 @@ void tern_block_signals(sigset_t *old);
 /* Why a descriptor or launch failed, filled by a worker without the lock. */
 struct fault {
 	uint32_t code;
-	uint64_t addr;
+	uint64_t addr;		/* a VA for TERN_ERR_MMU_FAULT */
+	uint32_t info;		/* TERN_FAULT_INFO of an MMU fault, else 0 */
 	char why[200];
 };
 

@@ -235,6 +235,16 @@ static void tern_host_trace_launch_done(void *opaque, unsigned int core,
 			       cycles);
 }
 
+static void tern_host_trace_mmu_fault(void *opaque, uint32_t queue,
+				      uint32_t index, uint64_t va,
+				      uint32_t info)
+{
+	trace_tern_mmu_fault(queue, index, va, info & TERN_FAULT_CTX_MASK,
+			     !!(info & TERN_FAULT_WRITE),
+			     (info & TERN_FAULT_REASON_MASK) >>
+			     TERN_FAULT_REASON_SHIFT);
+}
+
 static void tern_host_trace_reset(void *opaque, bool done)
 {
 	if (done)
@@ -257,6 +267,7 @@ static const struct tern_host_ops tern_host_ops = {
 	.trace_queue_state = tern_host_trace_queue_state,
 	.trace_launch_start = tern_host_trace_launch_start,
 	.trace_launch_done = tern_host_trace_launch_done,
+	.trace_mmu_fault = tern_host_trace_mmu_fault,
 	.trace_reset = tern_host_trace_reset,
 };
 

@@ -49,8 +49,10 @@ layout() { # name header structs...
 	if [ -z "$bad" ]; then ok "$name: no holes in $*"; else not_ok "$name: layout" "bad:$bad"; fi
 }
 layout uapi tern_accel.h drm_tern_info drm_tern_bo_create drm_tern_bo_info \
-	drm_tern_copy drm_tern_submit drm_tern_wait drm_tern_slot drm_tern_exec
-layout regs tern_regs.h tern_dma_desc tern_sg_entry
+	drm_tern_copy drm_tern_submit drm_tern_wait drm_tern_slot drm_tern_exec \
+	drm_tern_queue_create drm_tern_queue_destroy drm_tern_queue_query \
+	drm_tern_uring_exec drm_tern_uring_wait
+layout regs tern_regs.h tern_dma_desc tern_sg_entry tern_launch_desc tern_launch_slot
 layout isa tern_isa.h tern_ap tern_insn_tile tern_insn_act tern_insn_iota tern_insn_dma \
 	tern_prog_stream tern_prog_header tern_job_status
 

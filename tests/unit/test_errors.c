@@ -106,10 +106,10 @@ static bool t_bad_opcode(struct env *e)
 
 static bool t_bad_flags(struct env *e)
 {
-	struct tern_dma_desc d = copy(1u << 7, gpa(SRC_OFF), gpa(DST_OFF), 8);
+	struct tern_dma_desc d = copy(1u << 8, gpa(SRC_OFF), gpa(DST_OFF), 8);
 
 	CHECK(expect_err(e, 1, d, false, TERN_ERR_BAD_FLAGS, RING(1),
-			 "unknown flags 0x80"));
+			 "unknown flags 0x100"));
 	d.flags = 1u << 31;
 	CHECK(expect_err(e, 1, d, false, TERN_ERR_BAD_FLAGS,
 			 RING(1) + TERN_DESC_SIZE, "unknown flags 0x80000000"));
@@ -133,7 +133,7 @@ static bool t_reserved(struct env *e)
 
 	d.reserved = 1u << 31;
 	CHECK(expect_err(e, 0, d, false, TERN_ERR_RESERVED, RING(0),
-			 "reserved field is 0x8000000000000000"));
+			 "reserved field is 0x80000000"));
 	return true;
 }
 

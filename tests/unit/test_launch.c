@@ -308,12 +308,29 @@ CORE_TEST(t_launch_bad_desc)
 	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
 	g = mklaunch(c, 0, 0);
 #define DADDR	(ring + crd(e, 0, TERN_C_HEAD) * 64ull)
+	/* ctx 1 is not enabled: an MMU fault at the program's VA */
 	d = g; d.ctx = 1;
-	CHECK(bad_launch(c, &d, TERN_ERR_RESERVED, DADDR, "reserved"));
+	CHECK(bad_launch(c, &d, TERN_ERR_MMU_FAULT, d.prog_addr,
+			 "bad context"));
+	CHECK_EQ(rd(e, TERN_REG_ERR_INFO), 0);	/* acknowledged */
+	CHECK_EQ(crd(e, 0, TERN_C_FAULT_INFO), 0);	/* cleared by resume */
+	d = g; d.ctx = TERN_MAX_CONTEXTS;
+	CHECK(bad_launch(c, &d, TERN_ERR_MMU_FAULT, d.prog_addr,
+			 "bad context"));
 	d = g; d.reserved1 = 1ull << 40;
 	CHECK(bad_launch(c, &d, TERN_ERR_RESERVED, DADDR, "reserved"));
-	d = g; d.flags |= 0x10;
+	d = g; d.flags |= 0x80;
 	CHECK(bad_launch(c, &d, TERN_ERR_BAD_FLAGS, DADDR, "unknown launch"));
+	/* PHYS flags mean nothing in the physical context 0 */
+	d = g; d.flags |= TERN_LAUNCH_F_SLOTS_PHYS;
+	CHECK(bad_launch(c, &d, TERN_ERR_BAD_FLAGS, DADDR, "with ctx 0"));
+	d = g; d.flags |= TERN_LAUNCH_F_STATUS_PHYS;
+	CHECK(bad_launch(c, &d, TERN_ERR_BAD_FLAGS, DADDR, "with ctx 0"));
+	d = g; d.flags |= TERN_LAUNCH_F_FENCE_PHYS;
+	CHECK(bad_launch(c, &d, TERN_ERR_BAD_FLAGS, DADDR, "with ctx 0"));
+	d = g; d.flags = TERN_LAUNCH_F_FENCE_PHYS;
+	CHECK(bad_launch(c, &d, TERN_ERR_BAD_FLAGS, DADDR,
+			 "FENCE_PHYS without FENCE"));
 	d = g; d.flags = TERN_LAUNCH_F_FENCE_HBM;
 	CHECK(bad_launch(c, &d, TERN_ERR_BAD_FLAGS, DADDR,
 			 "FENCE_HBM without FENCE"));

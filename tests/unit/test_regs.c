@@ -91,7 +91,12 @@ static bool t_identity(struct env *e)
 	CHECK_EQ(rd(e, TERN_REG_REVISION) & TERN_REVISION_REV_MASK, 1);
 	CHECK_EQ(rd(e, TERN_REG_REVISION) >> 16, 0);
 	CHECK_EQ(rd(e, TERN_REG_CAPS),
-		 TERN_CAP_DMA_SGL | TERN_CAP_RING_IN_HBM | TERN_CAP_COMPUTE);
+		 TERN_CAP_DMA_SGL | TERN_CAP_RING_IN_HBM | TERN_CAP_COMPUTE |
+		 TERN_CAP_MMU | TERN_CAP_USER_QUEUES);
+	CHECK_EQ(rd(e, TERN_REG_NUM_CONTEXTS), TERN_MAX_CONTEXTS);
+	CHECK_EQ(rd(e, TERN_REG_MMU_FAULTS), 0);
+	CHECK_EQ(rd(e, TERN_REG_ERR_INFO), 0);
+	CHECK_EQ(rd(e, TERN_REG_MMU_INVALIDATE), 0);
 	CHECK_EQ(rd(e, TERN_REG_SBUF_SIZE), TERN_SBUF_SIZE_DEFAULT);
 	CHECK_EQ(rd(e, TERN_REG_NUM_CORES), e->cfg.cores);
 	CHECK_EQ(rd(e, TERN_REG_NUM_QUEUES), e->cfg.queues);
@@ -111,7 +116,11 @@ static bool t_identity(struct env *e)
 		CHECK_EQ(qrd(e, q, TERN_Q_CTRL), 0);
 		CHECK_EQ(qrd(e, q, TERN_Q_HEAD), 0);
 		CHECK_EQ(qrd(e, q, TERN_Q_TAIL), 0);
+		CHECK_EQ(qrd(e, q, TERN_Q_CTX), 0);
+		CHECK_EQ(qrd(e, q, TERN_Q_FAULT_INFO), 0);
 	}
+	for (unsigned int n = 1; n < TERN_MAX_CONTEXTS; n++)
+		CHECK_EQ(rd(e, TERN_REG_CTX(n) + TERN_CTX_CTRL), 0);
 	CHECK_EQ(log_count(e), 0);
 	return true;
 }
@@ -125,12 +134,15 @@ static bool t_readonly(struct env *e)
 		TERN_REG_HBM_SIZE_LO, TERN_REG_HBM_SIZE_HI,
 		TERN_REG_DOORBELL_STRIDE, TERN_REG_STATUS, TERN_REG_ERR_CODE,
 		TERN_REG_ERR_QUEUE, TERN_REG_ERR_INDEX, TERN_REG_ERR_ADDR_LO,
-		TERN_REG_ERR_ADDR_HI, TERN_REG_ERR_COUNT,
+		TERN_REG_ERR_ADDR_HI, TERN_REG_ERR_COUNT, TERN_REG_ERR_INFO,
+		TERN_REG_NUM_CONTEXTS, TERN_REG_MMU_FAULTS,
 	};
 	static const uint64_t qro[] = {
 		TERN_Q_TAIL, TERN_Q_STATUS, TERN_Q_ERROR, TERN_Q_COMPLETED_LO,
-		TERN_Q_COMPLETED_HI,
+		TERN_Q_COMPLETED_HI, TERN_Q_FAULT_ADDR_LO, TERN_Q_FAULT_ADDR_HI,
+		TERN_Q_FAULT_INFO,
 	};
+	unsigned int nq = sizeof(qro) / sizeof(qro[0]);
 	uint32_t before[sizeof(ro) / sizeof(ro[0])];
 	unsigned int n = sizeof(ro) / sizeof(ro[0]);
 
@@ -145,17 +157,18 @@ static bool t_readonly(struct env *e)
 
 	CHECK_EQ(q_enable(e, 1, RING, 8, false), TERN_Q_STATE_ACTIVE);
 	log_clear(e);
-	for (unsigned int i = 0; i < 5; i++)
+	for (unsigned int i = 0; i < nq; i++)
 		qwr(e, 1, qro[i], 3);
 	CHECK_EQ(qrd(e, 1, TERN_Q_TAIL), 0);
 	CHECK_EQ(qrd(e, 1, TERN_Q_STATUS), TERN_Q_STATE_ACTIVE);
 	CHECK_EQ(qrd(e, 1, TERN_Q_ERROR), 0);
 	CHECK_EQ(qrd(e, 1, TERN_Q_COMPLETED_LO), 0);
-	CHECK_EQ(log_count(e), 5);
+	CHECK_EQ(qrd(e, 1, TERN_Q_FAULT_INFO), 0);
+	CHECK_EQ(log_count(e), nq);
 	/* HEAD is read-only unless the queue is halted */
 	qwr(e, 1, TERN_Q_HEAD, 2);
 	CHECK_EQ(qrd(e, 1, TERN_Q_HEAD), 0);
-	CHECK_EQ(log_count(e), 6);
+	CHECK_EQ(log_count(e), nq + 1);
 	/* write-only registers read 0 */
 	CHECK_EQ(rd(e, TERN_REG_RESET), 0);
 	CHECK_EQ(rd(e, TERN_REG_ERR_ACK), 0);
@@ -165,9 +178,10 @@ static bool t_readonly(struct env *e)
 static bool t_unknown_offsets(struct env *e)
 {
 	static const uint64_t holes[] = {
-		0x030, 0x03c, 0x05c, 0x06c, 0x080, 0x800, 0xffc,
-		TERN_REG_QUEUE(0) + 0x28, TERN_REG_QUEUE(0) + 0x3c,
-		TERN_REG_QUEUE(3) + 0x30,
+		0x030, 0x03c, 0x05c, 0x08c, 0x800, 0xffc,
+		TERN_REG_QUEUE(0) + 0x2c, TERN_REG_QUEUE(0) + 0x3c,
+		TERN_REG_QUEUE(3) + 0x3c, TERN_REG_CTX(0),
+		TERN_REG_CTX(0) + TERN_CTX_CTRL, TERN_REG_CTX(5) + 0xc,
 	};
 	unsigned int n = sizeof(holes) / sizeof(holes[0]);
 
