@@ -390,8 +390,12 @@ struct drm_tern_queue_query {
  * The CQE is posted when the job's fence signals (or at once if the command
  * is rejected): res is 0 for a job that completed, -EIO for a job that
  * failed, -ECANCELED when the ring or task went away first, or the -errno
- * the ioctl would have returned. big_cqe[0] is the job id (SUBMIT, EXEC),
- * big_cqe[1] is DRM_TERN_JOB_* | (u64)error_code << 32.
+ * the ioctl would have returned. big_cqe[0] is DRM_TERN_JOB_* |
+ * (u64)error_code << 32 (0 when the command was rejected or cancelled);
+ * big_cqe[1] is 0: io_uring lets a driver fill only one extra word, so the
+ * job id is not reported (user_data identifies the command). In the
+ * command area, drm_tern_submit.job_id must be 0, and the bytes after the
+ * structure up to byte 79 must be 0.
  */
 /** DRM_TERN_URING_SUBMIT: command area holds a &struct drm_tern_submit. */
 #define DRM_TERN_URING_SUBMIT		0x01
