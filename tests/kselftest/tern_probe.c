@@ -105,7 +105,11 @@ TEST_F(dev, get_info_sane)
 	EXPECT_EQ(0, i->hbm_size & (i->hbm_size - 1));
 	EXPECT_GE(i->hbm_size, i->hbm_used);
 	EXPECT_EQ(0, i->caps & ~(uint32_t)(TERN_CAP_DMA_SGL | TERN_CAP_RING_IN_HBM |
-					   TERN_CAP_COMPUTE));
+					   TERN_CAP_COMPUTE | TERN_CAP_MMU |
+					   TERN_CAP_USER_QUEUES));
+	/* UAPI 1.2: the emulated chip has a device MMU and user-mode queues. */
+	EXPECT_NE(0, i->caps & TERN_CAP_MMU);
+	EXPECT_NE(0, i->caps & TERN_CAP_USER_QUEUES);
 	/* UAPI 1.1: the emulated chip has compute cores with an SBUF each. */
 	EXPECT_NE(0, i->caps & TERN_CAP_COMPUTE);
 	EXPECT_LE(TERN_SBUF_SIZE_MIN, i->sbuf_size);
