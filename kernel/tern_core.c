@@ -21,6 +21,7 @@
 #include "tern_gem.h"
 #include "tern_hw.h"
 #include "tern_job.h"
+#include "tern_mmu.h"
 
 /* Each core's coherent block: ring, then statuses, then a 64-byte fence line. */
 #define TERN_CORE_FENCE_LINE	64u
@@ -200,14 +201,25 @@ static void tern_core_write_locked(struct tern_core *core, struct tern_exec_job 
 		d->flags &= ~(__force u32)cpu_to_le32(TERN_LAUNCH_F_STATUS_HBM |
 						      TERN_LAUNCH_F_FENCE_HBM);
 		d->flags |= (__force u32)cpu_to_le32(TERN_LAUNCH_F_FENCE | TERN_LAUNCH_F_IRQ);
+		/* In a context, the kernel's status and fence stay physical. */
+		if (d->ctx)
+			d->flags |= (__force u32)cpu_to_le32(TERN_LAUNCH_F_STATUS_PHYS |
+							     TERN_LAUNCH_F_FENCE_PHYS);
 	} else {
+		/*
+		 * Program and slots are VAs of the job's context; the slot
+		 * table itself, the status and the fence are the kernel's.
+		 */
 		d->prog_addr = (__force u64)cpu_to_le64(job->prog_addr);
 		d->prog_size = (__force u32)cpu_to_le32(job->prog_size);
-		d->flags = (__force u32)cpu_to_le32(TERN_LAUNCH_F_FENCE | TERN_LAUNCH_F_IRQ);
+		d->flags = (__force u32)cpu_to_le32(TERN_LAUNCH_F_FENCE | TERN_LAUNCH_F_IRQ |
+						    TERN_LAUNCH_F_SLOTS_PHYS |
+						    TERN_LAUNCH_F_STATUS_PHYS |
+						    TERN_LAUNCH_F_FENCE_PHYS);
 		d->slot_addr = (__force u64)cpu_to_le64(core->slot_tables_hbm +
 							(u64)idx * TERN_CORE_SLOT_TABLE_SIZE);
 		d->slot_count = (__force u32)cpu_to_le32(job->slot_count);
-		d->ctx = 0;
+		d->ctx = (__force u32)cpu_to_le32(tern_ctx_id(job->ctx));
 		d->reserved1 = 0;
 	}
 	d->status_addr = (__force u64)cpu_to_le64(status_addr);
@@ -357,10 +369,14 @@ void tern_exec_job_free(struct tern_exec_job *job)
 {
 	u32 i;
 
-	if (job->status_bo && !iosys_map_is_null(&job->status_map))
-		drm_gem_vunmap_unlocked(tern_bo_obj(job->status_bo), &job->status_map);
-	for (i = 0; i < job->bo_count; i++)
-		drm_gem_object_put(tern_bo_obj(job->bos[i]));
+	if (job->status_bo) {
+		if (!iosys_map_is_null(&job->status_map))
+			drm_gem_vunmap_unlocked(tern_bo_obj(job->status_bo), &job->status_map);
+		drm_gem_object_put(tern_bo_obj(job->status_bo));
+	}
+	for (i = 0; i < job->map_count; i++)
+		tern_mapping_put(job->maps[i]);
+	tern_ctx_put(job->ctx);
 
 	/* A fence is only initialised once its job was pushed. */
 	if (job->fence->base.ops)
@@ -386,7 +402,7 @@ int tern_core_inject(struct tern_device *tdev, const struct tern_launch_desc *ra
 	struct tern_exec_job *job;
 	struct dma_fence *fence;
 
-	job = kzalloc(struct_size(job, bos, 0), GFP_KERNEL);
+	job = kzalloc(struct_size(job, maps, 0), GFP_KERNEL);
 	if (!job)
 		return -ENOMEM;
 	job->fence = kzalloc(sizeof(*job->fence), GFP_KERNEL);
@@ -491,7 +507,8 @@ unlock:
 
 /*
  * Error interrupt: if the chip halted @core's ring on a bad descriptor,
- * fail that job (fence error -EIO with the chip's code) and resume after it.
+ * fail that job (fence error -EIO with the chip's code; for an MMU fault
+ * -EFAULT with the fault record and the VA) and resume after it.
  */
 void tern_core_recover(struct tern_core *core)
 {
@@ -525,9 +542,23 @@ void tern_core_recover(struct tern_core *core)
 		goto unlock;
 	}
 
-	tern_err_ratelimited(tdev, "core %u: job %llu failed at ring index %u: %s (code %u); the core continues with the next job\n",
-			     core->index, bad->id, head, tern_hw_error_name(code), code);
-	tern_core_finish_locked(core, bad, -EIO, code, &done);
+	if (code == TERN_ERR_MMU_FAULT) {
+		u32 info = tern_crd32(core, TERN_C_FAULT_INFO);
+		u64 va = tern_crd32(core, TERN_C_FAULT_ADDR_LO) |
+			 (u64)tern_crd32(core, TERN_C_FAULT_ADDR_HI) << 32;
+
+		tern_err_ratelimited(tdev, "core %u: job %llu faulted at ring index %u: context %u %s VA 0x%llx, reason %u; the core continues with the next job\n",
+				     core->index, bad->id, head, info & TERN_FAULT_CTX_MASK,
+				     info & TERN_FAULT_WRITE ? "write" : "read", va,
+				     (info & TERN_FAULT_REASON_MASK) >> TERN_FAULT_REASON_SHIFT);
+		tern_ctx_count_fault(bad->ctx);
+		bad->fence->fault_addr = va;
+		tern_core_finish_locked(core, bad, -EFAULT, info, &done);
+	} else {
+		tern_err_ratelimited(tdev, "core %u: job %llu failed at ring index %u: %s (code %u); the core continues with the next job\n",
+				     core->index, bad->id, head, tern_hw_error_name(code), code);
+		tern_core_finish_locked(core, bad, -EIO, code, &done);
+	}
 	tern_core_arm_timeout_locked(core);
 	tern_cwr32(core, TERN_C_HEAD, (head + 1) & mask);
 	tern_cwr32(core, TERN_C_CTRL, TERN_C_CTRL_ENABLE | TERN_C_CTRL_RESUME);

@@ -18,7 +18,9 @@
 
 struct dma_fence;
 struct tern_bo;
+struct tern_ctx;
 struct tern_fence;
+struct tern_mapping;
 
 /* Launch descriptors in each core's ring; each has its own slot table. */
 #define TERN_CORE_RING_ENTRIES		64u
@@ -33,8 +35,10 @@ struct tern_fence;
  * Built without locks by the EXEC ioctl, then handed to tern_core_push().
  * From then on the core owns it: it sits on &tern_core.pending until it
  * retires, is signalled under the core's job_lock and freed by
- * tern_exec_job_free() after that lock is dropped. It holds a GEM
- * reference on every buffer it names until then.
+ * tern_exec_job_free() after that lock is dropped. Until then it holds
+ * a reference on its file's context, on the mappings of its program and
+ * slot buffers there (they stay mapped even if the file closes them), and
+ * a GEM reference on its status buffer.
  */
 struct tern_exec_job {
 	struct list_head node;		/* in tern_core.pending */
@@ -50,17 +54,18 @@ struct tern_exec_job {
 	/* debugfs inject_launch: the descriptor as given, unchecked; read once by the push */
 	const struct tern_launch_desc *raw;
 
-	u64 prog_addr;			/* HBM offset */
+	struct tern_ctx *ctx;		/* a reference; NULL for inject_launch */
+	u64 prog_addr;			/* device VA in ctx */
 	u32 prog_size;
 	u32 slot_count;
-	struct tern_launch_slot slots[TERN_LAUNCH_MAX_SLOTS];	/* CPU order */
+	struct tern_launch_slot slots[TERN_LAUNCH_MAX_SLOTS];	/* VAs, CPU order */
 
-	struct tern_bo *status_bo;	/* or NULL */
+	struct tern_bo *status_bo;	/* a GEM reference, or NULL */
 	struct iosys_map status_map;	/* vmap of status_bo */
 	u64 status_offset;
 
-	u32 bo_count;
-	struct tern_bo *bos[] __counted_by(bo_count);
+	u32 map_count;
+	struct tern_mapping *maps[] __counted_by(map_count);
 };
 
 /**

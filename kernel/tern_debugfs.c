@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * debugfs: /sys/kernel/debug/accel/<PCI address>/ (and the <minor> link to
- * it) holds "queues", "bos" and the root-only "inject_desc" and
- * "inject_launch".
+ * it) holds "queues", "bos", "contexts" and the root-only "inject_desc"
+ * and "inject_launch".
  */
 
 #include <linux/debugfs.h>
@@ -17,7 +17,9 @@
 #include "tern_drv.h"
 #include "tern_gem.h"
 #include "tern_job.h"
+#include "tern_mmu.h"
 #include "tern_queue.h"
+#include "tern_uq.h"
 
 static struct tern_device *tern_debugfs_dev(struct seq_file *m)
 {
@@ -46,6 +48,17 @@ static int tern_debugfs_queues_show(struct seq_file *m, void *data)
 static int tern_debugfs_bos_show(struct seq_file *m, void *data)
 {
 	tern_gem_show_bos(tern_debugfs_dev(m), m);
+	return 0;
+}
+
+/*
+ * contexts: one line per device address space (open file, or closed file
+ * whose jobs still run): id, owner pid, bytes mapped, mappings, 4 KiB and
+ * 2 MiB page-table entries, MMU faults of its jobs.
+ */
+static int tern_debugfs_contexts_show(struct seq_file *m, void *data)
+{
+	tern_mmu_show_contexts(tern_debugfs_dev(m), m);
 	return 0;
 }
 
@@ -132,6 +145,8 @@ void tern_debugfs_init(struct tern_device *tdev)
 
 	drm_debugfs_add_file(drm, "queues", tern_debugfs_queues_show, NULL);
 	drm_debugfs_add_file(drm, "bos", tern_debugfs_bos_show, NULL);
+	drm_debugfs_add_file(drm, "contexts", tern_debugfs_contexts_show, NULL);
+	drm_debugfs_add_file(drm, "user_queues", tern_uq_debugfs_show, NULL);
 	debugfs_create_file("inject_desc", 0200, drm->debugfs_root, tdev,
 			    &tern_inject_desc_fops);
 	debugfs_create_file("inject_launch", 0200, drm->debugfs_root, tdev,

@@ -82,9 +82,9 @@ static const struct drm_ioctl_desc tern_drm_ioctls[] = {
 };
 
 /*
- * The policy of Documentation/uapi.rst: a file is its opener's. A forked
+ * The policy of Documentation/userq.rst: a file is its opener's. A forked
  * child or a process that received the file over a socket may close it,
- * but the driver's ioctls, io_uring commands and doorbell mmaps refuse it.
+ * but every ioctl, io_uring command and mmap refuses it.
  */
 int tern_file_check_owner(struct drm_file *file)
 {
@@ -127,16 +127,15 @@ out_exit:
 }
 
 /*
- * The driver's own ioctls check the file's owner first; DRM's core ioctls
- * (handles, syncobjs, PRIME) keep their usual rules.
+ * Every ioctl checks the file's owner first, DRM's core ones (handles,
+ * syncobjs, PRIME export) too: another process holding the file could
+ * otherwise export or close the opener's buffers.
  */
 static long tern_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 {
 	struct drm_file *file = filp->private_data;
-	unsigned int nr = _IOC_NR(cmd);
 
-	if (nr >= DRM_COMMAND_BASE && nr < DRM_COMMAND_END &&
-	    tern_file_check_owner(file))
+	if (tern_file_check_owner(file))
 		return -EACCES;
 	return drm_ioctl(filp, cmd, arg);
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tern EXEC: validate a compute launch from user space, take a reference
- * on every buffer it names, and push it to the core's launch ring. The
- * kernel builds the slot table and the descriptor itself (tern_core.c).
+ * on the mapping of every buffer it names in the file's context, and push
+ * it to the core's launch ring. The kernel builds the slot table (device
+ * VAs of the context) and the descriptor itself (tern_core.c).
  */
 
 #include <linux/jiffies.h>
@@ -17,6 +18,7 @@
 #include "tern_core.h"
 #include "tern_gem.h"
 #include "tern_job.h"
+#include "tern_mmu.h"
 
 static int tern_exec_check_args(struct tern_device *tdev, const struct drm_tern_exec *args)
 {
@@ -42,18 +44,28 @@ static int tern_exec_check_args(struct tern_device *tdev, const struct drm_tern_
 	return 0;
 }
 
-/* Look up @handle as a buffer of @domain and keep the reference in the job. */
-static int tern_exec_add_bo(struct tern_exec_job *job, struct drm_file *file, u32 handle,
-			    u32 domain, struct tern_bo **out)
+/*
+ * The mapping, in the job's context, of the device buffer @handle names;
+ * the job keeps the reference.
+ */
+static int tern_exec_add_map(struct tern_exec_job *job, struct drm_file *file, u32 handle,
+			     struct tern_mapping **out)
 {
 	struct tern_bo *bo = tern_bo_lookup(file, handle);
+	struct tern_mapping *map;
 
 	if (!bo)
 		return -ENOENT;
-	job->bos[job->bo_count++] = bo;
-	if (bo->domain != domain)
+	if (!tern_bo_is_device(bo)) {
+		drm_gem_object_put(tern_bo_obj(bo));
 		return -EINVAL;
-	*out = bo;
+	}
+	map = tern_mapping_get(job->ctx, bo);
+	drm_gem_object_put(tern_bo_obj(bo));
+	if (!map)
+		return -ENOENT;
+	job->maps[job->map_count++] = map;
+	*out = map;
 	return 0;
 }
 
@@ -61,7 +73,7 @@ static int tern_exec_add_slots(struct tern_exec_job *job, struct drm_file *file,
 			       const struct drm_tern_slot *slots, u32 count)
 {
 	struct tern_device *tdev = job->core->tdev;
-	struct tern_bo *bo;
+	struct tern_mapping *map;
 	u64 end;
 	u32 i;
 	int ret;
@@ -73,16 +85,17 @@ static int tern_exec_add_slots(struct tern_exec_job *job, struct drm_file *file,
 			tern_dbg(tdev, "slot %u: non-zero pad or zero size\n", i);
 			return -EINVAL;
 		}
-		ret = tern_exec_add_bo(job, file, s->handle, DRM_TERN_BO_DEVICE, &bo);
+		ret = tern_exec_add_map(job, file, s->handle, &map);
 		if (ret) {
 			tern_dbg(tdev, "slot %u: handle %u is not a device buffer\n", i, s->handle);
 			return ret;
 		}
-		if (check_add_overflow(s->offset, s->size, &end) || end > tern_bo_size(bo)) {
+		if (check_add_overflow(s->offset, s->size, &end) ||
+		    end > tern_bo_size(tern_mapping_bo(map))) {
 			tern_dbg(tdev, "slot %u: range outside its buffer\n", i);
 			return -EINVAL;
 		}
-		job->slots[i].offset = tern_bo_hbm_offset(bo) + s->offset;
+		job->slots[i].offset = tern_mapping_va(map) + s->offset;
 		job->slots[i].size = s->size;
 	}
 	job->slot_count = count;
@@ -94,25 +107,22 @@ static int tern_exec_add_status(struct tern_exec_job *job, struct drm_file *file
 {
 	struct tern_bo *bo;
 	u64 end;
-	int ret;
 
 	if (!args->status_handle)
 		return 0;
-	ret = tern_exec_add_bo(job, file, args->status_handle, DRM_TERN_BO_HOST, &bo);
-	if (ret)
-		return ret;
-	if (!IS_ALIGNED(args->status_offset, 8) ||
+	bo = tern_bo_lookup(file, args->status_handle);
+	if (!bo)
+		return -ENOENT;
+	/* From here on tern_exec_job_free() drops the reference. */
+	job->status_bo = bo;
+	if (tern_bo_is_device(bo) || !IS_ALIGNED(args->status_offset, 8) ||
 	    check_add_overflow(args->status_offset, (u64)TERN_LAUNCH_STATUS_SIZE, &end) ||
 	    end > tern_bo_size(bo))
 		return -EINVAL;
 
 	/* The chip writes into a kernel status area; retiring copies it here. */
-	ret = drm_gem_vmap_unlocked(tern_bo_obj(bo), &job->status_map);
-	if (ret)
-		return ret;
-	job->status_bo = bo;
 	job->status_offset = args->status_offset;
-	return 0;
+	return drm_gem_vmap_unlocked(tern_bo_obj(bo), &job->status_map);
 }
 
 static unsigned long tern_exec_timeout(struct tern_device *tdev, u64 timeout_ns)
@@ -130,19 +140,19 @@ static int tern_exec_build(struct tern_exec_job *job, struct drm_file *file,
 {
 	struct tern_device *tdev = job->core->tdev;
 	struct drm_tern_slot *slots = NULL;
-	struct tern_bo *prog;
+	struct tern_mapping *prog;
 	int ret;
 
-	ret = tern_exec_add_bo(job, file, args->program_handle, DRM_TERN_BO_DEVICE, &prog);
+	ret = tern_exec_add_map(job, file, args->program_handle, &prog);
 	if (ret) {
 		tern_dbg(tdev, "program handle %u is not a device buffer\n", args->program_handle);
 		return ret;
 	}
-	if (args->program_offset + args->program_size > tern_bo_size(prog)) {
+	if (args->program_offset + args->program_size > tern_bo_size(tern_mapping_bo(prog))) {
 		tern_dbg(tdev, "program outside its buffer\n");
 		return -EINVAL;
 	}
-	job->prog_addr = tern_bo_hbm_offset(prog) + args->program_offset;
+	job->prog_addr = tern_mapping_va(prog) + args->program_offset;
 	job->prog_size = args->program_size;
 
 	if (args->slot_count) {
@@ -188,8 +198,8 @@ struct dma_fence *tern_exec(struct drm_file *file, struct drm_tern_exec *args)
 	if (ret)
 		return ERR_PTR(ret);
 
-	/* Program, slots and status buffer. */
-	job = kzalloc(struct_size(job, bos, args->slot_count + 2), GFP_KERNEL);
+	/* The program's and the slots' mappings. */
+	job = kzalloc(struct_size(job, maps, args->slot_count + 1), GFP_KERNEL);
 	if (!job)
 		return ERR_PTR(-ENOMEM);
 	job->fence = kzalloc(sizeof(*job->fence), GFP_KERNEL);
@@ -200,6 +210,7 @@ struct dma_fence *tern_exec(struct drm_file *file, struct drm_tern_exec *args)
 	INIT_LIST_HEAD(&job->node);
 	job->core = &tdev->cores[args->core];
 	job->id = atomic64_inc_return(&tdev->next_job_id);
+	job->ctx = tern_ctx_get(to_tern_file(file)->ctx);
 
 	ret = tern_exec_build(job, file, args);
 	if (ret)

@@ -7,6 +7,11 @@
  * be exported as dma-bufs (PRIME). Device BOs are ranges of the chip's HBM,
  * handed out by a drm_mm allocator; user space maps them write-combined
  * through BAR4. Device BOs cannot be exported.
+ *
+ * Every BO, imported ones too, is mapped in the device address space of
+ * each file that has a handle to it (tern_mmu.c): the .open and .close
+ * object functions below. Device BOs of 2 MiB or more get 2 MiB aligned
+ * HBM when there is some, so the MMU can map them with 2 MiB pages.
  */
 
 #include <linux/dma-buf.h>
@@ -24,6 +29,7 @@
 #include <drm/drm_vma_manager.h>
 
 #include "tern_gem.h"
+#include "tern_mmu.h"
 
 /* HBM is cleared through BAR4 in chunks of this size. */
 #define TERN_HBM_CLEAR_CHUNK	SZ_64M
@@ -83,6 +89,8 @@ static void tern_host_bo_free(struct drm_gem_object *obj)
 
 static const struct drm_gem_object_funcs tern_host_bo_funcs = {
 	.free = tern_host_bo_free,
+	.open = tern_mmu_gem_open,
+	.close = tern_mmu_gem_close,
 	.print_info = drm_gem_shmem_object_print_info,
 	.pin = drm_gem_shmem_object_pin,
 	.unpin = drm_gem_shmem_object_unpin,
@@ -146,11 +154,15 @@ static struct tern_bo *tern_host_bo_create(struct tern_device *tdev, u64 size)
 /* Reserve a page-aligned HBM range of @size bytes for @bo. */
 static int tern_hbm_alloc(struct tern_device *tdev, struct tern_bo *bo, u64 size)
 {
-	int ret;
+	int ret = -ENOSPC;
 
 	mutex_lock(&tdev->hbm_lock);
-	ret = drm_mm_insert_node_generic(&tdev->hbm_mm, &bo->hbm_node, size, PAGE_SIZE, 0,
-					 DRM_MM_INSERT_BEST);
+	if (size >= TERN_HUGE_PAGE_SIZE)
+		ret = drm_mm_insert_node_generic(&tdev->hbm_mm, &bo->hbm_node, size,
+						 TERN_HUGE_PAGE_SIZE, 0, DRM_MM_INSERT_BEST);
+	if (ret)
+		ret = drm_mm_insert_node_generic(&tdev->hbm_mm, &bo->hbm_node, size, PAGE_SIZE,
+						 0, DRM_MM_INSERT_BEST);
 	mutex_unlock(&tdev->hbm_lock);
 	if (ret)
 		return -ENOSPC;
@@ -220,6 +232,8 @@ static const struct vm_operations_struct tern_hbm_vm_ops = {
 
 static const struct drm_gem_object_funcs tern_hbm_bo_funcs = {
 	.free = tern_hbm_bo_free,
+	.open = tern_mmu_gem_open,
+	.close = tern_mmu_gem_close,
 	.mmap = tern_hbm_bo_mmap,
 	.export = tern_hbm_bo_export,
 	.vm_ops = &tern_hbm_vm_ops,
@@ -304,7 +318,8 @@ int tern_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *fi
 	if (!drm_dev_enter(drm, &idx))
 		return -ENODEV;
 
-	if (args->flags || args->pad || args->reserved[0] || args->reserved[1] ||
+	if ((args->flags & ~DRM_TERN_BO_READ_ONLY) || args->pad || args->reserved[0] ||
+	    args->reserved[1] ||
 	    (args->domain != DRM_TERN_BO_HOST && args->domain != DRM_TERN_BO_DEVICE) ||
 	    !args->size || args->size > DRM_TERN_BO_MAX_SIZE ||
 	    check_add_overflow(args->size, (u64)PAGE_SIZE - 1, &size)) {
@@ -321,6 +336,8 @@ int tern_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *fi
 		ret = PTR_ERR(bo);
 		goto out_exit;
 	}
+	/* Before the handle: creating it maps the BO in the file's context. */
+	bo->flags = args->flags;
 
 	obj = tern_bo_obj(bo);
 	ret = drm_gem_handle_create(file, obj, &args->handle);
@@ -360,6 +377,8 @@ int tern_ioctl_bo_info(struct drm_device *drm, void *data, struct drm_file *file
 		args->mmap_offset = drm_vma_node_offset_addr(&obj->vma_node);
 		args->device_addr = tern_bo_is_device(bo) ? tern_bo_hbm_offset(bo) : 0;
 		args->domain = bo->domain;
+		args->bo_flags = bo->flags;
+		args->device_va = tern_ctx_bo_va(to_tern_file(file)->ctx, bo);
 	}
 	drm_gem_object_put(obj);
 
@@ -377,11 +396,13 @@ static void tern_gem_show_bo_locked(struct tern_device *tdev, struct tern_bo *bo
 	lockdep_assert_held(&tdev->bo_list_lock);
 
 	if (tern_bo_is_device(bo))
-		seq_printf(m, "%8llu device %12zu 0x%010llx %4u no\n", bo->id,
-			   obj->size, tern_bo_hbm_offset(bo), kref_read(&obj->refcount));
+		seq_printf(m, "%8llu device %12zu 0x%010llx %4u no       %s\n", bo->id,
+			   obj->size, tern_bo_hbm_offset(bo), kref_read(&obj->refcount),
+			   bo->flags & DRM_TERN_BO_READ_ONLY ? "ro" : "rw");
 	else
-		seq_printf(m, "%8llu host   %12zu %12s %4u %s\n", bo->id, obj->size, "-",
-			   kref_read(&obj->refcount), obj->import_attach ? "yes" : "no");
+		seq_printf(m, "%8llu host   %12zu %12s %4u %-8s %s\n", bo->id, obj->size, "-",
+			   kref_read(&obj->refcount), obj->import_attach ? "yes" : "no",
+			   bo->flags & DRM_TERN_BO_READ_ONLY ? "ro" : "rw");
 }
 
 void tern_gem_show_bos(struct tern_device *tdev, struct seq_file *m)
@@ -391,7 +412,7 @@ void tern_gem_show_bos(struct tern_device *tdev, struct seq_file *m)
 	seq_printf(m, "bo_count %d hbm_used %lld hbm_total %llu\n",
 		   atomic_read(&tdev->bo_count), atomic64_read(&tdev->hbm_used),
 		   tdev->hw.hbm_size);
-	seq_puts(m, "      id domain         size   hbm_offset refs imported\n");
+	seq_puts(m, "      id domain         size   hbm_offset refs imported access\n");
 
 	mutex_lock(&tdev->bo_list_lock);
 	list_for_each_entry(bo, &tdev->bo_list, list_node)

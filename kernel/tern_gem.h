@@ -27,6 +27,7 @@ struct tern_bo {
 	struct list_head list_node;	/* in tern_device.bo_list */
 	u64 id;				/* for debugfs, unique per device */
 	u32 domain;			/* DRM_TERN_BO_HOST or DRM_TERN_BO_DEVICE */
+	u32 flags;			/* DRM_TERN_BO_* creation flags, constant */
 	struct drm_mm_node hbm_node;	/* device BOs, under tern_device.hbm_lock */
 };
 

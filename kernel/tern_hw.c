@@ -11,6 +11,7 @@
 #include "tern_core.h"
 #include "tern_hw.h"
 #include "tern_queue.h"
+#include "tern_uq.h"
 
 static const char * const tern_error_names[TERN_ERR_COUNT] = {
 	[TERN_ERR_NONE] = "no error",
@@ -200,14 +201,20 @@ static irqreturn_t tern_irq_wake_thread(int irq, void *arg)
 static irqreturn_t tern_irq_queue_thread(int irq, void *arg)
 {
 	struct tern_queue *q = arg;
-	u32 reg = q->index < 32 ? TERN_REG_QDONE_LO : TERN_REG_QDONE_HI;
 
 	/*
 	 * Clear the done bit before reading the fence slot: a job finishing
 	 * after the read sets it again and interrupts again.
 	 */
-	tern_wr32(q->tdev, reg, BIT(q->index % 32));
+	tern_hw_qdone_clear(q->tdev, q->index);
 	tern_queue_retire(q);
+	return IRQ_HANDLED;
+}
+
+/* User-mode queue: the owner reads its fences; the vector only wakes it. */
+static irqreturn_t tern_irq_user_queue_thread(int irq, void *arg)
+{
+	tern_uq_irq(arg);
 	return IRQ_HANDLED;
 }
 
@@ -260,8 +267,25 @@ static irqreturn_t tern_irq_error_thread(int irq, void *arg)
 		tern_queue_recover(&tdev->queues[i]);
 	for (i = 0; i < tdev->num_cores; i++)
 		tern_core_recover(&tdev->cores[i]);
+	tern_uq_recover(tdev);
 
 	return IRQ_HANDLED;
+}
+
+/*
+ * With every queue vector and TERN_CAP_USER_QUEUES and TERN_CAP_MMU, the
+ * last half of the chip's queues are lent to processes as user-mode queues
+ * (tern_uq.c); the first ones stay kernel queues for SUBMIT. Otherwise
+ * all @usable queues are kernel queues.
+ */
+static void tern_hw_split_queues(struct tern_device *tdev, u32 usable)
+{
+	u32 need = TERN_CAP_USER_QUEUES | TERN_CAP_MMU;
+
+	tdev->num_user_queues = 0;
+	if ((tdev->hw.caps & need) == need && usable == tdev->hw.num_queues && usable >= 2)
+		tdev->num_user_queues = usable / 2;
+	tdev->num_queues = usable - tdev->num_user_queues;
 }
 
 /*
@@ -294,7 +318,7 @@ static bool tern_hw_irq_init_all(struct tern_device *tdev)
 		drm_warn(&tdev->drm, "cannot allocate %d MSI-X vectors: no compute\n", nvec);
 		return false;
 	}
-	tdev->num_queues = hw->num_queues;
+	tern_hw_split_queues(tdev, hw->num_queues);
 	tdev->num_cores = hw->num_cores;
 	return true;
 }
@@ -319,8 +343,8 @@ int tern_hw_irq_init(struct tern_device *tdev)
 		return nvec;
 	}
 
-	tdev->num_queues = nvec - 1;
-	if (tdev->num_queues < tdev->hw.num_queues)
+	tern_hw_split_queues(tdev, nvec - 1);
+	if (nvec - 1 < tdev->hw.num_queues)
 		drm_warn(&tdev->drm, "only %d MSI-X vectors: using %u of %u queues\n",
 			 nvec, tdev->num_queues, tdev->hw.num_queues);
 	return 0;
@@ -355,6 +379,22 @@ int tern_hw_irq_request(struct tern_device *tdev)
 						0, name, &tdev->queues[i]);
 		if (ret) {
 			drm_err(&tdev->drm, "cannot request the interrupt of queue %u: %d\n",
+				i, ret);
+			return ret;
+		}
+	}
+
+	for (i = 0; i < tdev->num_user_queues; i++) {
+		u32 q = tdev->num_queues + i;
+
+		name = devm_kasprintf(dev, GFP_KERNEL, "tern-%s-uq%u", pci_name(pdev), i);
+		if (!name)
+			return -ENOMEM;
+		ret = devm_request_threaded_irq(dev, pci_irq_vector(pdev, TERN_MSIX_VEC_QUEUE(q)),
+						tern_irq_wake_thread, tern_irq_user_queue_thread,
+						0, name, tern_uq_get(tdev, i));
+		if (ret) {
+			drm_err(&tdev->drm, "cannot request the interrupt of user queue %u: %d\n",
 				i, ret);
 			return ret;
 		}

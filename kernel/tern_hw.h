@@ -30,6 +30,12 @@ static inline void tern_qwr32(struct tern_queue *q, u32 reg, u32 val)
 	tern_wr32(q->tdev, TERN_REG_QUEUE(q->index) + reg, val);
 }
 
+/* Clear chip queue @q's QDONE bit (RW1C). */
+static inline void tern_hw_qdone_clear(struct tern_device *tdev, u32 q)
+{
+	tern_wr32(tdev, q < 32 ? TERN_REG_QDONE_LO : TERN_REG_QDONE_HI, BIT(q % 32));
+}
+
 static inline u32 tern_hw_platform_of(u32 revision_reg)
 {
 	return (revision_reg & TERN_REVISION_PLATFORM_MASK) >> TERN_REVISION_PLATFORM_SHIFT;

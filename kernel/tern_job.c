@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tern DMA jobs: SUBMIT validates a list of copies and turns it into one
- * descriptor per copy, WAIT reports how a job ended, and inject_desc (in
- * debugfs) pushes a raw descriptor. Every job ends with the queue's fence
- * write and interrupt on its last descriptor; tern_queue.c retires it.
+ * descriptor per copy, in the file's device address space (its context's
+ * VAs: the device MMU does the scattering), WAIT reports how a job ended,
+ * and inject_desc (in debugfs) pushes a raw descriptor. Every job ends
+ * with the queue's fence write and interrupt on its last descriptor;
+ * tern_queue.c retires it.
  */
 
 #include <linux/dma-fence-chain.h>
 #include <linux/dma-mapping.h>
 #include <linux/jiffies.h>
 #include <linux/overflow.h>
+#include <linux/minmax.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -21,6 +24,7 @@
 
 #include "tern_gem.h"
 #include "tern_job.h"
+#include "tern_mmu.h"
 #include "tern_queue.h"
 
 static const char *tern_fence_get_driver_name(struct dma_fence *fence)
@@ -73,11 +77,11 @@ void tern_job_signal(struct tern_job *job, int error, u32 device_error)
 	dma_fence_signal(&fence->base);
 }
 
-static struct tern_job *tern_job_alloc(struct tern_queue *q, u32 max_bos, u32 desc_count)
+static struct tern_job *tern_job_alloc(struct tern_queue *q, u32 max_maps, u32 desc_count)
 {
 	struct tern_job *job;
 
-	job = kzalloc(struct_size(job, bos, max_bos), GFP_KERNEL);
+	job = kzalloc(struct_size(job, maps, max_maps), GFP_KERNEL);
 	if (!job)
 		return NULL;
 
@@ -97,25 +101,22 @@ static struct tern_job *tern_job_alloc(struct tern_queue *q, u32 max_bos, u32 de
 }
 
 /*
- * Release what a job holds: BO pins and references, its SG lists and its
- * fence reference. Used for retired jobs and for jobs never pushed.
+ * Release what a job holds: its mappings, its context and its fence
+ * reference. Used for retired jobs and for jobs never pushed.
  */
 void tern_job_free(struct tern_job *job)
 {
 	struct device *dev = job->queue->tdev->drm.dev;
 	u32 i;
 
-	for (i = 0; i < job->bo_count; i++) {
-		struct tern_job_bo *jbo = &job->bos[i];
+	for (i = 0; i < job->map_count; i++) {
+		struct sg_table *sgt = tern_mapping_sgt(job->maps[i]);
 
-		if (jbo->sgt)
-			dma_sync_sgtable_for_cpu(dev, jbo->sgt, DMA_BIDIRECTIONAL);
-		if (jbo->pinned)
-			drm_gem_shmem_unpin(&jbo->bo->shmem);
-		drm_gem_object_put(tern_bo_obj(jbo->bo));
+		if (sgt)
+			dma_sync_sgtable_for_cpu(dev, sgt, DMA_BIDIRECTIONAL);
+		tern_mapping_put(job->maps[i]);
 	}
-	if (job->sgl)
-		dma_free_coherent(dev, job->sgl_size, job->sgl, job->sgl_dma);
+	tern_ctx_put(job->ctx);
 	kvfree(job->descs);
 
 	/* A fence is only initialised once its job was pushed. */
@@ -126,278 +127,119 @@ void tern_job_free(struct tern_job *job)
 	kfree(job);
 }
 
-/* One side (source or destination) of a copy. */
-struct tern_copy_side {
-	struct tern_job_bo *jbo;
-	u64 offset;
-	u64 nents;			/* host: merged DMA segments of the range */
-	struct tern_sg_entry first;	/* host: the first of them */
-};
-
-struct tern_copy_plan {
-	struct tern_copy_side src;
-	struct tern_copy_side dst;
-	u64 size;
-};
-
-/* Look up @handle and add it to the job's BOs (each BO once). */
-static int tern_job_add_bo(struct tern_job *job, struct drm_file *file, u32 handle,
-			   struct tern_job_bo **out)
+/*
+ * The mapping of the buffer @handle names in the job's context, kept by
+ * the job (each mapping once). -ENOENT without such a handle.
+ */
+static int tern_job_add_map(struct tern_job *job, struct drm_file *file, u32 handle,
+			    struct tern_mapping **out)
 {
 	struct tern_bo *bo = tern_bo_lookup(file, handle);
+	struct tern_mapping *map;
 	u32 i;
 
 	if (!bo)
 		return -ENOENT;
+	map = tern_mapping_get(job->ctx, bo);
+	drm_gem_object_put(tern_bo_obj(bo));
+	if (!map)
+		return -ENOENT;
 
-	for (i = 0; i < job->bo_count; i++) {
-		if (job->bos[i].bo == bo) {
-			drm_gem_object_put(tern_bo_obj(bo));
-			*out = &job->bos[i];
+	for (i = 0; i < job->map_count; i++) {
+		if (job->maps[i] == map) {
+			tern_mapping_put(map);
+			*out = map;
 			return 0;
 		}
 	}
-
-	i = job->bo_count++;
-	job->bos[i].bo = bo;
-	*out = &job->bos[i];
+	job->maps[job->map_count++] = map;
+	*out = map;
 	return 0;
 }
 
-static int tern_check_range(u64 offset, u64 size, struct tern_bo *bo, u64 *end)
+static int tern_check_range(u64 offset, u64 size, struct tern_mapping *map, u64 *end)
 {
-	if (check_add_overflow(offset, size, end) || *end > tern_bo_size(bo))
+	if (check_add_overflow(offset, size, end) || *end > tern_bo_size(tern_mapping_bo(map)))
 		return -EINVAL;
 	return 0;
 }
 
-/* Validate the copies in order and take a reference on every BO they use. */
-static int tern_job_add_copies(struct tern_job *job, struct drm_file *file,
-			       const struct drm_tern_copy *copies, u32 count,
-			       struct tern_copy_plan *plan)
+/* A copy between two buffers the file has handles to. */
+static int tern_job_copy_bo(struct tern_job *job, struct drm_file *file,
+			    const struct drm_tern_copy *c, u32 i, struct tern_dma_desc *d)
 {
 	struct tern_device *tdev = job->queue->tdev;
+	struct tern_mapping *src, *dst;
+	u64 src_end, dst_end;
+	int ret;
+
+	ret = tern_job_add_map(job, file, c->src_handle, &src);
+	if (!ret)
+		ret = tern_job_add_map(job, file, c->dst_handle, &dst);
+	if (ret) {
+		tern_dbg(tdev, "copy %u: no buffer with handle %u or %u\n", i, c->src_handle,
+			 c->dst_handle);
+		return ret;
+	}
+	if (tern_check_range(c->src_offset, c->size, src, &src_end) ||
+	    tern_check_range(c->dst_offset, c->size, dst, &dst_end)) {
+		tern_dbg(tdev, "copy %u: range outside its buffer\n", i);
+		return -EINVAL;
+	}
+	if (src == dst && c->src_offset < dst_end && c->dst_offset < src_end) {
+		tern_dbg(tdev, "copy %u: overlapping ranges in one buffer\n", i);
+		return -EINVAL;
+	}
+	d->src = tern_mapping_va(src) + c->src_offset;
+	d->dst = tern_mapping_va(dst) + c->dst_offset;
+	return 0;
+}
+
+/*
+ * Validate the copies in order and build one COPY descriptor per copy in
+ * the file's context: the device MMU scatters each range over its pages.
+ */
+static int tern_job_add_copies(struct tern_job *job, struct drm_file *file,
+			       const struct drm_tern_copy *copies, u32 count)
+{
+	struct tern_device *tdev = job->queue->tdev;
+	struct device *dev = tdev->drm.dev;
 	u32 i;
 	int ret;
 
 	for (i = 0; i < count; i++) {
 		const struct drm_tern_copy *c = &copies[i];
-		struct tern_copy_plan *p = &plan[i];
-		u64 src_end, dst_end;
+		struct tern_dma_desc *d = &job->descs[i];
 
-		if (c->flags || c->pad || !c->size) {
-			tern_dbg(tdev, "copy %u: non-zero flags/pad or zero size\n", i);
+		if ((c->flags & ~DRM_TERN_COPY_VA) || c->pad || !c->size) {
+			tern_dbg(tdev, "copy %u: unknown flags, non-zero pad or zero size\n", i);
 			return -EINVAL;
 		}
-
-		ret = tern_job_add_bo(job, file, c->src_handle, &p->src.jbo);
-		if (!ret)
-			ret = tern_job_add_bo(job, file, c->dst_handle, &p->dst.jbo);
-		if (ret) {
-			tern_dbg(tdev, "copy %u: no buffer with handle %u or %u\n", i,
-				 c->src_handle, c->dst_handle);
-			return ret;
-		}
-
-		if (tern_check_range(c->src_offset, c->size, p->src.jbo->bo, &src_end) ||
-		    tern_check_range(c->dst_offset, c->size, p->dst.jbo->bo, &dst_end)) {
-			tern_dbg(tdev, "copy %u: range outside its buffer\n", i);
-			return -EINVAL;
-		}
-		if (p->src.jbo == p->dst.jbo && c->src_offset < dst_end &&
-		    c->dst_offset < src_end) {
-			tern_dbg(tdev, "copy %u: overlapping ranges in one buffer\n", i);
-			return -EINVAL;
-		}
-
-		p->src.offset = c->src_offset;
-		p->dst.offset = c->dst_offset;
-		p->size = c->size;
-	}
-	return 0;
-}
-
-/* Pin host BOs and get their pages DMA-mapped. */
-static int tern_job_map_bos(struct tern_job *job)
-{
-	u32 i;
-	int ret;
-
-	for (i = 0; i < job->bo_count; i++) {
-		struct tern_job_bo *jbo = &job->bos[i];
-		struct drm_gem_shmem_object *shmem = &jbo->bo->shmem;
-		struct sg_table *sgt;
-
-		if (tern_bo_is_device(jbo->bo))
-			continue;
-
-		/* Imported BOs are pinned by their exporter. */
-		if (!shmem->base.import_attach) {
-			ret = drm_gem_shmem_pin(shmem);
+		if (c->flags & DRM_TERN_COPY_VA) {
+			/* Raw VAs: the device MMU checks them, page by page. */
+			if (c->src_handle || c->dst_handle) {
+				tern_dbg(tdev, "copy %u: DRM_TERN_COPY_VA with a handle\n", i);
+				return -EINVAL;
+			}
+			d->src = c->src_offset;
+			d->dst = c->dst_offset;
+		} else {
+			ret = tern_job_copy_bo(job, file, c, i, d);
 			if (ret)
 				return ret;
-			jbo->pinned = true;
 		}
-
-		sgt = drm_gem_shmem_get_pages_sgt(shmem);
-		if (IS_ERR(sgt))
-			return PTR_ERR(sgt);
-		jbo->sgt = sgt;
-	}
-	return 0;
-}
-
-/*
- * Walk the DMA segments of @sgt that cover [@offset, @offset + @size),
- * merging segments contiguous in DMA space. Stores the first entry in
- * @first and, if @out is set, all entries (little endian) in @out.
- * Returns the number of entries, or 0 if the table ends early.
- */
-static u64 tern_sg_walk(struct sg_table *sgt, u64 offset, u64 size,
-			struct tern_sg_entry *first, struct tern_sg_entry *out)
-{
-	struct tern_sg_entry cur = {};
-	struct scatterlist *sg;
-	unsigned int i;
-	u64 count = 0;
-
-	for_each_sgtable_dma_sg(sgt, sg, i) {
-		u64 addr = sg_dma_address(sg);
-		u64 len = sg_dma_len(sg);
-
-		if (offset >= len) {
-			offset -= len;
-			continue;
-		}
-		addr += offset;
-		len = min(len - offset, size);
-		offset = 0;
-
-		if (cur.size && cur.addr + cur.size == addr) {
-			cur.size += len;
-		} else {
-			if (cur.size) {
-				if (!count)
-					*first = cur;
-				if (out) {
-					out[count].addr = (__force u64)cpu_to_le64(cur.addr);
-					out[count].size = (__force u64)cpu_to_le64(cur.size);
-				}
-				count++;
-			}
-			cur.addr = addr;
-			cur.size = len;
-		}
-
-		size -= len;
-		if (!size)
-			break;
-	}
-	if (size || !cur.size)
-		return 0;
-
-	if (!count)
-		*first = cur;
-	if (out) {
-		out[count].addr = (__force u64)cpu_to_le64(cur.addr);
-		out[count].size = (__force u64)cpu_to_le64(cur.size);
-	}
-	return count + 1;
-}
-
-/* Count the SG entries of a host side; device sides need none. */
-static int tern_side_plan(struct tern_device *tdev, struct tern_copy_side *side, u64 size,
-			  u64 *sgl_total)
-{
-	if (tern_bo_is_device(side->jbo->bo))
-		return 0;
-
-	side->nents = tern_sg_walk(side->jbo->sgt, side->offset, size, &side->first, NULL);
-	if (!side->nents)
-		return -EINVAL;
-	if (side->nents == 1)
-		return 0;
-
-	if (!(tdev->hw.caps & TERN_CAP_DMA_SGL)) {
-		tern_dbg(tdev, "host range of %llu segments but the chip has no SG lists\n",
-			 side->nents);
-		return -EOPNOTSUPP;
-	}
-	if (side->nents > TERN_SGL_MAX_ENTRIES) {
-		tern_dbg(tdev, "host range needs %llu SG entries, the chip takes %u\n",
-			 side->nents, TERN_SGL_MAX_ENTRIES);
-		return -E2BIG;
-	}
-	*sgl_total += side->nents;
-	return 0;
-}
-
-/* Fill the address fields of a descriptor for one side of a copy. */
-static void tern_side_emit(struct tern_job *job, struct tern_copy_side *side, u64 size,
-			   u64 *sgl_used, u64 *addr, u32 *sgl_count, u32 *flags,
-			   u32 hbm_flag, u32 sgl_flag)
-{
-	struct tern_sg_entry unused;
-
-	if (tern_bo_is_device(side->jbo->bo)) {
-		*addr = tern_bo_hbm_offset(side->jbo->bo) + side->offset;
-		*flags |= hbm_flag;
-		return;
-	}
-	if (side->nents == 1) {
-		*addr = side->first.addr;
-		return;
-	}
-
-	tern_sg_walk(side->jbo->sgt, side->offset, size, &unused, job->sgl + *sgl_used);
-	*addr = job->sgl_dma + *sgl_used * sizeof(struct tern_sg_entry);
-	*sgl_count = side->nents;
-	*flags |= sgl_flag;
-	*sgl_used += side->nents;
-}
-
-/* Build one COPY descriptor per copy, with SG lists where needed. */
-static int tern_job_build(struct tern_job *job, struct tern_copy_plan *plan, u32 count)
-{
-	struct tern_device *tdev = job->queue->tdev;
-	struct device *dev = tdev->drm.dev;
-	u64 sgl_total = 0, sgl_used = 0;
-	u32 i;
-	int ret;
-
-	for (i = 0; i < count; i++) {
-		ret = tern_side_plan(tdev, &plan[i].src, plan[i].size, &sgl_total);
-		if (!ret)
-			ret = tern_side_plan(tdev, &plan[i].dst, plan[i].size, &sgl_total);
-		if (ret)
-			return ret;
-	}
-
-	if (sgl_total) {
-		if (sgl_total > SIZE_MAX / sizeof(struct tern_sg_entry))
-			return -E2BIG;
-		job->sgl_size = sgl_total * sizeof(struct tern_sg_entry);
-		job->sgl = dma_alloc_coherent(dev, job->sgl_size, &job->sgl_dma, GFP_KERNEL);
-		if (!job->sgl)
-			return -ENOMEM;
-	}
-
-	for (i = 0; i < count; i++) {
-		struct tern_dma_desc *d = &job->descs[i];
-		struct tern_copy_plan *p = &plan[i];
-
 		d->opcode = TERN_DESC_OP_COPY;
-		d->size = p->size;
-		tern_side_emit(job, &p->src, p->size, &sgl_used, &d->src, &d->src_sgl_count,
-			       &d->flags, TERN_DESC_F_SRC_HBM, TERN_DESC_F_SRC_SGL);
-		tern_side_emit(job, &p->dst, p->size, &sgl_used, &d->dst, &d->dst_sgl_count,
-			       &d->flags, TERN_DESC_F_DST_HBM, TERN_DESC_F_DST_SGL);
+		d->size = c->size;
+		d->ctx = tern_ctx_id(job->ctx);
 	}
 
 	/* Hand the host pages to the device (a no-op on coherent systems). */
-	for (i = 0; i < job->bo_count; i++)
-		if (job->bos[i].sgt)
-			dma_sync_sgtable_for_device(dev, job->bos[i].sgt, DMA_BIDIRECTIONAL);
+	for (i = 0; i < job->map_count; i++) {
+		struct sg_table *sgt = tern_mapping_sgt(job->maps[i]);
+
+		if (sgt)
+			dma_sync_sgtable_for_device(dev, sgt, DMA_BIDIRECTIONAL);
+	}
 	return 0;
 }
 
@@ -412,7 +254,7 @@ static int tern_submit_check_args(struct tern_device *tdev, const struct drm_ter
 			return -EINVAL;
 	if (args->queue >= tdev->num_queues)
 		return -EINVAL;
-	if (!args->copy_count || args->copy_count > DRM_TERN_MAX_COPIES ||
+	if (args->copy_count > DRM_TERN_MAX_COPIES ||
 	    args->copy_count >= tdev->queues[args->queue].entries)
 		return -EINVAL;
 	if (!args->out_syncobj && args->out_point)
@@ -472,9 +314,9 @@ void tern_out_fence_put(struct tern_out_fence *out)
 struct dma_fence *tern_submit(struct drm_file *file, struct drm_tern_submit *args)
 {
 	struct tern_device *tdev = to_tern_device(file->minor->dev);
+	struct tern_ctx *ctx = to_tern_file(file)->ctx;
+	struct drm_tern_copy *copies = NULL;
 	struct tern_out_fence out = {};
-	struct tern_copy_plan *plan = NULL;
-	struct drm_tern_copy *copies;
 	struct tern_job *job = NULL;
 	struct dma_fence *fence = NULL;
 	u64 job_id;
@@ -484,37 +326,37 @@ struct dma_fence *tern_submit(struct drm_file *file, struct drm_tern_submit *arg
 	if (ret)
 		return ERR_PTR(ret);
 
-	copies = kvmalloc_array(args->copy_count, sizeof(*copies), GFP_KERNEL);
-	if (!copies)
-		return ERR_PTR(-ENOMEM);
-	if (copy_from_user(copies, u64_to_user_ptr(args->copies),
-			   array_size(args->copy_count, sizeof(*copies)))) {
-		ret = -EFAULT;
+	if (args->copy_count) {
+		copies = kvmalloc_array(args->copy_count, sizeof(*copies), GFP_KERNEL);
+		if (!copies)
+			return ERR_PTR(-ENOMEM);
+		if (copy_from_user(copies, u64_to_user_ptr(args->copies),
+				   array_size(args->copy_count, sizeof(*copies)))) {
+			ret = -EFAULT;
+			goto out_free_copies;
+		}
+	}
+
+	/* An empty job is one NOP: it moves nothing and only signals its fence. */
+	job = tern_job_alloc(&tdev->queues[args->queue], 2 * args->copy_count,
+			     max(args->copy_count, 1u));
+	if (!job) {
+		ret = -ENOMEM;
 		goto out_free_copies;
 	}
+	job->ctx = tern_ctx_get(ctx);
 
-	plan = kvcalloc(args->copy_count, sizeof(*plan), GFP_KERNEL);
-	job = tern_job_alloc(&tdev->queues[args->queue], 2 * args->copy_count,
-			     args->copy_count);
-	if (!plan || !job) {
-		ret = -ENOMEM;
-		goto out_free_job;
+	if (args->copy_count) {
+		ret = tern_job_add_copies(job, file, copies, args->copy_count);
+		if (ret)
+			goto out_free_job;
+	} else {
+		job->descs[0].opcode = TERN_DESC_OP_NOP;
 	}
-
-	ret = tern_job_add_copies(job, file, copies, args->copy_count, plan);
-	if (ret)
-		goto out_free_job;
 
 	ret = tern_out_fence_get(file, args->out_syncobj, args->out_point, &out);
 	if (ret)
 		goto out_free_job;
-
-	ret = tern_job_map_bos(job);
-	if (ret)
-		goto out_put_fence;
-	ret = tern_job_build(job, plan, args->copy_count);
-	if (ret)
-		goto out_put_fence;
 
 	job_id = job->id;
 	fence = tern_queue_push(job->queue, job);
@@ -534,7 +376,6 @@ out_put_fence:
 out_free_job:
 	if (job)
 		tern_job_free(job);
-	kvfree(plan);
 out_free_copies:
 	kvfree(copies);
 	return fence ?: ERR_PTR(ret);
@@ -673,7 +514,8 @@ static void tern_desc_from_le(struct tern_dma_desc *d, const struct tern_dma_des
 	d->fence_value = le64_to_cpu((__force __le64)raw->fence_value);
 	d->src_sgl_count = le32_to_cpu((__force __le32)raw->src_sgl_count);
 	d->dst_sgl_count = le32_to_cpu((__force __le32)raw->dst_sgl_count);
-	d->reserved = le64_to_cpu((__force __le64)raw->reserved);
+	d->ctx = le32_to_cpu((__force __le32)raw->ctx);
+	d->reserved = le32_to_cpu((__force __le32)raw->reserved);
 }
 
 /**

@@ -17,8 +17,8 @@ struct dma_fence;
 struct dma_fence_chain;
 struct drm_file;
 struct drm_syncobj;
-struct sg_table;
-struct tern_bo;
+struct tern_ctx;
+struct tern_mapping;
 struct tern_queue;
 
 /**
@@ -42,13 +42,6 @@ struct tern_job_result {
 	u64 fault_addr;
 };
 
-/* One buffer a job uses; the job holds a GEM reference (and a pin). */
-struct tern_job_bo {
-	struct tern_bo *bo;
-	struct sg_table *sgt;		/* host BOs: DMA-mapped pages */
-	bool pinned;
-};
-
 /**
  * struct tern_job - one DMA job on one queue
  *
@@ -56,11 +49,18 @@ struct tern_job_bo {
  * tern_queue_push(). From then on the queue owns it: it sits on
  * &tern_queue.pending until it retires, is signalled under the queue's
  * job_lock and freed by tern_job_free() after that lock is dropped.
+ *
+ * A SUBMIT job holds a reference on its file's context and on the mapping
+ * of every buffer it names by handle, so those stay mapped until it
+ * retires even if the file closes the handles or itself. DRM_TERN_COPY_VA
+ * copies name no buffer and keep nothing mapped: what they reach is
+ * whatever the context maps while they run.
  */
 struct tern_job {
 	struct list_head node;		/* in tern_queue.pending */
 	struct tern_queue *queue;
 	struct tern_fence *fence;	/* the job's own reference */
+	struct tern_ctx *ctx;		/* a reference; NULL for inject_desc */
 	u64 id;
 	u64 seqno;
 	u32 ring_start;			/* ring index of the first descriptor */
@@ -69,13 +69,8 @@ struct tern_job {
 	/* Descriptors in CPU byte order; freed once copied into the ring. */
 	struct tern_dma_desc *descs;
 
-	/* SG lists of all host ranges of the job, in one DMA-coherent buffer. */
-	struct tern_sg_entry *sgl;
-	dma_addr_t sgl_dma;
-	size_t sgl_size;
-
-	u32 bo_count;
-	struct tern_job_bo bos[] __counted_by(bo_count);
+	u32 map_count;
+	struct tern_mapping *maps[] __counted_by(map_count);
 };
 
 /**

@@ -16,6 +16,7 @@
 
 #include "tern_hw.h"
 #include "tern_job.h"
+#include "tern_mmu.h"
 #include "tern_queue.h"
 
 /* Fence slots sit in separate 64-byte lines so queues do not share one. */
@@ -106,7 +107,8 @@ static void tern_desc_write(struct tern_dma_desc *slot, const struct tern_dma_de
 	slot->fence_value = (__force u64)cpu_to_le64(d->fence_value);
 	slot->src_sgl_count = (__force u32)cpu_to_le32(d->src_sgl_count);
 	slot->dst_sgl_count = (__force u32)cpu_to_le32(d->dst_sgl_count);
-	slot->reserved = (__force u64)cpu_to_le64(d->reserved);
+	slot->ctx = (__force u32)cpu_to_le32(d->ctx);
+	slot->reserved = (__force u32)cpu_to_le32(d->reserved);
 }
 
 /*
@@ -124,6 +126,9 @@ static u32 tern_ring_write_locked(struct tern_queue *q, struct tern_job *job)
 	job->seqno = q->next_seqno;
 	job->ring_start = q->tail;
 	last->flags |= TERN_DESC_F_FENCE | TERN_DESC_F_IRQ;
+	/* In a context, the kernel's fence slot is still a physical address. */
+	if (last->ctx)
+		last->flags |= TERN_DESC_F_FENCE_PHYS;
 	last->fence_addr = q->fence_dma;
 	last->fence_value = job->seqno;
 
@@ -264,7 +269,8 @@ void tern_queue_retire(struct tern_queue *q)
 /*
  * Error interrupt: if the chip halted @q on a bad descriptor, fail the job
  * that descriptor belongs to (fence error -EIO, the chip's error code kept
- * for WAIT) and resume the queue after that job, so later jobs still run.
+ * for WAIT; for an MMU fault -EFAULT with the fault record and the VA) and
+ * resume the queue after that job, so later jobs still run.
  */
 void tern_queue_recover(struct tern_queue *q)
 {
@@ -312,10 +318,24 @@ void tern_queue_recover(struct tern_queue *q)
 		tern_queue_finish_locked(q, job, 0, 0, &done);
 	}
 
-	tern_err_ratelimited(tdev, "queue %u: job %llu failed at ring index %u: %s (code %u); the queue continues with the next job\n",
-			     q->index, bad->id, head, tern_hw_error_name(code), code);
 	next = (bad->ring_start + bad->desc_count) & mask;
-	tern_queue_finish_locked(q, bad, -EIO, code, &done);
+	if (code == TERN_ERR_MMU_FAULT) {
+		u32 info = tern_qrd32(q, TERN_Q_FAULT_INFO);
+		u64 va = tern_qrd32(q, TERN_Q_FAULT_ADDR_LO) |
+			 (u64)tern_qrd32(q, TERN_Q_FAULT_ADDR_HI) << 32;
+
+		tern_err_ratelimited(tdev, "queue %u: job %llu faulted at ring index %u: context %u %s VA 0x%llx, reason %u; the queue continues with the next job\n",
+				     q->index, bad->id, head, info & TERN_FAULT_CTX_MASK,
+				     info & TERN_FAULT_WRITE ? "write" : "read", va,
+				     (info & TERN_FAULT_REASON_MASK) >> TERN_FAULT_REASON_SHIFT);
+		tern_ctx_count_fault(bad->ctx);
+		bad->fence->fault_addr = va;
+		tern_queue_finish_locked(q, bad, -EFAULT, info, &done);
+	} else {
+		tern_err_ratelimited(tdev, "queue %u: job %llu failed at ring index %u: %s (code %u); the queue continues with the next job\n",
+				     q->index, bad->id, head, tern_hw_error_name(code), code);
+		tern_queue_finish_locked(q, bad, -EIO, code, &done);
+	}
 	tern_hw_queue_resume(q, next);
 
 unlock:

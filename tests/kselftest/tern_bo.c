@@ -85,6 +85,10 @@ static void info_check(struct __test_metadata *_metadata, FIXTURE_DATA(bo) *self
 	EXPECT_EQ(0, info.mmap_offset % PAGE);
 	EXPECT_EQ(0, info.bo_flags);
 	EXPECT_EQ(0, info.reserved);
+	/* Mapped in this file's device address space, above 4 GiB. */
+	EXPECT_EQ(0, info.device_va % PAGE);
+	EXPECT_LE(1ull << 32, info.device_va);
+	EXPECT_GT(1ull << TERN_VA_BITS, info.device_va + info.size);
 	if (domain == DRM_TERN_BO_HOST) {
 		EXPECT_EQ(0, info.device_addr);
 	} else {
@@ -298,6 +302,15 @@ TEST_F(bo, prime_export_host)
 	/* Importing it back into the same client gives the same handle. */
 	ASSERT_EQ(0, drmPrimeFDToHandle(self->fd, dmabuf, &h2));
 	EXPECT_EQ(h, h2);
+	/* ... and the same mapping: one per buffer and file. */
+	{
+		struct drm_tern_bo_info a, b;
+
+		ASSERT_EQ(0, tern_bo_info(self->fd, h, &a));
+		ASSERT_EQ(0, tern_bo_info(self->fd, h2, &b));
+		EXPECT_NE(0, a.device_va);
+		EXPECT_EQ(a.device_va, b.device_va);
+	}
 	munmap(p, size);
 	ASSERT_EQ(0, tern_bo_close(self->fd, h));
 	/* The dma-buf keeps the object alive until it is closed. */

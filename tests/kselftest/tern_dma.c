@@ -409,6 +409,33 @@ TEST_F_TIMEOUT(dma, poll_with_zero_timeout, 120)
 	ASSERT_EQ(0, tern_bo_close(self->fd, h));
 }
 
+/* UAPI 1.2: a job of no copies signals its fence, after the jobs before it. */
+TEST_F(dma, empty_job)
+{
+	const uint64_t size = 1 << 20;
+	struct drm_tern_submit s = { .copy_count = 0, .out_syncobj = self->tl };
+	unsigned char *src, *dst;
+	uint32_t hs, hh;
+	uint64_t p;
+
+	src = tern_bo_new(_metadata, self->fd, size, DRM_TERN_BO_HOST, &hs);
+	dst = tern_bo_new(_metadata, self->fd, size, DRM_TERN_BO_HOST, &hh);
+	tern_fill(src, size, tern_seed());
+	p = copy_job(_metadata, self, 0, hh, 0, hs, 0, size);
+	s.out_point = p + 1;
+	ASSERT_EQ(0, tern_ioctl(self->fd, DRM_IOCTL_TERN_SUBMIT, &s));
+	EXPECT_NE(0, s.job_id);
+	self->point = p + 1;
+	tern_wait_ok(_metadata, self->fd, self->tl, p + 1);
+	/* Same queue, in order: the copy is done when the empty job is. */
+	EXPECT_EQ(-1, tern_first_diff(dst, src, size));
+	tern_wait_ok(_metadata, self->fd, self->tl, p);
+	munmap(src, size);
+	munmap(dst, size);
+	ASSERT_EQ(0, tern_bo_close(self->fd, hs));
+	ASSERT_EQ(0, tern_bo_close(self->fd, hh));
+}
+
 TEST_F(dma, binary_syncobj)
 {
 	uint32_t bin, hs, hd, status = 99;

@@ -401,8 +401,8 @@ static struct tern_launch_desc injected_nop(struct __test_metadata *_metadata,
 
 /*
  * Every way a launch descriptor can be wrong halts core 0's ring with a
- * device error; the driver fails that job (-EIO), resumes the ring after
- * it, and the next job on the core runs.
+ * device error; the driver fails that job (-EIO, or -EFAULT for an MMU
+ * fault), resumes the ring after it, and the next job on the core runs.
  */
 TEST_F(exec, injected_bad_launch_descriptors_halt_and_recover)
 {
@@ -411,22 +411,26 @@ TEST_F(exec, injected_bad_launch_descriptors_halt_and_recover)
 	struct {
 		const char *what;
 		struct tern_launch_desc d;
+		int err;
 	} cases[] = {
-		{ "reserved0 set", good },
-		{ "reserved1 set", good },
-		{ "unknown flag", good },
-		{ "program size 0", good },
-		{ "program size above the maximum", good },
-		{ "slot count above the maximum", good },
-		{ "program outside the HBM", good },
-		{ "program runs past the HBM end", good },
-		{ "slot table outside the HBM", good },
+		{ "context not enabled", good, -EFAULT },
+		{ "reserved1 set", good, -EIO },
+		{ "unknown flag", good, -EIO },
+		{ "program size 0", good, -EIO },
+		{ "program size above the maximum", good, -EIO },
+		{ "slot count above the maximum", good, -EIO },
+		{ "program outside the HBM", good, -EIO },
+		{ "program runs past the HBM end", good, -EIO },
+		{ "slot table outside the HBM", good, -EIO },
+		{ "PHYS flag in context 0", good, -EIO },
+		{ "context out of range", good, -EFAULT },
 	};
 	uint64_t errors0, failed0;
 	unsigned int i;
 	ssize_t n;
 
-	cases[0].d.ctx = 1;
+	/* No test opens 63 files at once: the last context is off. */
+	cases[0].d.ctx = TERN_MAX_CONTEXTS - 1;
 	cases[1].d.reserved1 = 1;
 	cases[2].d.flags = 1u << 9;
 	cases[3].d.prog_size = 0;
@@ -437,6 +441,8 @@ TEST_F(exec, injected_bad_launch_descriptors_halt_and_recover)
 	cases[7].d.prog_size = 128;
 	cases[8].d.slot_count = 2;
 	cases[8].d.slot_addr = hbm - 16;
+	cases[9].d.flags = TERN_LAUNCH_F_SLOTS_PHYS;
+	cases[10].d.ctx = TERN_MAX_CONTEXTS;
 
 	/* The unchanged descriptor runs: the path itself works. */
 	n = inject_launch(self->d.minor, &good, sizeof(good));
@@ -446,7 +452,7 @@ TEST_F(exec, injected_bad_launch_descriptors_halt_and_recover)
 		errors0 = tern_sysfs_u64(self->d.minor, "device_errors");
 		failed0 = tern_sysfs_u64(self->d.minor, "jobs_failed");
 		n = inject_launch(self->d.minor, &cases[i].d, sizeof(cases[i].d));
-		EXPECT_EQ(-EIO, n) TH_LOG("%s: write returned %zd", cases[i].what, n);
+		EXPECT_EQ(cases[i].err, n) TH_LOG("%s: write returned %zd", cases[i].what, n);
 		EXPECT_EQ(errors0 + 1, tern_sysfs_u64(self->d.minor, "device_errors"))
 			TH_LOG("%s", cases[i].what);
 		EXPECT_EQ(failed0 + 1, tern_sysfs_u64(self->d.minor, "jobs_failed"))

@@ -154,11 +154,31 @@ TEST_F(err, bo_create_bad_domain)
 
 TEST_F(err, bo_create_flags)
 {
-	struct drm_tern_bo_create c = { .size = 4096, .domain = DRM_TERN_BO_HOST, .flags = 1 };
+	struct drm_tern_bo_create c = { .size = 4096, .domain = DRM_TERN_BO_HOST, .flags = 2 };
 
 	bo_create_rejected(_metadata, self, &c, EINVAL);
 	c.flags = 0x80000000u;
 	bo_create_rejected(_metadata, self, &c, EINVAL);
+	c.flags = DRM_TERN_BO_READ_ONLY | 2;
+	bo_create_rejected(_metadata, self, &c, EINVAL);
+	c.domain = DRM_TERN_BO_DEVICE;
+	bo_create_rejected(_metadata, self, &c, EINVAL);
+}
+
+TEST_F(err, bo_create_read_only_is_valid)
+{
+	struct drm_tern_bo_create c = {
+		.size = 4096, .domain = DRM_TERN_BO_DEVICE, .flags = DRM_TERN_BO_READ_ONLY,
+	};
+	struct drm_tern_bo_info i;
+
+	ASSERT_EQ(0, tern_ioctl(self->fd, DRM_IOCTL_TERN_BO_CREATE, &c));
+	ASSERT_EQ(0, tern_bo_info(self->fd, c.handle, &i));
+	EXPECT_EQ(DRM_TERN_BO_READ_ONLY, i.bo_flags);
+	EXPECT_NE(0, i.device_va);
+	ASSERT_EQ(0, tern_bo_info(self->fd, self->hs, &i));
+	EXPECT_EQ(0, i.bo_flags);
+	EXPECT_EQ(0, tern_bo_close(self->fd, c.handle));
 }
 
 TEST_F(err, bo_create_pad)
@@ -263,9 +283,23 @@ TEST_F(err, submit_bad_queue)
 	submit_rejected(_metadata, self, EINVAL);
 }
 
-TEST_F(err, submit_copy_count_zero)
+TEST_F(err, submit_copy_count_zero_is_valid)
+{
+	/* UAPI 1.2: an empty job; @copies is not read. */
+	self->submit.copy_count = 0;
+	self->submit.copies = 0;
+	ASSERT_EQ(0, tern_ioctl(self->fd, DRM_IOCTL_TERN_SUBMIT, &self->submit));
+	EXPECT_NE(0, self->submit.job_id);
+	tern_wait_ok(_metadata, self->fd, self->tl, 1);
+}
+
+TEST_F(err, submit_copy_count_zero_checks_the_rest)
 {
 	self->submit.copy_count = 0;
+	self->submit.flags = 1;
+	submit_rejected(_metadata, self, EINVAL);
+	self->submit.flags = 0;
+	self->submit.queue = self->info.num_queues;
 	submit_rejected(_metadata, self, EINVAL);
 }
 
@@ -426,9 +460,61 @@ TEST_F(err, submit_adjacent_in_one_bo_is_valid)
 
 TEST_F(err, submit_copy_flags)
 {
-	self->copy.flags = 1;
+	self->copy.flags = 2;
 	submit_rejected(_metadata, self, EINVAL);
 	self->copy.flags = 0x80000000u;
+	submit_rejected(_metadata, self, EINVAL);
+	self->copy.flags = DRM_TERN_COPY_VA | 2;
+	self->copy.src_handle = 0;
+	self->copy.dst_handle = 0;
+	submit_rejected(_metadata, self, EINVAL);
+}
+
+/* The VAs of the fixture's copy, for DRM_TERN_COPY_VA. */
+static void copy_to_va(struct __test_metadata *_metadata, FIXTURE_DATA(err) *self)
+{
+	struct drm_tern_bo_info hs, hd;
+
+	ASSERT_EQ(0, tern_bo_info(self->fd, self->hs, &hs));
+	ASSERT_EQ(0, tern_bo_info(self->fd, self->hd, &hd));
+	self->copy.flags = DRM_TERN_COPY_VA;
+	self->copy.src_handle = 0;
+	self->copy.dst_handle = 0;
+	self->copy.src_offset = hs.device_va;
+	self->copy.dst_offset = hd.device_va;
+}
+
+TEST_F(err, submit_copy_va_is_valid)
+{
+	copy_to_va(_metadata, self);
+	ASSERT_EQ(0, tern_ioctl(self->fd, DRM_IOCTL_TERN_SUBMIT, &self->submit));
+	tern_wait_ok(_metadata, self->fd, self->tl, 1);
+}
+
+TEST_F(err, submit_copy_va_with_a_handle)
+{
+	copy_to_va(_metadata, self);
+	self->copy.src_handle = self->hs;
+	submit_rejected(_metadata, self, EINVAL);
+	self->copy.src_handle = 0;
+	self->copy.dst_handle = self->hd;
+	submit_rejected(_metadata, self, EINVAL);
+	/* Even a handle that does not exist: the field must be 0. */
+	self->copy.dst_handle = 0x7fffffff;
+	submit_rejected(_metadata, self, EINVAL);
+}
+
+TEST_F(err, submit_copy_va_size_zero)
+{
+	copy_to_va(_metadata, self);
+	self->copy.size = 0;
+	submit_rejected(_metadata, self, EINVAL);
+}
+
+TEST_F(err, submit_copy_va_pad)
+{
+	copy_to_va(_metadata, self);
+	self->copy.pad = 1;
 	submit_rejected(_metadata, self, EINVAL);
 }
 

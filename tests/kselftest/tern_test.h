@@ -311,6 +311,36 @@ static inline int tern_wait(int fd, uint32_t syncobj, uint64_t point, int64_t ti
 
 #define TERN_WAIT_LONG	(60ll * 1000 * 1000 * 1000)
 
+/* DRM_IOCTL_TERN_WAIT with the whole result (status, error_code, fault_addr) in @w. */
+static inline int tern_wait_result(int fd, uint32_t syncobj, uint64_t point, int64_t timeout_ns,
+				   struct drm_tern_wait *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->syncobj = syncobj;
+	w->point = point;
+	w->timeout_ns = timeout_ns;
+	return tern_ioctl(fd, DRM_IOCTL_TERN_WAIT, w);
+}
+
+/* A DRM_TERN_COPY_VA copy: device VAs of the caller's context, no handles. */
+static inline void tern_copy_va_set(struct drm_tern_copy *c, uint64_t dst_va, uint64_t src_va,
+				    uint64_t size)
+{
+	memset(c, 0, sizeof(*c));
+	c->flags = DRM_TERN_COPY_VA;
+	c->dst_offset = dst_va;
+	c->src_offset = src_va;
+	c->size = size;
+}
+
+/* Device VA of @handle in @fd's context, 0 on error. */
+static inline uint64_t tern_bo_va(int fd, uint32_t handle)
+{
+	struct drm_tern_bo_info info;
+
+	return tern_bo_info(fd, handle, &info) ? 0 : info.device_va;
+}
+
 /* Waits for @point and asserts that the job completed without error. */
 static inline void tern_wait_ok(struct __test_metadata *_metadata, int fd, uint32_t syncobj,
 				uint64_t point)

@@ -758,16 +758,17 @@ TEST_F(uring, reject_wait_fields)
 
 /* ---- cancellation ---- */
 
-/* @handle of file @from as a handle of file @to: the same syncobj. */
-static uint32_t syncobj_share(struct __test_metadata *_metadata, int from, uint32_t handle, int to)
+/*
+ * Syncobj @handle of file @fd as a file descriptor, to import into another
+ * file. Exported by the file's owner: a forked child may not use the
+ * parent's file.
+ */
+static int syncobj_export(struct __test_metadata *_metadata, int fd, uint32_t handle)
 {
-	uint32_t h = 0;
 	int sfd = -1;
 
-	ASSERT_EQ(0, drmSyncobjHandleToFD(from, handle, &sfd));
-	ASSERT_EQ(0, drmSyncobjFDToHandle(to, sfd, &h));
-	close(sfd);
-	return h;
+	EXPECT_EQ(0, drmSyncobjHandleToFD(fd, handle, &sfd));
+	return sfd;
 }
 
 /* Whether debugfs "bos" of @minor lists a BO of MARKER_SIZE bytes. */
@@ -791,11 +792,11 @@ static int marker_listed(unsigned int minor)
 
 /*
  * A second file @d2 on device 0, with a marker BO, running on @ring: an
- * EXEC of the long job, whose fence goes to @out of @d, and eight WAITs on
- * it. All in flight when this returns.
+ * EXEC of the long job, whose fence goes to the syncobj exported as
+ * @out_fd, and eight WAITs on it. All in flight when this returns.
  */
 static void queue_long_commands(struct __test_metadata *_metadata, struct io_uring *ring,
-				struct dev *d, uint32_t out, struct dev *d2)
+				int out_fd, struct dev *d2)
 {
 	static struct drm_tern_slot slots[2];
 	static struct drm_tern_exec e;
@@ -809,7 +810,7 @@ static void queue_long_commands(struct __test_metadata *_metadata, struct io_uri
 	ASSERT_EQ(0, ring_init(ring, RING_FLAGS));
 
 	memset(&w, 0, sizeof(w));
-	w.syncobj = syncobj_share(_metadata, d->fd, out, d2->fd);
+	ASSERT_EQ(0, drmSyncobjFDToHandle(d2->fd, out_fd, &w.syncobj));
 	long_exec_args(_metadata, d2, &e, slots, w.syncobj);
 	memset(&u, 0, sizeof(u));
 	u.exec = (uintptr_t)&e;
@@ -837,10 +838,12 @@ TEST_F_TIMEOUT(uring, ring_exit_cancels_commands_and_jobs_run_on, 120)
 	struct io_uring ring;
 	struct dev d2;
 	uint32_t out;
-	int i;
+	int i, out_fd;
 
 	ASSERT_EQ(0, drmSyncobjCreate(self->d.fd, 0, &out));
-	queue_long_commands(_metadata, &ring, &self->d, out, &d2);
+	out_fd = syncobj_export(_metadata, self->d.fd, out);
+	queue_long_commands(_metadata, &ring, out_fd, &d2);
+	close(out_fd);
 	ASSERT_EQ(1, marker_listed(self->d.minor));
 
 	/*
@@ -865,11 +868,12 @@ TEST_F_TIMEOUT(uring, ring_exit_cancels_commands_and_jobs_run_on, 120)
 
 TEST_F_TIMEOUT(uring, task_exit_with_commands_in_flight, 120)
 {
-	int wstatus = 0;
+	int wstatus = 0, out_fd;
 	uint32_t out;
 	pid_t pid;
 
 	ASSERT_EQ(0, drmSyncobjCreate(self->d.fd, 0, &out));
+	out_fd = syncobj_export(_metadata, self->d.fd, out);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -877,9 +881,10 @@ TEST_F_TIMEOUT(uring, task_exit_with_commands_in_flight, 120)
 		struct io_uring ring;
 		struct dev d2;
 
-		queue_long_commands(_metadata, &ring, &self->d, out, &d2);
+		queue_long_commands(_metadata, &ring, out_fd, &d2);
 		_exit(__test_passed(_metadata) ? 0 : 1);
 	}
+	close(out_fd);
 	ASSERT_EQ(pid, waitpid(pid, &wstatus, 0));
 	ASSERT_TRUE(WIFEXITED(wstatus));
 	ASSERT_EQ(0, WEXITSTATUS(wstatus));

@@ -15,7 +15,7 @@ PKGS="build-essential pkg-config flex bison ninja-build python3 python3-venv
  libglib2.0-dev libpixman-1-dev libfdt-dev libcap-ng-dev libattr1-dev zlib1g-dev
  busybox-static cpio xz-utils kmod bc dwarves sparse libelf-dev
  libdrm-dev liburing-dev seabios qemu-system-data dpkg-dev rsync
- libopenblas-dev libopenblas-pthread-dev"
+ libopenblas-dev libopenblas-pthread-dev udev"
 
 apt_updated=0
 apt_update() {
@@ -87,6 +87,13 @@ if [ -n "$missing" ]; then
 	apt_update
 	echo "deps: installing$missing"
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# The "tern" group of kernel/70-tern.rules: tern_security runs udev in the
+# guest (which uses this root file system) and checks the nodes get it.
+if ! getent group tern >/dev/null; then
+	echo "deps: adding the system group tern"
+	$SUDO groupadd --system tern
 fi
 
 # QEMU 10.0's configure needs meson >= 1.5 and pycotap (bookworm-backports on
