@@ -543,16 +543,10 @@ void tern_core_recover(struct tern_core *core)
 	}
 
 	if (code == TERN_ERR_MMU_FAULT) {
-		u32 info = tern_crd32(core, TERN_C_FAULT_INFO);
-		u64 va = tern_crd32(core, TERN_C_FAULT_ADDR_LO) |
-			 (u64)tern_crd32(core, TERN_C_FAULT_ADDR_HI) << 32;
+		u32 info = tern_mmu_ring_fault(tdev, TERN_REG_CORE(core->index), "core",
+					       core->index, head, bad->id, bad->ctx,
+					       bad->fence);
 
-		tern_err_ratelimited(tdev, "core %u: job %llu faulted at ring index %u: context %u %s VA 0x%llx, reason %u; the core continues with the next job\n",
-				     core->index, bad->id, head, info & TERN_FAULT_CTX_MASK,
-				     info & TERN_FAULT_WRITE ? "write" : "read", va,
-				     (info & TERN_FAULT_REASON_MASK) >> TERN_FAULT_REASON_SHIFT);
-		tern_ctx_count_fault(bad->ctx);
-		bad->fence->fault_addr = va;
 		tern_core_finish_locked(core, bad, -EFAULT, info, &done);
 	} else {
 		tern_err_ratelimited(tdev, "core %u: job %llu failed at ring index %u: %s (code %u); the core continues with the next job\n",

@@ -42,6 +42,7 @@
 
 #include "tern_gem.h"
 #include "tern_hw.h"
+#include "tern_job.h"
 #include "tern_mmu.h"
 
 #define TERN_VA_START		SZ_4G
@@ -667,10 +668,26 @@ void tern_ctx_close(struct tern_file *tfile)
 	tfile->ctx = NULL;
 }
 
-void tern_ctx_count_fault(struct tern_ctx *ctx)
+u32 tern_mmu_ring_fault(struct tern_device *tdev, u32 ring_regs, const char *ring,
+			u32 index, u32 head, u64 job_id, struct tern_ctx *ctx,
+			struct tern_fence *fence)
 {
+	u32 info;
+	u64 va;
+
+	/* TERN_C_FAULT_* are at the same offsets as TERN_Q_FAULT_* (tern_regs.h). */
+	info = tern_rd32(tdev, ring_regs + TERN_Q_FAULT_INFO);
+	va = tern_rd32(tdev, ring_regs + TERN_Q_FAULT_ADDR_LO) |
+	     (u64)tern_rd32(tdev, ring_regs + TERN_Q_FAULT_ADDR_HI) << 32;
+
+	tern_err_ratelimited(tdev, "%s %u: job %llu faulted at ring index %u: context %u %s VA 0x%llx, reason %u; the %s continues with the next job\n",
+			     ring, index, job_id, head, info & TERN_FAULT_CTX_MASK,
+			     info & TERN_FAULT_WRITE ? "write" : "read", va,
+			     (info & TERN_FAULT_REASON_MASK) >> TERN_FAULT_REASON_SHIFT, ring);
 	if (ctx)
 		atomic64_inc(&ctx->faults);
+	fence->fault_addr = va;
+	return info;
 }
 
 void tern_mmu_show_contexts(struct tern_device *tdev, struct seq_file *m)

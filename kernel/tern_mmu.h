@@ -34,8 +34,18 @@ u32 tern_ctx_id(const struct tern_ctx *ctx);
 /* References held by jobs: a job keeps its context until it retires. */
 struct tern_ctx *tern_ctx_get(struct tern_ctx *ctx);
 void tern_ctx_put(struct tern_ctx *ctx);
-/* An MMU fault the chip reported for a job of @ctx (debugfs "contexts"). */
-void tern_ctx_count_fault(struct tern_ctx *ctx);
+struct tern_fence;
+
+/*
+ * A ring halted with TERN_ERR_MMU_FAULT at job @job_id of @ctx: read the
+ * fault record of the ring whose registers start at @ring_regs
+ * (TERN_REG_QUEUE(q) or TERN_REG_CORE(c)), log it, count it on the context
+ * (debugfs "contexts") and keep the VA in @fence for WAIT. Returns the
+ * fault info, TERN_FAULT_INFO().
+ */
+u32 tern_mmu_ring_fault(struct tern_device *tdev, u32 ring_regs, const char *ring,
+			u32 index, u32 head, u64 job_id, struct tern_ctx *ctx,
+			struct tern_fence *fence);
 
 /*
  * True if [va, va + len) lies inside one buffer mapped in @ctx (writable

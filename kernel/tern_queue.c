@@ -320,16 +320,10 @@ void tern_queue_recover(struct tern_queue *q)
 
 	next = (bad->ring_start + bad->desc_count) & mask;
 	if (code == TERN_ERR_MMU_FAULT) {
-		u32 info = tern_qrd32(q, TERN_Q_FAULT_INFO);
-		u64 va = tern_qrd32(q, TERN_Q_FAULT_ADDR_LO) |
-			 (u64)tern_qrd32(q, TERN_Q_FAULT_ADDR_HI) << 32;
+		u32 info = tern_mmu_ring_fault(tdev, TERN_REG_QUEUE(q->index), "queue",
+					       q->index, head, bad->id, bad->ctx,
+					       bad->fence);
 
-		tern_err_ratelimited(tdev, "queue %u: job %llu faulted at ring index %u: context %u %s VA 0x%llx, reason %u; the queue continues with the next job\n",
-				     q->index, bad->id, head, info & TERN_FAULT_CTX_MASK,
-				     info & TERN_FAULT_WRITE ? "write" : "read", va,
-				     (info & TERN_FAULT_REASON_MASK) >> TERN_FAULT_REASON_SHIFT);
-		tern_ctx_count_fault(bad->ctx);
-		bad->fence->fault_addr = va;
 		tern_queue_finish_locked(q, bad, -EFAULT, info, &done);
 	} else {
 		tern_err_ratelimited(tdev, "queue %u: job %llu failed at ring index %u: %s (code %u); the queue continues with the next job\n",
