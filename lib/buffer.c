@@ -60,6 +60,7 @@ static int buffer_alloc(struct tern_device *dev, uint64_t size, unsigned int fla
 	buf->size = size;
 	buf->alloc_size = info.size;
 	buf->mmap_offset = info.mmap_offset;
+	buf->device_va = info.device_va;
 	pthread_mutex_init(&buf->map_lock, NULL);
 
 	if (!internal) {

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * libtern copies: DMA jobs through DRM_IOCTL_TERN_SUBMIT, and the fences of
- * copies and launches (launch.c makes launch fences with tern_fence_new()
- * and settles them when tern_fence_wait() sees their job done).
+ * libtern copies: the public copy calls, DMA jobs through
+ * DRM_IOCTL_TERN_SUBMIT, and the fences of copies and launches (launch.c
+ * makes launch fences with tern_fence_new() and settles them when
+ * tern_fence_wait() sees their job done). submit.c turns copies into jobs
+ * and picks the path (ioctl here, io_uring, or the user-mode queue); the
+ * syncobj machinery below is the ioctl path's.
  *
  * A copy is cut into pieces of at most TERN_COPY_CHUNK bytes, and up to
  * DRM_TERN_MAX_COPIES pieces go into one job, so nearly every copy is one
@@ -48,7 +51,7 @@ static int check_range(struct tern_device *dev, const char *what, struct tern_bu
 	return 0;
 }
 
-static int check_copy(struct tern_device *dev, struct tern_buffer *dst, uint64_t dst_offset,
+int tern_check_copy(struct tern_device *dev, struct tern_buffer *dst, uint64_t dst_offset,
 		      struct tern_buffer *src, uint64_t src_offset, uint64_t size)
 {
 	int ret;
@@ -69,7 +72,7 @@ static int check_copy(struct tern_device *dev, struct tern_buffer *dst, uint64_t
 	return 0;
 }
 
-static void fence_link(struct tern_fence **list, struct tern_fence *f)
+void tern_fence_link(struct tern_fence **list, struct tern_fence *f)
 {
 	f->prev = NULL;
 	f->next = *list;
@@ -78,7 +81,7 @@ static void fence_link(struct tern_fence **list, struct tern_fence *f)
 	*list = f;
 }
 
-static void fence_unlink(struct tern_fence **list, struct tern_fence *f)
+void tern_fence_unlink(struct tern_fence **list, struct tern_fence *f)
 {
 	if (f->prev)
 		f->prev->next = f->next;
@@ -169,13 +172,14 @@ int tern_fence_new(struct tern_device *dev, unsigned int nsyncobjs, struct tern_
 void tern_fence_publish(struct tern_fence *f)
 {
 	pthread_mutex_lock(&f->dev->lock);
-	fence_link(&f->dev->fences, f);
+	tern_fence_link(&f->dev->fences, f);
 	pthread_mutex_unlock(&f->dev->lock);
 }
 
 void tern_fence_discard(struct tern_fence *f)
 {
 	syncobjs_put(f->dev, f->syncobjs, f->nsyncobjs);
+	tern_umem_free(f);
 	free(f);
 }
 
@@ -186,6 +190,7 @@ static void fence_list_destroy(struct tern_device *dev, struct tern_fence *list)
 	for (f = list; f; f = next) {
 		next = f->next;
 		syncobjs_destroy(dev, f->syncobjs, f->nsyncobjs);
+		tern_umem_free(f);
 		free(f);
 	}
 }
@@ -217,7 +222,7 @@ void tern_fences_reap(struct tern_device *dev)
 		ret = tern_wait_syncobj(dev, f->syncobjs[0], 0, &status, &code);
 		if (ret == -ETIME) {
 			pthread_mutex_lock(&dev->lock);
-			fence_link(&dev->orphans, f);
+			tern_fence_link(&dev->orphans, f);
 			pthread_mutex_unlock(&dev->lock);
 			continue;
 		}
@@ -251,31 +256,51 @@ int tern_wait_syncobj(struct tern_device *dev, uint32_t syncobj, int64_t timeout
 	return 0;
 }
 
-/* Waits for one job of a copy and turns its status into a result. */
-static int wait_job(struct tern_device *dev, const struct tern_fence *f, unsigned int job,
-		    int64_t timeout_ns)
+int tern_copy_result(struct tern_device *dev, int queue, uint32_t status, uint32_t code,
+		     uint64_t fault_addr)
 {
-	uint32_t status, code;
-	int ret;
+	char where[48];
 
-	ret = tern_wait_syncobj(dev, f->syncobjs[job], timeout_ns, &status, &code);
-	if (ret == -ETIME)
-		return tern_fail(-ETIME, "%s queue %d: copy still running (job %u of %u)",
-				 dev->node, f->queue, job + 1, f->jobs);
-	if (ret)
-		return ret;
+	if (queue < 0)
+		snprintf(where, sizeof(where), "user queue");
+	else
+		snprintf(where, sizeof(where), "queue %d", queue);
 	switch (status) {
 	case DRM_TERN_JOB_OK:
 		return 0;
 	case DRM_TERN_JOB_DEVICE_ERROR:
-		return tern_fail(-EIO, "%s queue %d: device reported DMA error %u (%s)", dev->node,
-				 f->queue, code, tern_device_error_name(code));
+		return tern_fail(-EIO, "%s %s: device reported DMA error %u (%s)", dev->node,
+				 where, code, tern_device_error_name(code));
 	case DRM_TERN_JOB_ABORTED:
-		return tern_fail(-ECANCELED, "%s queue %d: job aborted by a device reset or unbind",
-				 dev->node, f->queue);
+		return tern_fail(-ECANCELED, "%s %s: job aborted by a device reset or unbind",
+				 dev->node, where);
+	case DRM_TERN_JOB_TIMEOUT:
+		return tern_fail(-ETIMEDOUT, "%s %s: job ran past its timeout and was aborted",
+				 dev->node, where);
+	case DRM_TERN_JOB_MMU_FAULT:
+		return tern_fail(-EFAULT, "%s %s: device MMU fault (info %#x) at VA %#llx",
+				 dev->node, where, code, (unsigned long long)fault_addr);
 	}
-	return tern_fail(-EPROTO, "%s: DRM_IOCTL_TERN_WAIT returned unknown status %u", dev->node,
-			 status);
+	return tern_fail(-EPROTO, "%s: job status %u unknown to libtern", dev->node, status);
+}
+
+/* Waits for one job of a copy and turns its status into a result. */
+static int wait_job(struct tern_device *dev, const struct tern_fence *f, unsigned int job,
+		    int64_t timeout_ns)
+{
+	struct drm_tern_wait wait = {
+		.syncobj = f->syncobjs[job],
+		.timeout_ns = timeout_ns,
+	};
+
+	if (drmIoctl(dev->fd, DRM_IOCTL_TERN_WAIT, &wait)) {
+		if (errno == ETIME)
+			return tern_fail(-ETIME, "%s queue %d: copy still running (job %u of %u)",
+					 dev->node, f->queue, job + 1, f->jobs);
+		return tern_fail(-errno, "DRM_IOCTL_TERN_WAIT on %s syncobj %u: %s", dev->node,
+				 wait.syncobj, strerror(errno));
+	}
+	return tern_copy_result(dev, f->queue, wait.status, wait.error_code, wait.fault_addr);
 }
 
 /* Waits for a launch's job; once it signalled (or the wait failed), settles it. */
@@ -296,50 +321,36 @@ static int wait_launch(struct tern_device *dev, struct tern_fence *f, int64_t ti
 	return f->result;
 }
 
-/* Jobs a copy of @size bytes needs: DRM_TERN_MAX_COPIES pieces each. */
-static unsigned int jobs_for(uint64_t size)
+/* Waits for the CQEs of a fence of the io_uring path, then settles it. */
+static int wait_uring(struct tern_device *dev, struct tern_fence *f, int64_t timeout_ns)
 {
-	uint64_t pieces = (size + TERN_COPY_CHUNK - 1) / TERN_COPY_CHUNK;
+	int ret;
 
-	return (pieces + DRM_TERN_MAX_COPIES - 1) / DRM_TERN_MAX_COPIES;
-}
-
-/*
- * Submits the jobs of one copy, job i signalling f->syncobjs[i]. On failure,
- * f->jobs counts the jobs already queued.
- */
-static int submit_copy(struct tern_device *dev, struct tern_buffer *dst, uint64_t dst_offset,
-		       struct tern_buffer *src, uint64_t src_offset, uint64_t size,
-		       struct tern_fence *f)
-{
-	struct drm_tern_copy copies[DRM_TERN_MAX_COPIES];
-	struct drm_tern_submit submit;
-	uint64_t done = 0, piece;
-	unsigned int n;
-
-	while (done < size) {
-		memset(copies, 0, sizeof(copies));
-		for (n = 0; n < DRM_TERN_MAX_COPIES && done < size; n++) {
-			piece = size - done < TERN_COPY_CHUNK ? size - done : TERN_COPY_CHUNK;
-			copies[n].src_handle = src->handle;
-			copies[n].dst_handle = dst->handle;
-			copies[n].src_offset = src_offset + done;
-			copies[n].dst_offset = dst_offset + done;
-			copies[n].size = piece;
-			done += piece;
-		}
-		memset(&submit, 0, sizeof(submit));
-		submit.copies = (uintptr_t)copies;
-		submit.copy_count = n;
-		submit.queue = f->queue;
-		submit.out_syncobj = f->syncobjs[f->jobs];
-		submit.out_point = 0;	/* replaces the syncobj's fence */
-		if (drmIoctl(dev->fd, DRM_IOCTL_TERN_SUBMIT, &submit))
-			return tern_fail(-errno, "DRM_IOCTL_TERN_SUBMIT on %s queue %d: %s",
-					 dev->node, f->queue, strerror(errno));
-		f->jobs++;
+	ret = tern_uring_wait(dev, f, timeout_ns);
+	if (ret == -ETIME) {
+		if (f->launch)
+			return tern_fail(-ETIME, "launch on %s core %d: still running", dev->node,
+					 f->core);
+		return tern_fail(-ETIME, "%s queue %d: copy still running", dev->node, f->queue);
 	}
-	return 0;
+	if (ret)
+		return ret;
+	if (f->launch) {
+		if (f->uerr)
+			tern_fail(f->uerr, "DRM_TERN_URING_EXEC on %s core %d: %s", dev->node,
+				  f->core, strerror(-f->uerr));
+		f->result = tern_launch_settle(f, f->uerr, f->ustatus, f->ucode);
+	} else if (f->uerr) {
+		f->result = tern_fail(f->uerr, "DRM_TERN_URING_SUBMIT on %s queue %d: %s",
+				      dev->node, f->queue, strerror(-f->uerr));
+	} else {
+		f->result = tern_copy_result(dev, f->queue, f->ustatus, f->ucode, 0);
+	}
+	f->waited = f->jobs;
+	f->done = 1;
+	if (f->result)
+		snprintf(f->error, sizeof(f->error), "%s", tern_last_error());
+	return f->result;
 }
 
 TERN_EXPORT int tern_copy_async_on(struct tern_device *dev, int queue,
@@ -347,53 +358,17 @@ TERN_EXPORT int tern_copy_async_on(struct tern_device *dev, int queue,
 				   struct tern_buffer *src, uint64_t src_offset, uint64_t size,
 				   struct tern_fence **fencep)
 {
-	struct tern_fence *f;
-	int ret;
+	const struct tern_copy_desc c = {
+		.dst = dst, .dst_offset = dst_offset,
+		.src = src, .src_offset = src_offset, .size = size,
+	};
 
 	if (!fencep)
 		return tern_fail(-EINVAL, "copy: fencep is NULL");
 	*fencep = NULL;
-	ret = check_copy(dev, dst, dst_offset, src, src_offset, size);
-	if (ret)
-		return ret;
-	if (queue != TERN_QUEUE_ANY && (queue < 0 || (unsigned int)queue >= dev->hw.num_queues))
-		return tern_fail(-EINVAL, "copy: queue %d outside 0..%u of %s", queue,
-				 dev->hw.num_queues - 1, dev->node);
-
-	/* Every syncobj first, so that a failure here has queued nothing. */
-	ret = tern_fence_new(dev, jobs_for(size), &f);
-	if (ret)
-		return ret;
-	if (!f->nsyncobjs) {
-		f->done = 1;
-		goto out_publish;
-	}
-	if (queue == TERN_QUEUE_ANY) {
-		pthread_mutex_lock(&dev->lock);
-		queue = dev->next_queue;
-		dev->next_queue = (dev->next_queue + 1) % dev->hw.num_queues;
-		pthread_mutex_unlock(&dev->lock);
-	}
-	f->queue = queue;
-	/* No lock: each job has its own syncobj, and SUBMIT orders a queue's jobs. */
-	ret = submit_copy(dev, dst, dst_offset, src, src_offset, size, f);
-	if (ret) {
-		/* Part of the copy may be queued: let it finish before returning. */
-		if (f->jobs) {
-			char saved[512];
-
-			strncpy(saved, tern_last_error(), sizeof(saved) - 1);
-			saved[sizeof(saved) - 1] = '\0';
-			tern_fence_wait(dev, f, TERN_TIMEOUT_INFINITE);
-			tern_fail(ret, "%s", saved);
-		}
-		tern_fence_discard(f);
-		return ret;
-	}
-out_publish:
-	tern_fence_publish(f);
-	*fencep = f;
-	return 0;
+	if (!dev)
+		return tern_fail(-EINVAL, "copy: device is NULL");
+	return tern_jobs_submit(dev, queue, &c, 1, false, fencep);
 }
 
 TERN_EXPORT int tern_copy_async(struct tern_device *dev, struct tern_buffer *dst,
@@ -444,6 +419,10 @@ TERN_EXPORT int tern_fence_wait(struct tern_device *dev, struct tern_fence *f, i
 					 (long long)timeout_ns);
 		deadline = tern_now_ns() + timeout_ns;
 	}
+	if (f->path == TERN_SUBMIT_URING)
+		return wait_uring(dev, f, timeout_ns);
+	if (f->path == TERN_SUBMIT_USERQ)
+		return tern_userq_wait(dev, f, timeout_ns);
 	if (f->launch)
 		return wait_launch(dev, f, timeout_ns == TERN_TIMEOUT_INFINITE ? INT64_MAX :
 				   timeout_ns);
@@ -458,7 +437,8 @@ TERN_EXPORT int tern_fence_wait(struct tern_device *dev, struct tern_fence *f, i
 		ret = wait_job(dev, f, f->waited, left);
 		if (ret == -ETIME)
 			return ret;
-		if (ret && ret != -EIO && ret != -ECANCELED) {
+		if (ret && ret != -EIO && ret != -ECANCELED && ret != -EFAULT &&
+		    ret != -ETIMEDOUT) {
 			/* The job's state cannot be known (device gone): give up on it. */
 			f->done = 1;
 			f->result = ret;
@@ -487,14 +467,23 @@ TERN_EXPORT void tern_fence_release(struct tern_fence *f)
 		return;
 	dev = f->dev;
 	pthread_mutex_lock(&dev->lock);
-	fence_unlink(&dev->fences, f);
+	tern_fence_unlink(&dev->fences, f);
+	if (f->path == TERN_SUBMIT_URING) {
+		pthread_mutex_unlock(&dev->lock);
+		/* Its CQEs may still come: then the reaper settles and frees it. */
+		if (!tern_uring_release(f)) {
+			tern_umem_free(f);
+			free(f);
+		}
+		return;
+	}
 	if (f->launch && !f->done) {
 		/*
 		 * The kernel writes its status slot when the job ends: the slot
 		 * (and the kernel reference) stay taken until tern_fences_reap()
 		 * sees it done.
 		 */
-		fence_link(&dev->orphans, f);
+		tern_fence_link(&dev->orphans, f);
 		pthread_mutex_unlock(&dev->lock);
 		return;
 	}

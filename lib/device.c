@@ -177,11 +177,17 @@ TERN_EXPORT int tern_device_open(unsigned int index, struct tern_device **devp)
 		ret = tern_fail(-ENODEV, "%s: driver reports no DMA queues", dev->node);
 		goto err_close;
 	}
-	ret = tern_kcache_create(dev);
+	ret = tern_submit_init(dev);
 	if (ret)
 		goto err_close;
+	ret = tern_kcache_create(dev);
+	if (ret)
+		goto err_submit;
 	*devp = dev;
 	return 0;
+
+err_submit:
+	tern_submit_fini(dev);
 
 err_close:
 	close(dev->fd);
@@ -218,6 +224,7 @@ TERN_EXPORT int tern_device_close(struct tern_device *dev)
 	 */
 	tern_kcache_destroy(dev);
 	tern_launch_destroy(dev);
+	tern_submit_fini(dev);
 	close(dev->fd);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);

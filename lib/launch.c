@@ -387,7 +387,7 @@ TERN_EXPORT int tern_launch_async(struct tern_device *dev, struct tern_kernel *k
 	int64_t start = tern_now_ns();
 	struct tern_fence *f;
 	uint32_t program;
-	bool orphans;
+	bool orphans, uring;
 	int ret;
 
 	if (!fencep)
@@ -403,10 +403,15 @@ TERN_EXPORT int tern_launch_async(struct tern_device *dev, struct tern_kernel *k
 	if (orphans)
 		tern_fences_reap(dev);
 
-	ret = tern_fence_new(dev, 1, &f);
+	/* Launches take io_uring unless the device was told to use the ioctls. */
+	pthread_mutex_lock(&dev->lock);
+	uring = dev->uring && dev->path != TERN_SUBMIT_IOCTL;
+	pthread_mutex_unlock(&dev->lock);
+	ret = tern_fence_new(dev, uring ? 0 : 1, &f);
 	if (ret)
 		return ret;
 	f->launch = true;
+	f->path = uring ? TERN_SUBMIT_URING : TERN_SUBMIT_IOCTL;
 	f->start_ns = start;
 	ret = status_get(dev, &f->status_slot);
 	if (ret)
@@ -438,6 +443,27 @@ TERN_EXPORT int tern_launch_async(struct tern_device *dev, struct tern_kernel *k
 	exec.slot_count = k->nslots;
 	exec.status_handle = dev->status.chunk[f->status_slot / TERN_STATUS_CHUNK]->handle;
 	exec.status_offset = (uint64_t)(f->status_slot % TERN_STATUS_CHUNK) * TERN_STATUS_SLOT_SIZE;
+	if (uring) {
+		/* The driver reads exec and slots when it takes the command: keep both. */
+		struct drm_tern_exec *ue = malloc(sizeof(*ue) + k->nslots * sizeof(dslots[0]));
+
+		if (!ue) {
+			ret = tern_fail(-ENOMEM, "%s: out of memory", fn);
+			goto err_kernel;
+		}
+		*ue = exec;
+		memcpy(ue + 1, dslots, k->nslots * sizeof(dslots[0]));
+		ue->slots = (uintptr_t)(ue + 1);
+		f->core = core;
+		ret = tern_uring_exec(dev, f, ue);
+		if (ret) {
+			f->jobs = 0;
+			goto err_kernel;
+		}
+		tern_fence_publish(f);
+		*fencep = f;
+		return 0;
+	}
 	exec.out_syncobj = f->syncobjs[0];
 	exec.out_point = 0;	/* replaces the syncobj's fence */
 	if (drmIoctl(dev->fd, DRM_IOCTL_TERN_EXEC, &exec)) {

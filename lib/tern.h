@@ -20,6 +20,7 @@
  *     -EINVAL     a bad argument (the call did nothing)
  *     -EBUSY      the device still has buffers (tern_device_close)
  *     -ENOSPC     the HBM is full
+ *     -EFAULT     the device MMU refused an address of the job
  * - A failed call changes nothing: no buffer is leaked, no job is queued.
  * - A device may be used from several threads at once. A buffer or fence
  *   must not be freed while another thread uses it, and a fence is waited
@@ -273,6 +274,9 @@ int tern_copy_async(struct tern_device *dev, struct tern_buffer *dst, uint64_t d
  * @size: bytes to copy
  * @fencep: receives the fence
  *
+ * A named queue is one of the kernel's: on the user-mode queue path
+ * (tern_submit_path()) such a copy goes through io_uring or the ioctl.
+ *
  * Return: as tern_copy_async(); -EINVAL for a bad queue.
  */
 int tern_copy_async_on(struct tern_device *dev, int queue,
@@ -311,9 +315,99 @@ void tern_fence_release(struct tern_fence *fence);
  * tern_fence_queue() - the DMA queue a fence's copy runs on
  * @fence: the fence
  *
- * Return: the queue number, or -1 for a zero-size copy.
+ * Return: the queue number, or -1 for a zero-size copy or a copy on the
+ *	user-mode queue (tern_submit_path()).
  */
 int tern_fence_queue(const struct tern_fence *fence);
+
+/* ---- Submission paths, batches and no-ops ---- */
+
+/*
+ * Paths by which jobs reach the device, fastest last. The environment
+ * variable TERN_SUBMIT=auto|ioctl|uring|userq, read by tern_device_open(),
+ * picks one; auto (or unset) takes the fastest the driver offers. A path
+ * the driver does not offer falls back to the next slower one (userq ->
+ * uring -> ioctl). Every path gives the same results and the same errors.
+ */
+/** tern_submit_path(): one ioctl per job, one WAIT ioctl per fence. */
+#define TERN_SUBMIT_IOCTL	0
+/** tern_submit_path(): io_uring commands; completions come as CQEs. */
+#define TERN_SUBMIT_URING	1
+/** tern_submit_path(): a user-mode queue: descriptors and doorbell from user space. */
+#define TERN_SUBMIT_USERQ	2
+/** Value of TERN_SUBMIT=auto, never returned by tern_submit_path(). */
+#define TERN_SUBMIT_AUTO	(-1)
+
+/**
+ * tern_submit_path() - the path copies and no-ops of a device take
+ * @dev: the device
+ *
+ * Settles the choice first (the user-mode queue is made here or at the
+ * first copy; if the driver has none left, the device falls back). Launches
+ * take io_uring when the driver offers it and the path is not
+ * TERN_SUBMIT_IOCTL, else the ioctl (user-mode queues carry DMA only).
+ *
+ * Return: TERN_SUBMIT_IOCTL, TERN_SUBMIT_URING or TERN_SUBMIT_USERQ;
+ * -EINVAL for a NULL @dev.
+ */
+int tern_submit_path(struct tern_device *dev);
+
+/**
+ * tern_submit_path_name() - name of a path
+ * @path: TERN_SUBMIT_*
+ *
+ * Return: "ioctl", "uring", "userq", "auto", or "?".
+ */
+const char *tern_submit_path_name(int path);
+
+/** Most copies in one tern_copy_batch(). */
+#define TERN_BATCH_MAX		256
+
+/**
+ * struct tern_copy_desc - one copy of tern_copy_batch()
+ * @dst: destination buffer
+ * @dst_offset: byte offset in @dst
+ * @src: source buffer
+ * @src_offset: byte offset in @src
+ * @size: bytes; 0 copies nothing
+ */
+struct tern_copy_desc {
+	struct tern_buffer *dst;
+	uint64_t dst_offset;
+	struct tern_buffer *src;
+	uint64_t src_offset;
+	uint64_t size;
+};
+
+/**
+ * tern_copy_batch() - start several copies as one job with one fence
+ * @dev: the device all buffers belong to
+ * @copies: the copies, each checked as by tern_copy()
+ * @n: 1..TERN_BATCH_MAX
+ * @fencep: receives the fence; NULL waits for the batch before returning
+ *
+ * One submission on one queue (a batch whose copies add up to more than
+ * 256 pieces of 64 MiB becomes several jobs, on that queue). The copies run
+ * in order. If any copy is bad, nothing is queued.
+ *
+ * Return: 0, -EINVAL for a bad copy (tern_last_error() names which), or
+ * as tern_copy_async(); with @fencep NULL, as tern_copy().
+ */
+int tern_copy_batch(struct tern_device *dev, const struct tern_copy_desc *copies,
+		    unsigned int n, struct tern_fence **fencep);
+
+/**
+ * tern_nop_async() - queue an empty job
+ * @dev: the device
+ * @fencep: receives its fence
+ *
+ * The job moves nothing; its fence signals when the device reaches it on
+ * its queue (round robin, as copies). It measures the cost of submission
+ * and completion alone.
+ *
+ * Return: 0 or a negative error code.
+ */
+int tern_nop_async(struct tern_device *dev, struct tern_fence **fencep);
 
 /* ---- Compute: programs on the chip's cores ---- */
 

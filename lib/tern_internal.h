@@ -52,6 +52,10 @@ struct tern_status_pool {
 };
 
 struct tern_kcache;
+struct tern_uring;
+struct tern_userq;
+
+/* How jobs reach the device (dev->path, f->path); TERN_SUBMIT_* of tern.h. */
 
 struct tern_device {
 	int fd;
@@ -63,6 +67,12 @@ struct tern_device {
 	char driver_version[32];
 	struct drm_tern_info hw;	/* GET_INFO at open */
 	struct tern_kcache *kcache;	/* programs by key; has its own lock */
+	struct tern_uring *uring;	/* NULL: no io_uring path; has its own locks */
+	struct tern_userq *userq;	/* NULL until the first user-queue job; own lock */
+	int want_path;			/* TERN_SUBMIT at open: TERN_SUBMIT_AUTO or a path */
+	int path;			/* copies' path; falls back from USERQ once */
+	int empty_jobs;			/* 1 the driver takes copy_count 0, 0 not, -1 unknown */
+	struct tern_buffer *scratch;	/* 128 host bytes for no-ops without empty jobs */
 
 	pthread_mutex_t lock;		/* protects the fields below */
 	unsigned int next_queue;	/* round robin cursor of copies */
@@ -85,6 +95,7 @@ struct tern_buffer {
 	uint64_t size;			/* as requested */
 	uint64_t alloc_size;		/* as allocated (page aligned) */
 	uint64_t mmap_offset;
+	uint64_t device_va;		/* BO_INFO.device_va: its address in our context */
 	void *map;			/* NULL until tern_buffer_map() */
 	pthread_mutex_t map_lock;	/* protects map */
 };
@@ -131,6 +142,18 @@ struct tern_fence {
 	int status_slot;		/* in dev->status; -1 once given back */
 	int64_t start_ns;		/* CLOCK_MONOTONIC at the launch call */
 	struct tern_launch_status ls;	/* once done */
+
+	/* How its jobs were submitted: TERN_SUBMIT_IOCTL, _URING or _USERQ. */
+	int path;
+	/* io_uring (submit_uring.c), under the ring's cq_lock */
+	unsigned int cqes;		/* CQEs reaped, one per job */
+	bool released;			/* released before its last CQE: the reaper frees it */
+	uint32_t ustatus, ucode;	/* DRM_TERN_JOB_* and code of the first failed job */
+	int uerr;			/* a rejected command's -errno, else 0 */
+	void *umem;			/* copies / exec arguments kept until the CQEs */
+	/* user-mode queue (submit_userq.c) */
+	uint64_t uq_gen;		/* queue generation the jobs went to */
+	uint64_t uq_first, uq_seq;	/* first and last descriptor sequence numbers */
 
 	unsigned int nsyncobjs;		/* syncobjs held, >= jobs */
 	uint32_t syncobjs[];
@@ -179,6 +202,72 @@ void tern_fences_reap(struct tern_device *dev);
  * with dev->lock held.
  */
 void tern_fences_destroy(struct tern_device *dev);
+
+/* Puts @f on / takes @f off a list of fences; the caller holds the list's lock. */
+void tern_fence_link(struct tern_fence **list, struct tern_fence *f);
+void tern_fence_unlink(struct tern_fence **list, struct tern_fence *f);
+
+/*
+ * Result of a copy job that ended with WAIT @status, @code and @fault_addr:
+ * 0, -EIO, -EFAULT (MMU fault), -ETIMEDOUT, -ECANCELED or -EPROTO, with
+ * tern_last_error() set for a failure. @queue names the queue, -1 the
+ * user-mode queue.
+ */
+int tern_copy_result(struct tern_device *dev, int queue, uint32_t status, uint32_t code,
+		     uint64_t fault_addr);
+
+/* ---- submission paths (submit.c, submit_uring.c, submit_userq.c) ---- */
+
+/*
+ * The pieces of one job: copies already checked, each at most
+ * TERN_COPY_CHUNK bytes, at most DRM_TERN_MAX_COPIES of them (0: an empty
+ * job).
+ */
+struct tern_piece {
+	struct tern_buffer *dst, *src;
+	uint64_t dst_offset, src_offset, size;
+};
+
+/* Checks one copy's buffers and ranges (-EINVAL with a message). */
+int tern_check_copy(struct tern_device *dev, struct tern_buffer *dst, uint64_t dst_offset,
+		    struct tern_buffer *src, uint64_t src_offset, uint64_t size);
+/*
+ * Queues the @n copies (checked here; none queued if one is bad) as jobs
+ * on @queue (TERN_QUEUE_ANY: round robin) by the device's path, or with
+ * @nop one empty job; the fence goes to *@fencep.
+ */
+int tern_jobs_submit(struct tern_device *dev, int queue, const struct tern_copy_desc *c,
+		     unsigned int n, bool nop, struct tern_fence **fencep);
+
+/* Reads TERN_SUBMIT and sets up the paths at tern_device_open(). */
+int tern_submit_init(struct tern_device *dev);
+/* Tears the io_uring and the user-mode queue down at close. */
+void tern_submit_fini(struct tern_device *dev);
+/* Fills @out (DRM_TERN_MAX_COPIES entries) from @p; returns how many. */
+void tern_pieces_to_uapi(const struct tern_piece *p, unsigned int n, struct drm_tern_copy *out);
+
+int tern_uring_init(struct tern_device *dev);
+void tern_uring_fini(struct tern_device *dev);
+/* One SUBMIT job of @n pieces on @queue through the ring, for fence @f. */
+int tern_uring_submit(struct tern_device *dev, struct tern_fence *f, int queue,
+		      const struct tern_piece *p, unsigned int n);
+/* One EXEC through the ring; takes ownership of @exec (malloc'ed, with its slots after it). */
+int tern_uring_exec(struct tern_device *dev, struct tern_fence *f, struct drm_tern_exec *exec);
+/* Waits until every job of @f has its CQE; 0 or -ETIME. */
+int tern_uring_wait(struct tern_device *dev, struct tern_fence *f, int64_t timeout_ns);
+/* Frees what f->umem holds. */
+void tern_umem_free(struct tern_fence *f);
+/* tern_fence_release() of a fence of the ring: true if the reaper will free it. */
+bool tern_uring_release(struct tern_fence *f);
+
+/* Makes the user-mode queue if there is none; -errno when the driver has none to give. */
+int tern_userq_open(struct tern_device *dev);
+void tern_userq_fini(struct tern_device *dev);
+/* Pushes the @n pieces (0: a no-op) as one job of @f. */
+int tern_userq_submit(struct tern_device *dev, struct tern_fence *f,
+		      const struct tern_piece *p, unsigned int n);
+/* Waits for the job(s) of @f; sets f->done and f->result when they ended. */
+int tern_userq_wait(struct tern_device *dev, struct tern_fence *f, int64_t timeout_ns);
 
 /* ---- launches (launch.c) ---- */
 

@@ -9,7 +9,7 @@ LIBTERN := $(B)/lib/libtern.a
 TERN_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -pthread \
 	-I$(ROOT)/lib -I$(ROOT)/include/uapi/drm -I$(ROOT)/include \
 	$(shell pkg-config --cflags libdrm)
-LIBS := $(shell pkg-config --libs libdrm) -pthread -lm
+LIBS := $(shell pkg-config --libs libdrm) -luring -pthread -lm
 
 .DEFAULT_GOAL := all
 

@@ -4,10 +4,13 @@
 # run.sh: `make bench`. First the host's own matmul rate, OpenBLAS sgemm on
 # one thread and on all CPUs (sgemm_host, while nothing else of ours runs);
 # then the VM (tests/vm/run-vm.sh bench: dma_bw, which prints its own table
-# against host memcpy, and matmul, the emulated tern matmul on one core and
-# on all cores); then sgemm_host once more, and one table of both with their
-# ratios, OpenBLAS's figures the better of its two runs (so that a moment
-# of other load on the host does not flatter tern). Speed is measured,
+# against host memcpy, matmul, the emulated tern matmul on one core and
+# on all cores, submit_rate, empty jobs per second through each submission
+# path, and fio's 4 KiB random reads on QEMU's NVMe drive in the same VM);
+# then sgemm_host once more, and one table of both with their ratios,
+# OpenBLAS's figures the better of its two runs (so that a moment of other
+# load on the host does not flatter tern); last the submission rates beside
+# the NVMe IOPS, as ratios. Speed is measured,
 # never asserted: the exit status says only whether every benchmark ran and
 # its results checked out.
 #
@@ -23,6 +26,7 @@ BENCH=$B/tests/bench
 HOST_TSV=$BENCH/sgemm.tsv
 HOST_TSV2=$BENCH/sgemm-after.tsv
 GUEST_TSV=$B/vm/out-bench/matmul.tsv
+OUTB=$B/vm/out-bench
 
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -32,6 +36,10 @@ rm -f "$HOST_TSV" "$HOST_TSV2"
 echo
 sh "$ROOT/tests/vm/run-vm.sh" bench || die "the benchmarks in the VM failed"
 [ -s "$GUEST_TSV" ] || die "$GUEST_TSV missing: the guest's matmul wrote no results"
+for f in submit-a.tsv submit-b.tsv fio-qd1-a.json fio-qd32-a.json fio-qd1-b.json \
+	fio-qd32-b.json; do
+	[ -s "$OUTB/$f" ] || die "$OUTB/$f missing: the guest's submission benchmark wrote no results"
+done
 echo
 "$BENCH/sgemm_host" -o "$HOST_TSV2" || die "sgemm_host failed"
 
@@ -67,3 +75,44 @@ awk -F '\t' '
 		print "(OpenBLAS: the better of its runs before and after the VM; modeled: the rate"
 		print "of the real chip by the cost model, from the launch status)"
 	}' guest="$GUEST_TSV" "$HOST_TSV" "$HOST_TSV2" "$GUEST_TSV"
+
+# submit-{a,b}.tsv: path depth jobs_per_s path_it_ran_on; fio-qd*-{a,b}.json:
+# fio's own. Each figure is the better of its two runs (interleaved in the
+# guest), so that a moment of host load flatters neither side.
+echo
+python3 - "$OUTB" <<'EOF'
+import json, sys
+
+out = sys.argv[1]
+rate, ran, order = {}, {}, []
+for run in "ab":
+    for line in open("%s/submit-%s.tsv" % (out, run)):
+        path, depth, r, on = line.split()
+        key = (path, int(depth))
+        rate[key] = max(rate.get(key, 0.0), float(r))
+        ran[path] = on
+        if path not in order:
+            order.append(path)
+
+def iops(f):
+    return sum(j["read"]["iops"] for j in json.load(open(f))["jobs"])
+
+def ratio(a, b):
+    return "%.2f" % (a / b) if b > 0 else "-"
+
+nvme = {qd: max(iops("%s/fio-qd%d-%s.json" % (out, qd, run)) for run in "ab")
+        for qd in (1, 32)}
+base = {"uring-sqpoll": "uring"}
+print("submission rate: empty jobs per second, submit -> seen done, in the VM, beside")
+print("fio 4 KiB random reads (io_uring, O_DIRECT) on QEMU's NVMe drive in the same VM")
+print("%-12s  %12s  %12s" % ("path", "depth 1", "depth 32"))
+for path in order:
+    note = "" if ran[path] == base.get(path, path) else "  (not offered: ran on %s)" % ran[path]
+    print("%-12s  %12.0f  %12.0f%s" % (path, rate[path, 1], rate[path, 32], note))
+print("%-12s  %12.0f  %12.0f  (IOPS at QD1, QD32)" % ("nvme", nvme[1], nvme[32]))
+print("userq depth 1 / nvme QD1:   %s  (goal >= 5)%s" % (ratio(rate["userq", 1], nvme[1]),
+      "" if ran["userq"] == "userq" else "  (userq not offered)"))
+print("uring depth 32 / nvme QD32: %s  (goal >= 2; with the SQ thread: %s)%s" % (
+      ratio(rate["uring", 32], nvme[32]), ratio(rate.get(("uring-sqpoll", 32), 0), nvme[32]),
+      "" if ran["uring"] == "uring" else "  (uring not offered)"))
+EOF

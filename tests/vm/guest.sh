@@ -10,7 +10,11 @@
 #          under `timeout`; output to $TERN_OUT/<name>.tap, exit code to
 #          $TERN_OUT/<name>.rc
 #   bench  the DMA bandwidth and matmul benchmarks (matmul results also in
-#          $TERN_OUT/matmul.tsv)
+#          $TERN_OUT/matmul.tsv), then twice: fio 4 KiB random reads at QD1
+#          and QD32 on the NVMe drive with serial tern-bench
+#          ($TERN_OUT/fio-qd{1,32}-{a,b}.json) and submit_rate
+#          ($TERN_OUT/submit-{a,b}.tsv), interleaved so that both see the
+#          same moments of host load
 #   shell  an interactive shell
 # With TERN_VM_KEEP=1 an interactive shell follows the mode.
 #
@@ -81,6 +85,33 @@ run() {
 	return 1
 }
 
+# The block device of the NVMe drive run-vm.sh adds in bench mode.
+nvme_dev() {
+	i=0
+	while [ $i -lt 50 ]; do
+		# the namespace's device is its controller, or with multipath its subsystem
+		for b in /sys/block/nvme*n1; do
+			[ -e "$b/device/serial" ] || continue
+			[ "$(tr -d ' ' <"$b/device/serial")" = tern-bench ] || continue
+			[ -e "/dev/${b##*/}" ] && { echo "/dev/${b##*/}"; return 0; }
+		done
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# fio QD RUN: 4 KiB random reads, io_uring, O_DIRECT, on the NVMe drive.
+run_fio() {
+	dev=$(nvme_dev) || { log "no NVMe drive with serial tern-bench"; return 1; }
+	command -v fio >/dev/null || { log "fio missing"; return 1; }
+	fio --name="qd$1" --filename="$dev" --ioengine=io_uring --direct=1 --rw=randread \
+		--bs=4k --iodepth="$1" --size=256M --runtime=5 --time_based --ramp_time=1 \
+		--output-format=json --output="$TERN_OUT/fio-qd$1-$2.json" >/dev/null || {
+		log "fio at QD$1 failed"; return 1; }
+	log "fio on $dev, 4 KiB random reads, QD$1: done"
+}
+
 run_tests() {
 	list=$TERN_BUILD/tests/kselftest/tests.txt
 	if [ ! -f "$list" ]; then
@@ -143,7 +174,11 @@ if [ $status -eq 0 ]; then
 		status=$? ;;
 	bench)
 		run "$TERN_BUILD/tests/bench/dma_bw" &&
-			run "$TERN_BUILD/tests/bench/matmul" -v -o "$TERN_OUT/matmul.tsv"
+			run "$TERN_BUILD/tests/bench/matmul" -v -o "$TERN_OUT/matmul.tsv" &&
+			run_fio 1 a && run_fio 32 a &&
+			run "$TERN_BUILD/tests/bench/submit_rate" -o "$TERN_OUT/submit-a.tsv" &&
+			run_fio 1 b && run_fio 32 b &&
+			run "$TERN_BUILD/tests/bench/submit_rate" -o "$TERN_OUT/submit-b.tsv"
 		status=$? ;;
 	test)
 		run_tests

@@ -5,7 +5,8 @@
 #   demo   tern-ls, a DMA round trip, the MLP and transformer
 #          examples and tern-run                           (make run)
 #   test   the kselftests; results in build/vm/out-test/    (make test)
-#   bench  the DMA bandwidth and matmul benchmarks          (make bench)
+#   bench  the DMA bandwidth, matmul and submission-rate benchmarks, and
+#          fio on an emulated NVMe drive as the reference     (make bench)
 #   shell  an interactive shell in the guest (Ctrl-A x quits QEMU)
 #
 # The guest is Debian's Linux 6.12 under QEMU (q35, TCG) with two tern chips,
@@ -80,7 +81,9 @@ demo)
 		need "$B/$f"
 	done ;;
 test) need "$B/tests/kselftest/tests.txt" ;;
-bench) need "$B/tests/bench/dma_bw"; need "$B/tests/bench/matmul" ;;
+bench) need "$B/tests/bench/dma_bw"; need "$B/tests/bench/matmul"
+	need "$B/tests/bench/submit_rate"
+	command -v fio >/dev/null || die "fio not found: run \`make deps\`" ;;
 esac
 if [ "$CHIPS" -gt 0 ] && ! "$QEMU" -device help 2>/dev/null | grep -q '^name "tern"'; then
 	die "$QEMU has no tern device: run \`make qemu\`"
@@ -95,10 +98,15 @@ lock() {
 exec 9>"$VM/.prepare.lock"
 lock 9
 sh "$HERE/mkinitramfs.sh" "$LINUX_DIR" "$VM/initramfs.cpio.gz"
+# bench mode also drives QEMU's NVMe device (the reference for submit_rate).
+EXTRA_MODS=
+[ "$MODE" = bench ] && EXTRA_MODS=nvme
 if [ "$NO_KO" = 1 ]; then
-	sh "$HERE/guest-modules.sh" "$MODDIR" "$VM/modules" drm drm_kms_helper drm_shmem_helper
+	sh "$HERE/guest-modules.sh" "$MODDIR" "$VM/modules" drm drm_kms_helper drm_shmem_helper \
+		$EXTRA_MODS
 else
-	sh "$HERE/guest-modules.sh" "$MODDIR" "$VM/modules" drm drm_kms_helper drm_shmem_helper "$KO"
+	sh "$HERE/guest-modules.sh" "$MODDIR" "$VM/modules" drm drm_kms_helper drm_shmem_helper \
+		$EXTRA_MODS "$KO"
 fi
 exec 9>&-
 
@@ -163,6 +171,13 @@ while [ $i -lt "$CHIPS" ]; do
 		-device "tern,bus=rp$i,id=tern$i"
 	i=$((i + 1))
 done
+# bench: an NVMe drive backed by a file of the build directory, for fio.
+if [ "$MODE" = bench ]; then
+	NVME_IMG=$VM/nvme-bench.img
+	[ -f "$NVME_IMG" ] || truncate -s 1G "$NVME_IMG"
+	set -- "$@" -drive "file=$(qopt "$NVME_IMG"),if=none,id=nvm,format=raw" \
+		-device nvme,serial=tern-bench,drive=nvm
+fi
 # The console: stdio, also logged to console.log. Interactive runs get the
 # QEMU monitor multiplexed in (Ctrl-A c) and keep Ctrl-C for the guest.
 CON="stdio,id=con,logfile=$(qopt "$OUT/console.log")"
