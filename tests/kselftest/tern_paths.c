@@ -30,6 +30,20 @@
 #define MAX_RESULTS	256
 #define MM		64	/* matmul M = K = N */
 
+
+/* The scenario's matmul: slot 0 = slot 1 . slot 2, MM x MM fp32. */
+static struct tern_op mm_op(void)
+{
+	struct tern_op op;
+
+	memset(&op, 0, sizeof(op));
+	op.kind = TERN_OPKIND_MATMUL;
+	op.nin = 2;
+	op.out = tern_tensor_2d(0, TERN_DT_FP32, MM, MM);
+	op.in[0] = tern_tensor_2d(1, TERN_DT_FP32, MM, MM);
+	op.in[1] = tern_tensor_2d(2, TERN_DT_FP32, MM, MM);
+	return op;
+}
 static const char *const path_env[] = { "ioctl", "uring", "userq" };
 
 /* ---- what the driver offers, by hand ---- */
@@ -332,12 +346,7 @@ static void scenario(struct __test_metadata *_metadata, const char *env, unsigne
 
 		memcpy(s + 2 * 1024 * 1024 + 4 * i, &v, 4);
 	}
-	memset(&op, 0, sizeof(op));
-	op.kind = TERN_OPKIND_MATMUL;
-	op.nin = 2;
-	op.out = tern_tensor_2d(0, TERN_DT_FP32, MM, MM);
-	op.in[0] = tern_tensor_2d(1, TERN_DT_FP32, MM, MM);
-	op.in[1] = tern_tensor_2d(2, TERN_DT_FP32, MM, MM);
+	op = mm_op();
 	batch[0] = (struct tern_copy_desc){ mm[1], 0, src, 2u << 20, size };
 	batch[1] = (struct tern_copy_desc){ mm[2], 0, src, (2u << 20) + size, size };
 	record(r, tern_copy_batch(dev, batch, 2, NULL));
@@ -501,12 +510,7 @@ TEST_F_TIMEOUT(paths, reference_run_is_correct, 300)
 		struct tern_op op;
 
 		ASSERT_NE(NULL, want);
-		memset(&op, 0, sizeof(op));
-		op.kind = TERN_OPKIND_MATMUL;
-		op.nin = 2;
-		op.out = tern_tensor_2d(0, TERN_DT_FP32, MM, MM);
-		op.in[0] = tern_tensor_2d(1, TERN_DT_FP32, MM, MM);
-		op.in[1] = tern_tensor_2d(2, TERN_DT_FP32, MM, MM);
+		op = mm_op();
 		slots[0] = want;
 		slots[1] = malloc(2 * sizes[1]);
 		ASSERT_NE(NULL, slots[1]);
