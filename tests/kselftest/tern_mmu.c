@@ -3,16 +3,18 @@
  * tern_mmu: the device MMU through the raw UAPI. Every open file is its own
  * device address space: buffers are mapped there (4 KiB pages, 2 MiB pages
  * for large device buffers), copies are translated page by page, read-only
- * buffers cannot be written by the device, an access to an address the
- * context does not map ends that job with DRM_TERN_JOB_MMU_FAULT (reason,
- * direction and VA reported), and nothing one process does reaches
- * another's buffers or jobs.
+ * buffers cannot be written by the device (a copy to one faults, a compute
+ * job's DMA_STORE to a slot bound to one faults with TERN_CERR_BAD_SLOT),
+ * an access to an address the context does not map ends that job with
+ * DRM_TERN_JOB_MMU_FAULT (reason, direction and VA reported), and nothing
+ * one process does reaches another's buffers or jobs.
  */
 #include <signal.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
 #include "tern_test.h"
+#include "tern_isa.h"
 
 #define PAGE		4096ull
 #define HUGE		(2ull << 20)
@@ -389,6 +391,186 @@ TEST_F(mmu, prime_import_from_other_device)
 	munmap(src, size);
 	munmap(dst, size);
 	close(fd1);
+}
+
+/* ---- compute jobs: read-only buffers in slots ---- */
+
+/* A [64 partitions x 64 fp32] tile: 16 KiB of HBM per slot. */
+#define CP_PARTS	64
+#define CP_ELEMS	64
+#define CP_BYTES	(CP_PARTS * CP_ELEMS * 4ull)
+#define CP_STATUS_SIZE	PAGE
+
+struct copy_prog {
+	struct tern_prog_header h;
+	union tern_insn insn[3];
+};
+
+/* DMA_LOAD/STORE of the whole tile at SBUF offset 0 and HBM offset 0 of @slot. */
+static void dma_insn(union tern_insn *in, uint8_t opcode, uint32_t slot)
+{
+	memset(in, 0, sizeof(*in));
+	in->dma.h.opcode = opcode;
+	in->dma.sbuf.mem = TERN_AP_SBUF;
+	in->dma.sbuf.dtype = TERN_DT_FP32;
+	in->dma.sbuf.nparts = CP_PARTS;
+	in->dma.sbuf.n[0] = CP_ELEMS;
+	in->dma.sbuf.n[1] = 1;
+	in->dma.sbuf.s[0] = 1;
+	in->dma.slot = slot;
+	in->dma.pstride = CP_ELEMS * 4;
+	in->dma.stride[0] = 4;
+}
+
+/*
+ * One DMA stream, written by hand: DMA_LOAD slot 0, then with @store
+ * DMA_STORE slot 1, END. Returns the image size (a multiple of 64).
+ */
+static size_t copy_prog_init(struct copy_prog *p, int store)
+{
+	unsigned int n = store ? 3 : 2;
+
+	memset(p, 0, sizeof(*p));
+	p->h.magic = TERN_PROG_MAGIC;
+	p->h.version = TERN_ISA_VERSION;
+	p->h.size = TERN_PROG_HEADER_SIZE + n * TERN_INSN_SIZE;
+	p->h.nslots = store ? 2 : 1;
+	p->h.stream[TERN_ENGINE_DMA].offset = TERN_PROG_HEADER_SIZE;
+	p->h.stream[TERN_ENGINE_DMA].count = n;
+	dma_insn(&p->insn[0], TERN_OP_DMA_LOAD, 0);
+	if (store)
+		dma_insn(&p->insn[1], TERN_OP_DMA_STORE, 1);
+	p->insn[n - 1].h.opcode = TERN_OP_END;
+	return p->h.size;
+}
+
+/* A device buffer of CP_BYTES with @flags, filled from @seed through its mapping. */
+static unsigned char *cp_buffer(struct __test_metadata *_metadata, FIXTURE_DATA(mmu) *self,
+				uint32_t flags, uint64_t seed, uint32_t *handle)
+{
+	struct drm_tern_bo_create c = { .size = CP_BYTES, .domain = DRM_TERN_BO_DEVICE,
+					.flags = flags };
+	unsigned char *m;
+
+	*handle = 0;
+	EXPECT_EQ(0, tern_ioctl(self->fd, DRM_IOCTL_TERN_BO_CREATE, &c));
+	if (!c.handle)
+		return NULL;
+	*handle = c.handle;
+	m = tern_bo_mmap(self->fd, c.handle, CP_BYTES);
+	EXPECT_NE(MAP_FAILED, m);
+	if (m == MAP_FAILED)
+		return NULL;
+	tern_fill(m, CP_BYTES, seed);
+	return m;
+}
+
+/*
+ * EXECs the copy program on @core with slot 0 = a buffer with @in_flags and,
+ * with @store, slot 1 = one with @out_flags. A job expected to fail must
+ * fault on the DMA_STORE (instruction 1 of the DMA stream) with @want_code
+ * and leave slot 1's bytes as they were; one expected to succeed must
+ * leave a copy of slot 0 in slot 1. Slot 0 is never changed.
+ */
+static void compute_copy(struct __test_metadata *_metadata, FIXTURE_DATA(mmu) *self,
+			 uint32_t core, uint32_t in_flags, uint32_t out_flags, int store,
+			 uint32_t want_status, uint32_t want_code)
+{
+	unsigned char *in, *out = NULL, in_want[CP_BYTES], out_want[CP_BYTES];
+	uint32_t hin, hout = 0, hprog, hstatus;
+	uint64_t seed = tern_seed() + self->point;
+	struct drm_tern_slot slots[2] = { 0 };
+	struct drm_tern_exec e = { 0 };
+	struct tern_job_status *st;
+	struct drm_tern_wait w;
+	struct copy_prog *prog;
+	size_t size;
+	int ret;
+
+	in = cp_buffer(_metadata, self, in_flags, seed, &hin);
+	ASSERT_NE(NULL, in);
+	memcpy(in_want, in, CP_BYTES);
+	if (store) {
+		out = cp_buffer(_metadata, self, out_flags, seed + 1, &hout);
+		ASSERT_NE(NULL, out);
+		memcpy(out_want, out, CP_BYTES);
+	}
+	prog = tern_bo_new(_metadata, self->fd, PAGE, DRM_TERN_BO_DEVICE, &hprog);
+	size = copy_prog_init(prog, store);
+	st = tern_bo_new(_metadata, self->fd, CP_STATUS_SIZE, DRM_TERN_BO_HOST, &hstatus);
+	memset(st, 0xa5, CP_STATUS_SIZE);
+
+	slots[0].handle = hin;
+	slots[0].size = CP_BYTES;
+	slots[1].handle = hout;
+	slots[1].size = CP_BYTES;
+	e.core = core;
+	e.program_handle = hprog;
+	e.program_size = size;
+	e.slots = (uintptr_t)slots;
+	e.slot_count = store ? 2 : 1;
+	e.status_handle = hstatus;
+	e.out_syncobj = self->tl;
+	e.out_point = ++self->point;
+	ret = tern_ioctl(self->fd, DRM_IOCTL_TERN_EXEC, &e);
+	ASSERT_EQ(0, ret) TH_LOG("EXEC: %s", strerror(-ret));
+	ASSERT_EQ(0, tern_wait_result(self->fd, self->tl, e.out_point, TERN_WAIT_LONG, &w));
+
+	EXPECT_EQ(want_status, w.status) TH_LOG("core %u: status %u code %u", core, w.status,
+						w.error_code);
+	EXPECT_EQ(want_code, w.error_code) TH_LOG("core %u", core);
+	if (want_status == DRM_TERN_JOB_OK) {
+		EXPECT_EQ((uint32_t)TERN_JOB_OK, st->status);
+		EXPECT_EQ((uint32_t)TERN_CERR_NONE, st->error);
+		/* LOAD, (STORE,) END */
+		EXPECT_EQ(store ? 3u : 2u, st->insns[TERN_ENGINE_DMA]);
+		if (store)
+			EXPECT_EQ(-1, tern_first_diff(out, in_want, CP_BYTES));
+	} else {
+		EXPECT_EQ((uint32_t)TERN_JOB_FAULT, st->status);
+		EXPECT_EQ(want_code, st->error);
+		EXPECT_EQ((uint32_t)TERN_ENGINE_DMA, st->engine);
+		EXPECT_EQ(1, st->index);
+		if (store)
+			EXPECT_EQ(-1, tern_first_diff(out, out_want, CP_BYTES));
+	}
+	EXPECT_EQ(-1, tern_first_diff(in, in_want, CP_BYTES));
+
+	munmap(in, CP_BYTES);
+	if (out)
+		munmap(out, CP_BYTES);
+	munmap(prog, PAGE);
+	munmap(st, CP_STATUS_SIZE);
+	EXPECT_EQ(0, tern_bo_close(self->fd, hin));
+	if (hout)
+		EXPECT_EQ(0, tern_bo_close(self->fd, hout));
+	EXPECT_EQ(0, tern_bo_close(self->fd, hprog));
+	EXPECT_EQ(0, tern_bo_close(self->fd, hstatus));
+}
+
+/* A DMA_STORE to a read-only slot faults, on every core; the core goes on. */
+TEST_F(mmu, compute_store_to_read_only_slot_faults)
+{
+	ASSERT_NE(0, self->info.caps & TERN_CAP_COMPUTE);
+	for (uint32_t c = 0; c < self->info.num_cores; c++) {
+		compute_copy(_metadata, self, c, 0, DRM_TERN_BO_READ_ONLY, 1,
+			     DRM_TERN_JOB_FAULT, TERN_CERR_BAD_SLOT);
+		compute_copy(_metadata, self, c, 0, 0, 1, DRM_TERN_JOB_OK, 0);
+	}
+}
+
+TEST_F(mmu, compute_store_to_writable_slot)
+{
+	ASSERT_NE(0, self->info.caps & TERN_CAP_COMPUTE);
+	compute_copy(_metadata, self, 0, 0, 0, 1, DRM_TERN_JOB_OK, 0);
+}
+
+TEST_F(mmu, compute_load_from_read_only_slot)
+{
+	ASSERT_NE(0, self->info.caps & TERN_CAP_COMPUTE);
+	/* Only a load, and a read-only source copied to a writable slot. */
+	compute_copy(_metadata, self, 0, DRM_TERN_BO_READ_ONLY, 0, 0, DRM_TERN_JOB_OK, 0);
+	compute_copy(_metadata, self, 0, DRM_TERN_BO_READ_ONLY, 0, 1, DRM_TERN_JOB_OK, 0);
 }
 
 /* ---- two processes ---- */
