@@ -261,13 +261,14 @@ int tern_copy_result(struct tern_device *dev, int queue, uint32_t status, uint32
 {
 	char where[48];
 
+	/* The common case first: no message to format. */
+	if (status == DRM_TERN_JOB_OK)
+		return 0;
 	if (queue < 0)
 		snprintf(where, sizeof(where), "user queue");
 	else
 		snprintf(where, sizeof(where), "queue %d", queue);
 	switch (status) {
-	case DRM_TERN_JOB_OK:
-		return 0;
 	case DRM_TERN_JOB_DEVICE_ERROR:
 		return tern_fail(-EIO, "%s %s: device reported DMA error %u (%s)", dev->node,
 				 where, code, tern_device_error_name(code));

@@ -346,6 +346,20 @@ int tern_uring_init(struct tern_device *dev)
 		ret = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &params);
 	u->sqpoll = !ret;
 	if (ret) {
+		/*
+		 * Cooperative task running: the driver's completion (task work
+		 * in this task) waits for the task's next entry into the kernel
+		 * instead of an inter-processor interrupt to a running task; a
+		 * sleeping waiter is still woken (the task work runs in the
+		 * submitting thread: if it computes in user space while another
+		 * thread waits, at its next tick). Older kernels refuse it.
+		 */
+		memset(&params, 0, sizeof(params));
+		params.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32 |
+			       IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+		ret = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &params);
+	}
+	if (ret == -EINVAL) {
 		memset(&params, 0, sizeof(params));
 		params.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32;
 		ret = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &params);
