@@ -5,6 +5,7 @@
  * bad descriptor, and aborting everything when the device goes away.
  */
 
+#include <linux/blkdev.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-fence.h>
 #include <linux/err.h>
@@ -70,6 +71,7 @@ int tern_queues_init(struct tern_device *tdev)
 			return ret;
 		INIT_LIST_HEAD(&q->pending);
 		init_waitqueue_head(&q->space_wq);
+		spin_lock_init(&q->doorbell_lock);
 	}
 	return 0;
 }
@@ -141,6 +143,39 @@ static u32 tern_ring_write_locked(struct tern_queue *q, struct tern_job *job)
 	return idx;
 }
 
+/* Tell the chip the newest tail, unless the queue was stopped. */
+static void tern_queue_ring(struct tern_queue *q)
+{
+	spin_lock(&q->doorbell_lock);
+	if (!q->doorbell_off)
+		tern_hw_doorbell(q, q->doorbell_tail);
+	spin_unlock(&q->doorbell_lock);
+}
+
+static void tern_queue_unplug(struct blk_plug_cb *cb, bool from_schedule)
+{
+	tern_queue_ring(cb->data);
+	kfree(cb);
+}
+
+/*
+ * The ring now ends at @tail. io_uring issues a batch of commands under
+ * the submitter's block plug (IORING_OP_URING_CMD is a plugging op): then
+ * the doorbell is rung once, when the batch ends or the submitter sleeps,
+ * so a batch of jobs costs one MMIO write. Without a plug (the ioctls) it
+ * is rung at once.
+ */
+static void tern_queue_doorbell_locked(struct tern_queue *q, u32 tail)
+{
+	lockdep_assert_held(&q->job_lock);
+
+	spin_lock(&q->doorbell_lock);
+	q->doorbell_tail = tail;
+	spin_unlock(&q->doorbell_lock);
+	if (!blk_check_plugged(tern_queue_unplug, q, sizeof(struct blk_plug_cb)))
+		tern_queue_ring(q);
+}
+
 /**
  * tern_queue_push() - write a job into the ring of @q and ring the doorbell
  * @q: queue
@@ -194,10 +229,11 @@ struct dma_fence *tern_queue_push(struct tern_queue *q, struct tern_job *job)
 	atomic64_inc(&q->submitted);
 	atomic64_inc(&tdev->jobs_submitted);
 	/*
-	 * Under job_lock: once tern_queues_stop() has run, no doorbell reaches
-	 * the chip, which is about to be reset.
+	 * Under job_lock, and doorbell_off for a deferred one: once
+	 * tern_queues_stop() has run, no doorbell reaches the chip, which is
+	 * about to be reset.
 	 */
-	tern_hw_doorbell(q, idx);
+	tern_queue_doorbell_locked(q, idx);
 	mutex_unlock(&q->job_lock);
 
 	mutex_unlock(&q->submit_lock);
@@ -351,6 +387,9 @@ void tern_queues_stop(struct tern_device *tdev)
 
 		mutex_lock(&q->job_lock);
 		WRITE_ONCE(q->stopped, true);
+		spin_lock(&q->doorbell_lock);
+		q->doorbell_off = true;
+		spin_unlock(&q->doorbell_lock);
 		mutex_unlock(&q->job_lock);
 		wake_up_all(&q->space_wq);
 	}

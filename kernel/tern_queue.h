@@ -50,6 +50,15 @@ struct tern_queue {
 
 	wait_queue_head_t space_wq;	/* woken when jobs retire or the queue stops */
 
+	/*
+	 * Protects doorbell_tail and doorbell_off. A spinlock: the doorbell of
+	 * an io_uring batch is rung from a block-plug callback, which may run
+	 * as the submitter goes to sleep.
+	 */
+	spinlock_t doorbell_lock;
+	u32 doorbell_tail;		/* the tail the chip is to be told */
+	bool doorbell_off;		/* tern_queues_stop() ran: ring no more */
+
 	atomic64_t submitted;
 	atomic64_t completed;
 	atomic64_t failed;

@@ -335,6 +335,34 @@ TERN_EXPORT int tern_copy_batch(struct tern_device *dev, const struct tern_copy_
 	return ret;
 }
 
+TERN_EXPORT int tern_batch_begin(struct tern_device *dev)
+{
+	if (!dev)
+		return tern_fail(-EINVAL, "tern_batch_begin: device is NULL");
+	pthread_mutex_lock(&dev->lock);
+	dev->batches++;
+	pthread_mutex_unlock(&dev->lock);
+	if (dev->uring)
+		tern_uring_hold(dev);
+	return 0;
+}
+
+TERN_EXPORT int tern_batch_end(struct tern_device *dev)
+{
+	bool open;
+
+	if (!dev)
+		return tern_fail(-EINVAL, "tern_batch_end: device is NULL");
+	pthread_mutex_lock(&dev->lock);
+	open = dev->batches > 0;
+	if (open)
+		dev->batches--;
+	pthread_mutex_unlock(&dev->lock);
+	if (!open)
+		return tern_fail(-EINVAL, "tern_batch_end on %s: no batch is open", dev->node);
+	return dev->uring ? tern_uring_release_hold(dev) : 0;
+}
+
 TERN_EXPORT int tern_nop_async(struct tern_device *dev, struct tern_fence **fencep)
 {
 	if (!fencep)

@@ -39,6 +39,7 @@ struct tern_uring {
 	pthread_mutex_t cq_lock;	/* the CQ, fences' io_uring fields, @released */
 	struct tern_fence *released;	/* released fences whose CQEs did not all come */
 	bool sqpoll;			/* a kernel thread takes the SQEs: no enter per job */
+	unsigned int hold;		/* open tern_batch_begin()s: SQEs wait; under sq_lock */
 };
 
 void tern_umem_free(struct tern_fence *f)
@@ -116,6 +117,61 @@ static void reap_locked(struct tern_uring *u)
 	}
 }
 
+/*
+ * Hands every SQE in the ring to the kernel; sq_lock held. Once in the SQ
+ * ring the kernel owns an SQE: submit until it takes it.
+ */
+static int submit_locked(struct tern_uring *u)
+{
+	int ret;
+
+	do {
+		ret = io_uring_submit(&u->ring);
+		if (ret == -EBUSY || ret == -EAGAIN) {
+			pthread_mutex_lock(&u->cq_lock);
+			reap_locked(u);
+			pthread_mutex_unlock(&u->cq_lock);
+		}
+	} while (ret == -EBUSY || ret == -EAGAIN || ret == -EINTR);
+	return ret;
+}
+
+/* Sends the SQEs a batch holds; 0 or -errno. */
+static int flush_held(struct tern_device *dev)
+{
+	struct tern_uring *u = dev->uring;
+	int ret = 0;
+
+	pthread_mutex_lock(&u->sq_lock);
+	if (io_uring_sq_ready(&u->ring))
+		ret = submit_locked(u);
+	pthread_mutex_unlock(&u->sq_lock);
+	if (ret < 0)
+		return tern_fail(ret, "io_uring_submit on %s: %s", dev->node, strerror(-ret));
+	return 0;
+}
+
+void tern_uring_hold(struct tern_device *dev)
+{
+	struct tern_uring *u = dev->uring;
+
+	pthread_mutex_lock(&u->sq_lock);
+	u->hold++;
+	pthread_mutex_unlock(&u->sq_lock);
+}
+
+/* The batch count is checked by the caller: @u->hold is not 0. */
+int tern_uring_release_hold(struct tern_device *dev)
+{
+	struct tern_uring *u = dev->uring;
+	bool last;
+
+	pthread_mutex_lock(&u->sq_lock);
+	last = !--u->hold;
+	pthread_mutex_unlock(&u->sq_lock);
+	return last ? flush_held(dev) : 0;
+}
+
 /* Queues one command for @f (f->jobs counts it); 0 or -errno of the ring. */
 static int push(struct tern_device *dev, struct tern_fence *f, uint32_t op, const void *cmd,
 		size_t len)
@@ -141,15 +197,12 @@ static int push(struct tern_device *dev, struct tern_fence *f, uint32_t op, cons
 		return tern_fail(-EBUSY, "io_uring of %s: no free SQE", dev->node);
 	}
 	fill_cmd(sqe, dev->fd, op, cmd, len, f);
-	/* Once in the SQ ring the kernel owns the SQE: submit until it takes it. */
-	do {
-		ret = io_uring_submit(&u->ring);
-		if (ret == -EBUSY || ret == -EAGAIN) {
-			pthread_mutex_lock(&u->cq_lock);
-			reap_locked(u);
-			pthread_mutex_unlock(&u->cq_lock);
-		}
-	} while (ret == -EBUSY || ret == -EAGAIN || ret == -EINTR);
+	if (u->hold) {
+		/* A batch is open: the SQE goes with the others at its end. */
+		pthread_mutex_unlock(&u->sq_lock);
+		return 0;
+	}
+	ret = submit_locked(u);
 	pthread_mutex_unlock(&u->sq_lock);
 	if (ret < 0)
 		return tern_fail(ret, "io_uring_submit on %s: %s", dev->node, strerror(-ret));
@@ -232,6 +285,10 @@ int tern_uring_wait(struct tern_device *dev, struct tern_fence *f, int64_t timeo
 	int64_t deadline = 0, left, start;
 	int ret = 0;
 
+	/* The fence's job may still wait in an open batch: send it first. */
+	ret = flush_held(dev);
+	if (ret)
+		return ret;
 	if (timeout_ns != TERN_TIMEOUT_INFINITE)
 		deadline = tern_now_ns() + timeout_ns;
 	pthread_mutex_lock(&u->cq_lock);

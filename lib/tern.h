@@ -409,6 +409,32 @@ int tern_copy_batch(struct tern_device *dev, const struct tern_copy_desc *copies
  */
 int tern_nop_async(struct tern_device *dev, struct tern_fence **fencep);
 
+/**
+ * tern_batch_begin() - gather the jobs that follow into one submission
+ * @dev: the device
+ *
+ * Until the matching tern_batch_end(), asynchronous jobs queued on @dev
+ * (copies, no-ops, launches: by any thread) that go through io_uring wait
+ * in libtern's submission ring and reach the kernel together, in one
+ * system call, where the driver rings each queue's doorbell once for the
+ * lot. A wait on a fence sends what is waiting first, so nothing can wait
+ * for itself. A job the driver refuses is then reported by its fence
+ * instead of by the call that queued it. On the other paths jobs go at
+ * once, as without a batch. Batches nest.
+ *
+ * Return: 0, or -EINVAL for a NULL device.
+ */
+int tern_batch_begin(struct tern_device *dev);
+
+/**
+ * tern_batch_end() - send the jobs gathered since tern_batch_begin()
+ * @dev: the device
+ *
+ * Return: 0, -EINVAL for a NULL device or without a batch, or the
+ * submission's error.
+ */
+int tern_batch_end(struct tern_device *dev);
+
 /* ---- Compute: programs on the chip's cores ---- */
 
 /** A program image loaded into device memory, ready to launch. */

@@ -79,6 +79,7 @@ struct tern_device {
 	unsigned int next_core;		/* round robin cursor of launches */
 	unsigned int buffers;		/* user buffers not yet freed */
 	unsigned int kernels;		/* tern_kernel_load() kernels not yet freed */
+	unsigned int batches;		/* open tern_batch_begin()s */
 	struct tern_kernel *kernel_list; /* every kernel alive, the cache's too */
 	struct tern_fence *fences;	/* fences not yet released */
 	struct tern_fence *orphans;	/* launches released before they were seen done */
@@ -255,6 +256,9 @@ int tern_uring_submit(struct tern_device *dev, struct tern_fence *f, int queue,
 int tern_uring_exec(struct tern_device *dev, struct tern_fence *f, struct drm_tern_exec *exec);
 /* Waits until every job of @f has its CQE; 0 or -ETIME. */
 int tern_uring_wait(struct tern_device *dev, struct tern_fence *f, int64_t timeout_ns);
+/* tern_batch_begin/end on the io_uring path: hold SQEs, then send them. */
+void tern_uring_hold(struct tern_device *dev);
+int tern_uring_release_hold(struct tern_device *dev);
 /* Frees what f->umem holds. */
 void tern_umem_free(struct tern_fence *f);
 /* tern_fence_release() of a fence of the ring: true if the reaper will free it. */

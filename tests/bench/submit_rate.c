@@ -64,18 +64,42 @@ static double measure(struct tern_device *dev, int depth, double secs)
 		if (ret)
 			goto fail;
 	}
-	for (i = 0;; i = (i + 1) % depth) {
-		ret = tern_fence_wait(dev, ring[i], TERN_TIMEOUT_INFINITE);
-		tern_fence_release(ring[i]);
-		ring[i] = NULL;
-		if (ret)
-			goto fail;
-		jobs++;
-		if ((jobs & 63) == 0 && now_s() - t0 >= secs)
+	/*
+	 * Wait for the oldest job, take every later one already done too, and
+	 * queue as many new ones in one batch (tern_batch_begin()): depth jobs
+	 * stay in flight, and the refills go to the kernel together, as an
+	 * application keeping a device busy would send them.
+	 */
+	for (i = 0;;) {
+		int n = 0, k;
+
+		do {
+			int j = (i + n) % depth;
+
+			ret = tern_fence_wait(dev, ring[j], n ? 0 : TERN_TIMEOUT_INFINITE);
+			if (ret == -ETIME)
+				break;
+			tern_fence_release(ring[j]);
+			ring[j] = NULL;
+			if (ret)
+				goto fail;
+			n++;
+		} while (n < depth);
+		jobs += n;
+		if (now_s() - t0 >= secs)
 			break;
-		ret = tern_nop_async(dev, &ring[i]);
+		tern_batch_begin(dev);
+		for (k = 0; k < n; k++) {
+			ret = tern_nop_async(dev, &ring[(i + k) % depth]);
+			if (ret) {
+				tern_batch_end(dev);
+				goto fail;
+			}
+		}
+		ret = tern_batch_end(dev);
 		if (ret)
 			goto fail;
+		i = (i + n) % depth;
 	}
 	t = now_s() - t0;
 	/* Drain the rest (not counted). */

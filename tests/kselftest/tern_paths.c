@@ -327,6 +327,31 @@ static void scenario(struct __test_metadata *_metadata, const char *env, unsigne
 		record(r, fences[i] ? tern_fence_wait(dev, fences[i], WAIT_NS) : -99);
 		tern_fence_release(fences[i]);
 	}
+	/*
+	 * The same inside tern_batch_begin/end: copies and empty jobs sent
+	 * together (on io_uring, one system call and one doorbell per queue),
+	 * waited newest first; a wait inside an open batch sends what waits.
+	 */
+	record(r, tern_batch_begin(dev));
+	for (unsigned int i = 0; i < INFLIGHT; i++) {
+		fences[i] = NULL;
+		/* into dst between the copies above and the matmul's C */
+		record(r, i % 3 ? tern_copy_async(dev, dst, (2u << 20) + INFLIGHT * 8192 + i * 2600,
+						  src, i * 3001 + 5, 2048 + i, &fences[i]) :
+				  tern_nop_async(dev, &fences[i]));
+	}
+	record(r, tern_batch_begin(dev));	/* nested: sent at the outer end */
+	record(r, tern_batch_end(dev));
+	record(r, fences[1] ? tern_fence_wait(dev, fences[1], WAIT_NS) : -99);
+	record(r, tern_batch_end(dev));
+	for (unsigned int i = INFLIGHT; i-- > 0;) {
+		record(r, fences[i] ? tern_fence_wait(dev, fences[i], WAIT_NS) : -99);
+		tern_fence_release(fences[i]);
+	}
+	record(r, tern_batch_end(dev));		/* no batch open: -EINVAL */
+	record(r, tern_batch_begin(NULL));
+	record(r, tern_batch_end(NULL));
+
 	/* Empty jobs. */
 	for (unsigned int i = 0; i < 8; i++) {
 		f = NULL;
