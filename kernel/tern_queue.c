@@ -169,11 +169,13 @@ static void tern_queue_doorbell_locked(struct tern_queue *q, u32 tail)
 {
 	lockdep_assert_held(&q->job_lock);
 
+	/* blk_check_plugged() allocates with GFP_ATOMIC: fine under the lock. */
 	spin_lock(&q->doorbell_lock);
 	q->doorbell_tail = tail;
+	if (!q->doorbell_off &&
+	    !blk_check_plugged(tern_queue_unplug, q, sizeof(struct blk_plug_cb)))
+		tern_hw_doorbell(q, tail);
 	spin_unlock(&q->doorbell_lock);
-	if (!blk_check_plugged(tern_queue_unplug, q, sizeof(struct blk_plug_cb)))
-		tern_queue_ring(q);
 }
 
 /**
