@@ -49,7 +49,7 @@ static void decode_desc(const uint8_t *raw, struct tern_dma_desc *d)
 	d->src_sgl_count = get_le32(raw + 48);
 	d->dst_sgl_count = get_le32(raw + 52);
 	d->ctx = get_le32(raw + 56);
-	d->reserved = get_le32(raw + 60);
+	d->link = get_le32(raw + 60);
 }
 
 #define F_HBM_DATA	(TERN_DESC_F_SRC_HBM | TERN_DESC_F_DST_HBM)
@@ -134,9 +134,9 @@ static uint32_t validate_desc(struct tern_dev *dev,
 	    !(d->flags & TERN_DESC_F_FENCE))
 		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
 			    "FENCE_PHYS without FENCE");
-	if (d->reserved)
+	if (d->link)
 		return tern_fail(f, TERN_ERR_RESERVED, daddr,
-			    "reserved field is 0x%" PRIx32, d->reserved);
+			    "reserved field is 0x%" PRIx32, d->link);
 	err = validate_ctx(dev, d, qctx, daddr, ctx, f);
 	if (err)
 		return err;

@@ -39,6 +39,38 @@
 
 struct tern_dev;
 
+/* Fabric topologies (struct tern_link_config.topology). */
+#define TERN_TOPOLOGY_NONE	0	/* only explicit peers, or no links */
+#define TERN_TOPOLOGY_RING	1
+#define TERN_TOPOLOGY_TORUS2D	2
+
+#define TERN_LINK_BANDWIDTH_DEFAULT	2000	/* MB/s per direction */
+#define TERN_LINK_LATENCY_DEFAULT	2000	/* ns */
+
+/*
+ * Where a chip sits in a fabric (include/tern_regs.h, "Chip-to-chip
+ * links"). Chips that name the same fabric in one process share it: each
+ * registers itself at tern_dev_create() and leaves at tern_dev_destroy();
+ * a port whose peer is not (yet) registered reads DOWN. Every chip of a
+ * fabric must give the same chips, topology and width.
+ */
+struct tern_link_config {
+	const char *fabric;	/* fabric name; NULL or "": no fabric, no links */
+	unsigned int chip_id;	/* 0..chips-1, unique in the fabric */
+	unsigned int chips;	/* 1..TERN_MAX_CHIPS */
+	unsigned int topology;	/* TERN_TOPOLOGY_* */
+	unsigned int width;	/* torus2d: chips per row (0: square root of chips) */
+	/*
+	 * TERN_TOPOLOGY_NONE: the chip at the other end of each port, or -1.
+	 * The peer's port is the one of its ports that names this chip, the
+	 * k-th such for this chip's k-th port naming the peer.
+	 */
+	int peers[TERN_MAX_LINKS];
+	unsigned int bandwidth_mbps;	/* per link and direction; 0: default */
+	unsigned int latency_ns;	/* per transfer; 0: default */
+	bool pace;		/* hold transfers to the modeled bandwidth in wall time */
+};
+
 struct tern_config {
 	uint8_t *hbm;		/* the HBM backing store, hbm_size bytes */
 	uint64_t hbm_size;	/* power of two, TERN_HBM_SIZE_MIN..MAX */
@@ -47,6 +79,7 @@ struct tern_config {
 	unsigned int dma_engines; /* 1..TERN_MAX_DMA_ENGINES */
 	uint64_t sbuf_size;	/* SBUF bytes per core; 0: TERN_SBUF_SIZE_DEFAULT */
 	const char *name;	/* device name in guest-error lines; copied */
+	const struct tern_link_config *link;	/* NULL: no fabric; copied */
 };
 
 /*
@@ -103,6 +136,13 @@ struct tern_host_ops {
 				uint64_t va, uint32_t info);
 	/* done=false: in-flight work told to stop; done=true: reset over */
 	void (*trace_reset)(void *opaque, bool done);
+	/* A link copy of size bytes left through port toward peer_chip. */
+	void (*trace_link_copy)(void *opaque, unsigned int port,
+				unsigned int peer_chip, uint64_t size,
+				uint32_t error);
+	/* Port's state became TERN_LINK_STATE_*. */
+	void (*trace_link_state)(void *opaque, unsigned int port,
+				 uint32_t state);
 };
 
 /*
@@ -152,6 +192,27 @@ void tern_doorbell_write(struct tern_dev *dev, uint64_t offset,
  * up to a power of two.
  */
 uint64_t tern_doorbell_bar_size(unsigned int queues, unsigned int cores);
+
+/*
+ * Link-down fault injection: force ports (bit p = port p) down, or clear
+ * the force. Both ends of each affected link then read DOWN (or UP again)
+ * and latch TERN_INT_LINK. Any thread; returns false with a message in
+ * err for bits past TERN_MAX_LINKS.
+ */
+bool tern_dev_set_link_down(struct tern_dev *dev, uint32_t mask, char *err,
+			    size_t errlen);
+
+/* The mask last set by tern_dev_set_link_down(). */
+uint32_t tern_dev_link_down(struct tern_dev *dev);
+
+/*
+ * Check a link configuration alone (chip id, chips, topology, width,
+ * peers). Returns true if valid; otherwise writes a message naming the
+ * QEMU property ("chip-id", "fabric-chips", "topology", "torus-width",
+ * "peers", "link-bandwidth", "link-latency") into err.
+ */
+bool tern_link_config_check(const struct tern_link_config *lc, char *err,
+			    size_t errlen);
 
 /* Register name for traces ("MAGIC", "Q_CTRL", ...; "?" if none). */
 const char *tern_reg_name(uint64_t offset);

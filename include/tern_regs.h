@@ -74,7 +74,7 @@ typedef uint64_t tern_u64;
 
 #define TERN_MAGIC			0x4e524554u	/* "TERN" */
 #define TERN_VERSION_MAJOR		1
-#define TERN_VERSION_MINOR		1	/* 1.1: device MMU, user-mode queues */
+#define TERN_VERSION_MINOR		2	/* 1.1: device MMU, user queues; 1.2: links */
 #define TERN_RESET_KEY			0x52534554u	/* "TESR" */
 
 #define TERN_REVISION_REV_MASK		0x000000ffu
@@ -129,7 +129,7 @@ struct tern_dma_desc {
 	tern_u32 src_sgl_count;	/* SG entries at src when TERN_DESC_F_SRC_SGL */
 	tern_u32 dst_sgl_count;	/* SG entries at dst when TERN_DESC_F_DST_SGL */
 	tern_u32 ctx;		/* kernel rings: address context; user queues: 0 */
-	tern_u32 reserved;	/* must be 0 */
+	tern_u32 link;		/* LINK_COPY: TERN_LINK_DESC(); otherwise must be 0 */
 };
 #define TERN_DESC_SIZE			64
 
@@ -144,7 +144,7 @@ struct tern_dma_desc {
 #define TERN_DESC_F_FENCE_HBM		(1u << 5)	/* fence_addr is an HBM offset */
 #define TERN_DESC_F_IRQ			(1u << 6)	/* raise the queue interrupt when done */
 #define TERN_DESC_F_FENCE_PHYS		(1u << 7)	/* ctx != 0, kernel ring: fence_addr is physical */
-#define TERN_DESC_F_ALL			0xffu
+#define TERN_DESC_F_ALL			0x7ffu	/* with the reduce flags below */
 
 /*
  * Scatter-gather entry, 16 bytes. An SG list always lives in host memory;
@@ -170,7 +170,8 @@ struct tern_sg_entry {
 #define TERN_ERR_FENCE			10	/* fence write failed */
 #define TERN_ERR_BAD_LAUNCH		11	/* launch size or slot count out of range */
 #define TERN_ERR_MMU_FAULT		12	/* translation or permission fault: see ERR_INFO */
-#define TERN_ERR_COUNT			13
+#define TERN_ERR_LINK_DOWN		13	/* link port down, unconnected or no peer chip */
+#define TERN_ERR_COUNT			14
 
 /* ---- Compute cores: launch rings (TERN_CAP_COMPUTE) ---- */
 
@@ -358,5 +359,95 @@ struct tern_launch_slot {
 #define TERN_C_FAULT_ADDR_LO		0x30	/* RO */
 #define TERN_C_FAULT_ADDR_HI		0x34	/* RO */
 #define TERN_C_FAULT_INFO		0x38	/* RO: TERN_FAULT_* */
+
+/* ---- Chip-to-chip links (TERN_CAP_LINKS, interface 1.2) ---- */
+
+/*
+ * Each chip has TERN_MAX_LINKS link ports. The chips of one fabric (one
+ * server) are numbered 0..FABRIC_CHIPS-1 and wired by their ports into a
+ * ring, a 2D torus or any other graph; a link joins port p of one chip to
+ * port q of another, both ways, with a modeled bandwidth per direction and
+ * a latency. LINK_COPY descriptors write (or reduce) local data into the
+ * HBM of the chip at the other end of a port; nothing is routed through a
+ * third chip, so software moves data across several hops itself.
+ *
+ * Ports: ring: 0 = next chip (id + 1), 1 = previous. torus2d (W x H, id =
+ * y * W + x): 0 = east (x + 1), 1 = west, 2 = south (y + 1), 3 = north,
+ * all wrapping around. Unused ports read TERN_LINK_STATE_NONE.
+ *
+ * A link goes down when the fabric says so (link-down fault injection, a
+ * peer leaving): both ends then read DOWN, every LINK_COPY on it ends with
+ * TERN_ERR_LINK_DOWN (the ring halts as for any descriptor error, the
+ * link's ERRORS count), and each end latches TERN_INT_LINK with the port's
+ * bit in LINK_EVENTS. A link that comes back up latches the same.
+ */
+#define TERN_CAP_LINKS			(1u << 5)	/* link ports, LINK_COPY */
+
+#define TERN_MAX_LINKS			4
+#define TERN_MAX_CHIPS			64	/* chips in one fabric */
+
+#define TERN_INT_LINK			(1u << 3)	/* a link changed state: LINK_EVENTS */
+
+#define TERN_REG_CHIP_ID		0x090	/* RO: this chip's number in its fabric */
+#define TERN_REG_FABRIC_ID		0x094	/* RO: non-zero tag of the fabric; 0: none */
+#define TERN_REG_FABRIC_CHIPS		0x098	/* RO: chips in the fabric; 0: none */
+#define TERN_REG_NUM_LINKS		0x09c	/* RO: TERN_MAX_LINKS */
+#define TERN_REG_LINK_EVENTS		0x0a0	/* RW1C: bit p = port p changed state */
+#define TERN_REG_LINK_ERRORS		0x0a4	/* RO: LINK_COPY descriptors failed, all ports */
+
+/* Per-port registers: TERN_REG_LINK(p) + offset. */
+#define TERN_REG_LINK_BASE		0x4800
+#define TERN_REG_LINK_STRIDE		0x40
+#define TERN_REG_LINK(p)		(TERN_REG_LINK_BASE + (p) * TERN_REG_LINK_STRIDE)
+#define TERN_L_STATE			0x00	/* RO: TERN_LINK_STATE_* */
+#define TERN_L_PEER_CHIP		0x04	/* RO: chip at the other end, or TERN_LINK_NO_PEER */
+#define TERN_L_PEER_PORT		0x08	/* RO: its port of this link */
+#define TERN_L_BANDWIDTH		0x0c	/* RO: modeled MB/s (10^6 bytes) per direction */
+#define TERN_L_LATENCY			0x10	/* RO: modeled ns per transfer */
+#define TERN_L_ERRORS			0x14	/* RO: LINK_COPY descriptors failed on the port */
+#define TERN_L_TX_BYTES_LO		0x18	/* RO: bytes sent through the port */
+#define TERN_L_TX_BYTES_HI		0x1c	/* RO */
+#define TERN_L_RX_BYTES_LO		0x20	/* RO: bytes received through the port */
+#define TERN_L_RX_BYTES_HI		0x24	/* RO */
+#define TERN_L_BUSY_NS_LO		0x28	/* RO: modeled ns the port spent sending */
+#define TERN_L_BUSY_NS_HI		0x2c	/* RO */
+
+#define TERN_LINK_STATE_NONE		0	/* nothing wired to the port */
+#define TERN_LINK_STATE_UP		1
+#define TERN_LINK_STATE_DOWN		2	/* wired, but unusable */
+#define TERN_LINK_NO_PEER		0xffffffffu
+
+/*
+ * LINK_COPY: copies size bytes from src (a local address, exactly as the
+ * source of a COPY: the ctx field and SRC_HBM say how it is translated;
+ * no SG list) to dst on the chip at the other end of port
+ * TERN_LINK_PORT(link). With TERN_LINK_PEER_CTX(link) = 0, dst is an HBM
+ * offset of the peer and DST_HBM must be set; with a peer context n != 0,
+ * DST_HBM must be clear and dst is a VA of the peer's context n, translated
+ * by the peer's MMU, whose pages must map the peer's HBM with WRITE (and
+ * READ when reducing). A fault there ends the descriptor with
+ * TERN_ERR_MMU_FAULT, recorded on this chip's ring with the peer context
+ * in the fault info. The fence is this chip's, written after the data has
+ * arrived. The descriptor word `link` holds port and peer context; it must
+ * be 0 for other opcodes.
+ */
+#define TERN_DESC_OP_LINK_COPY		2
+#define TERN_LINK_DESC(port, peer_ctx)	((tern_u32)(port) | ((tern_u32)(peer_ctx) << 8))
+#define TERN_LINK_PORT(link)		((link) & 0xffu)
+#define TERN_LINK_PEER_CTX(link)	(((link) >> 8) & 0xffu)
+#define TERN_LINK_RESERVED_MASK		0xffff0000u
+
+/*
+ * Reduce on arrival (COPY without SG lists, and LINK_COPY): instead of
+ * overwriting, each destination element becomes op(destination, source),
+ * element by element in address order; fp32 by default, bf16 with
+ * TERN_DESC_F_BF16 (computed in fp32 and rounded to nearest even). Size,
+ * src and dst must be multiples of the element size. SUM and MAX together,
+ * BF16 without either, or either with an SG list are TERN_ERR_BAD_FLAGS.
+ * NaNs: SUM follows IEEE; MAX returns the NaN.
+ */
+#define TERN_DESC_F_REDUCE_SUM		(1u << 8)
+#define TERN_DESC_F_REDUCE_MAX		(1u << 9)
+#define TERN_DESC_F_BF16		(1u << 10)
 
 #endif /* TERN_REGS_H */

@@ -515,7 +515,7 @@ static void tern_desc_from_le(struct tern_dma_desc *d, const struct tern_dma_des
 	d->src_sgl_count = le32_to_cpu((__force __le32)raw->src_sgl_count);
 	d->dst_sgl_count = le32_to_cpu((__force __le32)raw->dst_sgl_count);
 	d->ctx = le32_to_cpu((__force __le32)raw->ctx);
-	d->reserved = le32_to_cpu((__force __le32)raw->reserved);
+	d->link = le32_to_cpu((__force __le32)raw->link);
 }
 
 /**

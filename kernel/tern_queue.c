@@ -110,7 +110,7 @@ static void tern_desc_write(struct tern_dma_desc *slot, const struct tern_dma_de
 	slot->src_sgl_count = (__force u32)cpu_to_le32(d->src_sgl_count);
 	slot->dst_sgl_count = (__force u32)cpu_to_le32(d->dst_sgl_count);
 	slot->ctx = (__force u32)cpu_to_le32(d->ctx);
-	slot->reserved = (__force u32)cpu_to_le32(d->reserved);
+	slot->link = (__force u32)cpu_to_le32(d->link);
 }
 
 /*

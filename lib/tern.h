@@ -86,6 +86,11 @@ struct tern_fence;
  * @driver_version: kernel driver version, "major.minor.patch"
  * @uapi_major: UAPI major version of the driver
  * @uapi_minor: UAPI minor version of the driver
+ * @chip_id: the chip's number in its fabric (0 when @fabric_id is 0)
+ * @fabric_id: non-zero tag shared by the chips wired together by links;
+ *	0: the chip is in no fabric
+ * @fabric_chips: chips in the fabric (0: none)
+ * @num_links: link ports of the chip (tern_device_links())
  */
 struct tern_device_info {
 	unsigned int index;
@@ -105,6 +110,10 @@ struct tern_device_info {
 	char driver_version[32];
 	unsigned int uapi_major;
 	unsigned int uapi_minor;
+	unsigned int chip_id;
+	unsigned int fabric_id;
+	unsigned int fabric_chips;
+	unsigned int num_links;
 };
 
 /**
@@ -560,6 +569,83 @@ int tern_launch_async(struct tern_device *dev, struct tern_kernel *k, int core,
  * -EINVAL for a fence of a copy.
  */
 int tern_fence_launch_status(struct tern_fence *fence, struct tern_launch_status *status);
+
+/* ---- Chip-to-chip links (Documentation/runtime.rst, "Links") ---- */
+
+/** Link port states (struct tern_link.state). */
+#define TERN_LINK_NONE		0	/* nothing wired to the port */
+#define TERN_LINK_UP		1
+#define TERN_LINK_DOWN		2	/* wired, but unusable */
+
+/** Most link ports of a chip. */
+#define TERN_MAX_LINK_PORTS	4
+
+/**
+ * struct tern_link - one link port, from tern_device_links()
+ * @port: port number
+ * @state: TERN_LINK_*
+ * @peer_chip: chip id at the other end (meaningless for TERN_LINK_NONE)
+ * @peer_port: the peer's port of this link
+ * @bandwidth_mbps: modeled bandwidth per direction, 10^6 bytes/s
+ * @latency_ns: modeled latency of one transfer
+ * @errors: link copies that failed on the port
+ * @tx_bytes: bytes sent through the port
+ * @rx_bytes: bytes received through the port
+ * @busy_ns: modeled time the port spent sending
+ */
+struct tern_link {
+	unsigned int port;
+	unsigned int state;
+	unsigned int peer_chip;
+	unsigned int peer_port;
+	unsigned int bandwidth_mbps;
+	unsigned int latency_ns;
+	unsigned int errors;
+	uint64_t tx_bytes;
+	uint64_t rx_bytes;
+	uint64_t busy_ns;
+};
+
+/**
+ * tern_device_links() - read the link ports of a device
+ * @dev: device
+ * @links: array of at least @max entries
+ * @max: entries in @links
+ *
+ * Return: the number of ports filled (min(num_links, max)), or a negative
+ * error code.
+ */
+int tern_device_links(struct tern_device *dev, struct tern_link *links, unsigned int max);
+
+/** Reduce-on-arrival operations (flags of tern_link_copy_async()). */
+#define TERN_REDUCE_NONE	0
+#define TERN_REDUCE_SUM		1
+#define TERN_REDUCE_MAX		2
+
+/**
+ * tern_link_copy_async() - send device memory over a link to a neighbour
+ * @dev: sending device
+ * @port: link port of @dev whose other end is @peer's chip
+ * @peer: the receiving device, opened by this process
+ * @dst: device buffer of @peer
+ * @dst_offset: byte offset in @dst
+ * @src: device (or host) buffer of @dev
+ * @src_offset: byte offset in @src
+ * @size: bytes
+ * @reduce: TERN_REDUCE_NONE to overwrite, or TERN_REDUCE_SUM/MAX to
+ *	reduce each element of @dst with the arriving one
+ * @dtype: element type when reducing: TERN_DT_FP32 or TERN_DT_BF16
+ *	(tern_isa.h); 0 with TERN_REDUCE_NONE
+ * @fencep: receives the job's fence; release it with tern_fence_release()
+ *
+ * Return: 0, or a negative error code: -ENOLINK when the link is not up,
+ * -EXDEV when @peer is not at the other end of @port. A link that goes
+ * down while the copy runs fails its fence with -ENOLINK.
+ */
+int tern_link_copy_async(struct tern_device *dev, unsigned int port, struct tern_device *peer,
+			 struct tern_buffer *dst, uint64_t dst_offset, struct tern_buffer *src,
+			 uint64_t src_offset, uint64_t size, unsigned int reduce,
+			 unsigned int dtype, struct tern_fence **fencep);
 
 /**
  * tern_strerror() - message for an error code

@@ -190,9 +190,9 @@ TEST_F(bad, bad_opcode)
 	rejected(_metadata, self, &d);
 }
 
-TEST_F(bad, reserved_not_zero)
+TEST_F(bad, link_on_nop)
 {
-	struct tern_dma_desc d = { .opcode = TERN_DESC_OP_NOP, .reserved = 1 };
+	struct tern_dma_desc d = { .opcode = TERN_DESC_OP_NOP, .link = 1 };
 
 	rejected(_metadata, self, &d);
 }

@@ -350,7 +350,7 @@ void put_desc(struct env *e, bool in_hbm, uint64_t ring, uint32_t idx,
 	put32(p + 48, d->src_sgl_count);
 	put32(p + 52, d->dst_sgl_count);
 	put32(p + 56, d->ctx);
-	put32(p + 60, d->reserved);
+	put32(p + 60, d->link);
 }
 
 void put_sg(uint8_t *at, uint32_t i, uint64_t addr, uint64_t size)

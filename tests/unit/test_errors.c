@@ -131,7 +131,7 @@ static bool t_reserved(struct env *e)
 {
 	struct tern_dma_desc d = mkdesc(TERN_DESC_OP_NOP, 0, 0, 0, 0);
 
-	d.reserved = 1u << 31;
+	d.link = 1u << 31;
 	CHECK(expect_err(e, 0, d, false, TERN_ERR_RESERVED, RING(0),
 			 "reserved field is 0x80000000"));
 	return true;

@@ -19,7 +19,7 @@ extern "C" {
 /** DRM_TERN_UAPI_VERSION_MAJOR: incompatible UAPI changes bump this. */
 #define DRM_TERN_UAPI_VERSION_MAJOR	1
 /** DRM_TERN_UAPI_VERSION_MINOR: compatible additions bump this. */
-#define DRM_TERN_UAPI_VERSION_MINOR	2
+#define DRM_TERN_UAPI_VERSION_MINOR	3
 
 #define DRM_TERN_GET_INFO		0x00
 #define DRM_TERN_BO_CREATE		0x01
@@ -30,6 +30,7 @@ extern "C" {
 #define DRM_TERN_QUEUE_CREATE		0x06
 #define DRM_TERN_QUEUE_DESTROY		0x07
 #define DRM_TERN_QUEUE_QUERY		0x08
+#define DRM_TERN_LINK_QUERY		0x09
 
 /* Platform values of &drm_tern_info.platform. */
 #define DRM_TERN_PLATFORM_SILICON	0
@@ -74,8 +75,19 @@ struct drm_tern_info {
 	__u32 num_user_queues;
 	/** @va_bits: width of a context's device virtual addresses (UAPI 1.2). */
 	__u32 va_bits;
+	/**
+	 * @chip_id: the chip's number in its fabric, 0..@fabric_chips-1
+	 * (UAPI 1.3). Chips with the same @fabric_id are wired by links.
+	 */
+	__u32 chip_id;
+	/** @fabric_id: non-zero tag of the chip's fabric; 0: no fabric (UAPI 1.3). */
+	__u32 fabric_id;
+	/** @fabric_chips: chips in the fabric; 0: no fabric (UAPI 1.3). */
+	__u32 fabric_chips;
+	/** @num_links: link ports of the chip (DRM_IOCTL_TERN_LINK_QUERY; UAPI 1.3). */
+	__u32 num_links;
 	/** @reserved: must be zero. */
-	__u64 reserved[4];
+	__u64 reserved[2];
 };
 
 /* Domains of &drm_tern_bo_create.domain. */
@@ -159,7 +171,7 @@ struct drm_tern_copy {
 	__u64 dst_offset;
 	/** @size: bytes to copy, at least 1. */
 	__u64 size;
-	/** @flags: DRM_TERN_COPY_VA or zero. */
+	/** @flags: DRM_TERN_COPY_* or zero. */
 	__u32 flags;
 	/** @pad: must be zero. */
 	__u32 pad;
@@ -167,6 +179,25 @@ struct drm_tern_copy {
 
 /** DRM_TERN_COPY_VA: @src_offset and @dst_offset are device VAs (UAPI 1.2). */
 #define DRM_TERN_COPY_VA		(1u << 0)
+/**
+ * DRM_TERN_COPY_LINK: the destination is on the peer chip of the job
+ * (&drm_tern_submit.peer_fd) and the data goes over the link port
+ * &drm_tern_submit.link_port (UAPI 1.3). @dst_handle is a handle of the
+ * peer file and must name a DRM_TERN_BO_DEVICE buffer; with
+ * DRM_TERN_COPY_VA, @dst_offset is a VA of the peer file's context. The
+ * job needs DRM_TERN_SUBMIT_LINK.
+ */
+#define DRM_TERN_COPY_LINK		(1u << 1)
+/**
+ * DRM_TERN_COPY_REDUCE_SUM, DRM_TERN_COPY_REDUCE_MAX: reduce on arrival
+ * (UAPI 1.3): each destination element becomes dst + src (or max(dst,
+ * src)), fp32 elements, or bf16 with DRM_TERN_COPY_BF16 (summed in fp32,
+ * rounded to nearest even). @size and both offsets must be multiples of the
+ * element size. At most one REDUCE flag; BF16 only with one.
+ */
+#define DRM_TERN_COPY_REDUCE_SUM	(1u << 2)
+#define DRM_TERN_COPY_REDUCE_MAX	(1u << 3)
+#define DRM_TERN_COPY_BF16		(1u << 4)
 
 /** DRM_TERN_MAX_COPIES: most copies in one job. */
 #define DRM_TERN_MAX_COPIES		256
@@ -198,9 +229,29 @@ struct drm_tern_submit {
 	__u64 out_point;
 	/** @job_id: out: identifies the job in traces and debugfs. */
 	__u64 job_id;
+	/**
+	 * @peer_fd: in: with DRM_TERN_SUBMIT_LINK, an open tern file of the
+	 * same process for the chip at the other end of @link_port, whose
+	 * buffers and context the DRM_TERN_COPY_LINK copies write; else 0
+	 * (UAPI 1.3).
+	 */
+	__s32 peer_fd;
+	/** @link_port: in: with DRM_TERN_SUBMIT_LINK, the port to send through; else 0. */
+	__u32 link_port;
 	/** @reserved: must be zero. */
-	__u64 reserved[4];
+	__u64 reserved[3];
 };
+
+/**
+ * DRM_TERN_SUBMIT_LINK: the job has DRM_TERN_COPY_LINK copies to the chip
+ * at the other end of @link_port, named by @peer_fd (UAPI 1.3). Errors:
+ * -EINVAL for a port past &drm_tern_info.num_links, -EBADF for a peer_fd
+ * that is not open, -EINVAL for a file that is not a tern device,
+ * -EACCES for a file another process opened, -EXDEV for a chip that is
+ * not the one at the other end of the port, -ENOLINK when the link is not
+ * up.
+ */
+#define DRM_TERN_SUBMIT_LINK		(1u << 0)
 
 /* Status of &drm_tern_wait.status. */
 #define DRM_TERN_JOB_OK			0	/* completed */
@@ -209,6 +260,7 @@ struct drm_tern_submit {
 #define DRM_TERN_JOB_FAULT		3	/* compute fault: @error_code is a TERN_CERR_* */
 #define DRM_TERN_JOB_TIMEOUT		4	/* exceeded its timeout; only it was aborted */
 #define DRM_TERN_JOB_MMU_FAULT		5	/* @error_code is TERN_FAULT_INFO(), @fault_addr the VA */
+#define DRM_TERN_JOB_LINK_DOWN		6	/* its link went down (UAPI 1.3); retry on another route */
 
 /**
  * struct drm_tern_wait - wait for a job fence and get its status (DRM_IOCTL_TERN_WAIT)
@@ -428,6 +480,46 @@ struct drm_tern_uring_wait {
 	__u64 reserved[2];
 };
 
+/* Values of &drm_tern_link_query.state: TERN_LINK_STATE_* of the chip. */
+#define DRM_TERN_LINK_NONE		0	/* nothing wired to the port */
+#define DRM_TERN_LINK_UP		1
+#define DRM_TERN_LINK_DOWN		2	/* wired, but unusable */
+
+/** DRM_TERN_LINK_NO_PEER: &drm_tern_link_query.peer_chip of an unwired port. */
+#define DRM_TERN_LINK_NO_PEER		0xffffffffu
+
+/**
+ * struct drm_tern_link_query - state of one link port (DRM_IOCTL_TERN_LINK_QUERY)
+ *
+ * UAPI 1.3. -EINVAL for @port >= &drm_tern_info.num_links.
+ */
+struct drm_tern_link_query {
+	/** @port: in: link port, below &drm_tern_info.num_links. */
+	__u32 port;
+	/** @flags: in: must be zero. */
+	__u32 flags;
+	/** @state: out: DRM_TERN_LINK_*. */
+	__u32 state;
+	/** @peer_chip: out: chip id at the other end, or DRM_TERN_LINK_NO_PEER. */
+	__u32 peer_chip;
+	/** @peer_port: out: the peer's port of this link. */
+	__u32 peer_port;
+	/** @bandwidth_mbps: out: modeled bandwidth per direction, 10^6 bytes/s. */
+	__u32 bandwidth_mbps;
+	/** @latency_ns: out: modeled latency of one transfer. */
+	__u32 latency_ns;
+	/** @errors: out: link copies that failed on the port since reset. */
+	__u32 errors;
+	/** @tx_bytes: out: bytes sent through the port since reset. */
+	__u64 tx_bytes;
+	/** @rx_bytes: out: bytes received through the port since reset. */
+	__u64 rx_bytes;
+	/** @busy_ns: out: modeled time the port spent sending. */
+	__u64 busy_ns;
+	/** @reserved: must be zero. */
+	__u64 reserved[2];
+};
+
 #define DRM_IOCTL_TERN_GET_INFO \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_TERN_GET_INFO, struct drm_tern_info)
 #define DRM_IOCTL_TERN_BO_CREATE \
@@ -446,6 +538,8 @@ struct drm_tern_uring_wait {
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_TERN_QUEUE_DESTROY, struct drm_tern_queue_destroy)
 #define DRM_IOCTL_TERN_QUEUE_QUERY \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_TERN_QUEUE_QUERY, struct drm_tern_queue_query)
+#define DRM_IOCTL_TERN_LINK_QUERY \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_TERN_LINK_QUERY, struct drm_tern_link_query)
 
 #if defined(__cplusplus)
 }

@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: MIT
+/* placeholder: being written (issue 6) */
+#include "tern_internal.h"
