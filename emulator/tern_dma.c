@@ -4,7 +4,8 @@
  * that picks queues with work round robin, fetches and validates their
  * descriptors, walks SG lists, copies the data and writes fences, with
  * every address of a context != 0 translated by the device MMU (tern_mmu.c)
- * page run by page run. Errors are reported through tern_model.c. See tern_model_int.h for the locking rules
+ * page run by page run. LINK_COPY and reduce on arrival are in tern_link.c.
+ * Errors are reported through tern_model.c. See tern_model_int.h for the locking rules
  * and Documentation/chip/spec.rst for the guest-visible behaviour.
  */
 #ifndef _GNU_SOURCE
@@ -20,8 +21,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-
-#define ERR_ABORTED	UINT32_MAX	/* internal: descriptor abandoned */
 
 /* ---- small helpers ---- */
 
@@ -64,6 +63,8 @@ static uint32_t validate_ctx(struct tern_dev *dev,
 			     const struct tern_dma_desc *d, uint32_t qctx,
 			     uint64_t daddr, uint32_t *ctx, struct fault *f)
 {
+	uint32_t hbm_data = d->opcode == TERN_DESC_OP_LINK_COPY ?
+			    TERN_DESC_F_SRC_HBM : F_HBM_DATA;
 	uint64_t va;
 
 	if (qctx) {
@@ -87,10 +88,11 @@ static uint32_t validate_ctx(struct tern_dev *dev,
 				    "FENCE_PHYS with ctx 0");
 		return 0;
 	}
-	if (d->flags & F_HBM_DATA)
+	/* a LINK_COPY's DST_HBM is about the peer's address */
+	if (d->flags & hbm_data)
 		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
 			    "flags 0x%" PRIx32 " with ctx %" PRIu32 ": its "
-			    "addresses are VAs", d->flags & F_HBM_DATA,
+			    "addresses are VAs", d->flags & hbm_data,
 			    d->ctx);
 	if ((d->flags & TERN_DESC_F_FENCE_HBM) &&
 	    !(d->flags & TERN_DESC_F_FENCE_PHYS))
@@ -98,7 +100,7 @@ static uint32_t validate_ctx(struct tern_dev *dev,
 			    "FENCE_HBM with ctx %" PRIu32 " needs FENCE_PHYS",
 			    d->ctx);
 	if (!tern_mmu_ctx_ok(dev, d->ctx)) {
-		va = d->opcode == TERN_DESC_OP_COPY ? d->src :
+		va = d->opcode != TERN_DESC_OP_NOP ? d->src :
 		     (d->flags & TERN_DESC_F_FENCE) &&
 		     !(d->flags & TERN_DESC_F_FENCE_PHYS) ? d->fence_addr : 0;
 		return tern_mmu_fail(f, d->ctx, va, false,
@@ -115,7 +117,8 @@ static uint32_t validate_desc(struct tern_dev *dev,
 	const uint32_t sgl = TERN_DESC_F_SRC_SGL | TERN_DESC_F_DST_SGL;
 	uint32_t err;
 
-	if (d->opcode != TERN_DESC_OP_NOP && d->opcode != TERN_DESC_OP_COPY)
+	if (d->opcode != TERN_DESC_OP_NOP && d->opcode != TERN_DESC_OP_COPY &&
+	    d->opcode != TERN_DESC_OP_LINK_COPY)
 		return tern_fail(f, TERN_ERR_BAD_OPCODE, daddr,
 			    "unknown opcode 0x%" PRIx32, d->opcode);
 	if (d->flags & ~TERN_DESC_F_ALL)
@@ -134,9 +137,9 @@ static uint32_t validate_desc(struct tern_dev *dev,
 	    !(d->flags & TERN_DESC_F_FENCE))
 		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
 			    "FENCE_PHYS without FENCE");
-	if (d->link)
-		return tern_fail(f, TERN_ERR_RESERVED, daddr,
-			    "reserved field is 0x%" PRIx32, d->link);
+	err = tern_link_validate(dev, d, qctx, daddr, f);
+	if (err)
+		return err;
 	err = validate_ctx(dev, d, qctx, daddr, ctx, f);
 	if (err)
 		return err;
@@ -499,11 +502,15 @@ static uint32_t run_desc(struct tern_engine *e, unsigned int qn,
 	err = validate_desc(dev, &d, r->ctx, daddr, &ctx, f);
 	if (err)
 		return err;
-	if (d.opcode == TERN_DESC_OP_COPY) {
+	if (d.opcode == TERN_DESC_OP_COPY &&
+	    (d.flags & (TERN_DESC_F_REDUCE_SUM | TERN_DESC_F_REDUCE_MAX)))
+		err = tern_reduce_copy(e, q, &d, ctx, f);
+	else if (d.opcode == TERN_DESC_OP_COPY)
 		err = do_copy(e, q, &d, ctx, f);
-		if (err)
-			return err;
-	}
+	else if (d.opcode == TERN_DESC_OP_LINK_COPY)
+		err = tern_link_copy(e, q, &d, ctx, f);
+	if (err)
+		return err;
 	if (d.flags & TERN_DESC_F_FENCE) {
 		if (queue_aborted(q))
 			return ERR_ABORTED;

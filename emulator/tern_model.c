@@ -3,7 +3,7 @@
  * tern device-model core: register file, queues, doorbells, reset, error
  * latching and interrupts, and the device's life cycle. The DMA engines are
  * in tern_dma.c, the compute cores' launch rings in tern_launch.c, the device
- * MMU in tern_mmu.c; the state they share, and the locking rules, are in
+ * MMU in tern_mmu.c, the links in tern_fabric.c and tern_link.c; the state they share, and the locking rules, are in
  * tern_model_int.h. See tern_model.h for the embedding contract and
  * Documentation/chip/spec.rst for the guest-visible behaviour.
  */
@@ -20,8 +20,9 @@
 #define TERN_VERSION	((TERN_VERSION_MAJOR << 16) | TERN_VERSION_MINOR)
 #define TERN_REVISION	1
 #define TERN_CAPS	(TERN_CAP_DMA_SGL | TERN_CAP_RING_IN_HBM | TERN_CAP_COMPUTE | \
-		 TERN_CAP_MMU | TERN_CAP_USER_QUEUES)
-#define TERN_INT_ALL	(TERN_INT_ERROR | TERN_INT_QUEUE | TERN_INT_CORE)
+		 TERN_CAP_MMU | TERN_CAP_USER_QUEUES | TERN_CAP_LINKS)
+#define TERN_INT_ALL	(TERN_INT_ERROR | TERN_INT_QUEUE | TERN_INT_CORE | \
+			 TERN_INT_LINK)
 #define TERN_Q_CTRL_ALL	(TERN_Q_CTRL_ENABLE | TERN_Q_CTRL_RING_IN_HBM | \
 			 TERN_Q_CTRL_RESUME)
 #define LINE_MAX_LEN	320
@@ -49,6 +50,7 @@ const char *tern_err_name(uint32_t code)
 		[TERN_ERR_FENCE] = "FENCE",
 		[TERN_ERR_BAD_LAUNCH] = "BAD_LAUNCH",
 		[TERN_ERR_MMU_FAULT] = "MMU_FAULT",
+		[TERN_ERR_LINK_DOWN] = "LINK_DOWN",
 	};
 
 	return code < TERN_ERR_COUNT ? names[code] : "?";
@@ -70,6 +72,12 @@ const char *tern_reg_name(uint64_t offset)
 	};
 	static const char *const ctx_regs[TERN_REG_CTX_STRIDE / 4] = {
 		"CTX_ROOT_LO", "CTX_ROOT_HI", "CTX_CTRL",
+	};
+	static const char *const link_regs[TERN_REG_LINK_STRIDE / 4] = {
+		"L_STATE", "L_PEER_CHIP", "L_PEER_PORT", "L_BANDWIDTH",
+		"L_LATENCY", "L_ERRORS", "L_TX_BYTES_LO", "L_TX_BYTES_HI",
+		"L_RX_BYTES_LO", "L_RX_BYTES_HI", "L_BUSY_NS_LO",
+		"L_BUSY_NS_HI",
 	};
 
 	switch (offset) {
@@ -103,6 +111,12 @@ const char *tern_reg_name(uint64_t offset)
 	case TERN_REG_MMU_INVALIDATE: return "MMU_INVALIDATE";
 	case TERN_REG_NUM_CONTEXTS: return "NUM_CONTEXTS";
 	case TERN_REG_MMU_FAULTS: return "MMU_FAULTS";
+	case TERN_REG_CHIP_ID: return "CHIP_ID";
+	case TERN_REG_FABRIC_ID: return "FABRIC_ID";
+	case TERN_REG_FABRIC_CHIPS: return "FABRIC_CHIPS";
+	case TERN_REG_NUM_LINKS: return "NUM_LINKS";
+	case TERN_REG_LINK_EVENTS: return "LINK_EVENTS";
+	case TERN_REG_LINK_ERRORS: return "LINK_ERRORS";
 	}
 	if (offset >= TERN_REG_QUEUE_BASE &&
 	    offset < TERN_REG_QUEUE(TERN_MAX_QUEUES) && !(offset & 3)) {
@@ -120,6 +134,12 @@ const char *tern_reg_name(uint64_t offset)
 	    offset < TERN_REG_CTX(TERN_MAX_CONTEXTS) && !(offset & 3)) {
 		const char *n = ctx_regs[(offset - TERN_REG_CTX_BASE) %
 					 TERN_REG_CTX_STRIDE / 4];
+		return n ? n : "?";
+	}
+	if (offset >= TERN_REG_LINK_BASE &&
+	    offset < TERN_REG_LINK(TERN_MAX_LINKS) && !(offset & 3)) {
+		const char *n = link_regs[(offset - TERN_REG_LINK_BASE) %
+					  TERN_REG_LINK_STRIDE / 4];
 		return n ? n : "?";
 	}
 	return "?";
@@ -255,6 +275,7 @@ static void reset_state(struct tern_dev *dev)
 	dev->err_addr = 0;
 	dev->err_info = 0;
 	dev->err_count = 0;
+	tern_link_reset(dev);
 }
 
 static void do_reset(struct tern_dev *dev)
@@ -487,7 +508,8 @@ static bool reg_read(struct tern_dev *dev, uint64_t off, uint32_t *v)
 		return true;
 	case TERN_REG_INT_STATUS:
 		*v = dev->int_status | (dev->qdone ? TERN_INT_QUEUE : 0) |
-		     (dev->core_done ? TERN_INT_CORE : 0);
+		     (dev->core_done ? TERN_INT_CORE : 0) |
+		     (dev->links.events ? TERN_INT_LINK : 0);
 		return true;
 	case TERN_REG_INT_MASK: *v = dev->int_mask; return true;
 	case TERN_REG_QDONE_LO: *v = (uint32_t)dev->qdone; return true;
@@ -511,7 +533,7 @@ static bool reg_read(struct tern_dev *dev, uint64_t off, uint32_t *v)
 		return tern_launch_reg_read(dev, off, v);
 	if (off >= TERN_REG_CTX_BASE && off < TERN_REG_CTX(TERN_MAX_CONTEXTS))
 		return tern_mmu_reg_read(dev, off, v);
-	return false;
+	return tern_link_reg_read(dev, off, v);
 }
 
 static void int_mask_write(struct tern_dev *dev, uint32_t val)
@@ -523,7 +545,9 @@ static void int_mask_write(struct tern_dev *dev, uint32_t val)
 			  "ignored", val);
 	dev->int_mask = val & TERN_INT_ALL;
 	/* A cause still pending when unmasked is signalled now. */
-	if ((unmasked & TERN_INT_ERROR) && (dev->int_status & TERN_INT_ERROR))
+	if (((unmasked & TERN_INT_ERROR) &&
+	     (dev->int_status & TERN_INT_ERROR)) ||
+	    ((unmasked & TERN_INT_LINK) && dev->links.events))
 		tern_send_irq(dev, TERN_MSIX_VEC_ERROR, false);
 	if (unmasked & TERN_INT_QUEUE)
 		for (unsigned int i = 0; i < dev->cfg.queues; i++)
@@ -651,7 +675,7 @@ static bool reg_write(struct tern_dev *dev, uint64_t off, uint32_t val)
 		return tern_launch_reg_write(dev, off, val);
 	if (off >= TERN_REG_CTX_BASE && off < TERN_REG_CTX(TERN_MAX_CONTEXTS))
 		return tern_mmu_reg_write(dev, off, val);
-	return false;
+	return tern_link_reg_write(dev, off, val);
 }
 
 uint64_t tern_mmio_read(struct tern_dev *dev, uint64_t offset,
@@ -799,6 +823,7 @@ static void free_dev(struct tern_dev *dev)
 	for (unsigned int i = 0; i < dev->cfg.dma_engines; i++) {
 		pthread_cond_destroy(&dev->eng[i].wake);
 		free(dev->eng[i].bounce);
+		free(dev->eng[i].rbuf);
 	}
 	pthread_cond_destroy(&dev->idle);
 	pthread_mutex_destroy(&dev->lock);
@@ -845,8 +870,10 @@ struct tern_dev *tern_dev_create(const struct tern_config *cfg,
 		pthread_cond_init(&e->wake, NULL);
 	}
 	for (unsigned int i = 0; i < cfg->dma_engines; i++) {
+		/* untouched until used: costs no memory before */
 		dev->eng[i].bounce = malloc(TERN_DMA_CHUNK);
-		if (!dev->eng[i].bounce) {
+		dev->eng[i].rbuf = malloc(TERN_DMA_CHUNK);
+		if (!dev->eng[i].bounce || !dev->eng[i].rbuf) {
 			snprintf(err, errlen, "out of memory");
 			free_dev(dev);
 			return NULL;
@@ -857,6 +884,11 @@ struct tern_dev *tern_dev_create(const struct tern_config *cfg,
 		return NULL;
 	}
 	reset_state(dev);
+	if (!tern_fabric_join(dev, cfg->link, err, errlen)) {
+		free_dev(dev);
+		return NULL;
+	}
+	dev->cfg.link = dev->links.fab ? &dev->links.cfg : NULL;
 
 	rc = tern_dma_start_workers(dev);
 	if (!rc)
@@ -866,6 +898,7 @@ struct tern_dev *tern_dev_create(const struct tern_config *cfg,
 			 strerror(rc));
 		tern_launch_stop_workers(dev);
 		tern_dma_stop_workers(dev);
+		tern_fabric_leave(dev);
 		free_dev(dev);
 		return NULL;
 	}
@@ -878,5 +911,6 @@ void tern_dev_destroy(struct tern_dev *dev)
 		return;
 	tern_launch_stop_workers(dev);
 	tern_dma_stop_workers(dev);
+	tern_fabric_leave(dev);	/* waits for other chips' copies to it */
 	free_dev(dev);
 }

@@ -3,7 +3,8 @@
  * tern device-model core, internal: the state shared by tern_model.c (register
  * file, queues, MMIO and doorbells, reset, interrupts and errors, life cycle)
  * tern_dma.c (the DMA engines) and tern_launch.c (the compute cores' launch
- * rings) and tern_mmu.c (the device MMU). Not part of the embedding
+ * rings), tern_mmu.c (the device MMU), tern_fabric.c and tern_link.c (the
+ * links). Not part of the embedding
  * contract, which is tern_model.h; only the files of the device-model core
  * include this.
  *
@@ -25,9 +26,11 @@
 #include <stdint.h>
 
 #include "tern_core.h"
+#include "tern_fabric.h"
 #include "tern_mmu.h"
 #include "tern_model.h"
 
+#define ERR_ABORTED	UINT32_MAX	/* internal: descriptor abandoned */
 #define SG_ENTRY_SIZE	16u
 #define SG_BATCH	256u	/* SG entries fetched per host read (4 KiB) */
 
@@ -69,8 +72,11 @@ struct tern_engine {
 	pthread_cond_t wake;	/* work may be available for this engine */
 	unsigned int rr;	/* round-robin position among its queues */
 	uint8_t *bounce;	/* host->host staging, TERN_DMA_CHUNK bytes */
+	uint8_t *rbuf;		/* reduce into host memory, TERN_DMA_CHUNK */
 	struct copy_side side[2];
 	struct tern_tlb tlb;	/* this engine's translations */
+	struct tern_tlb peer_tlb;	/* translations of a peer's contexts */
+	uint64_t peer_tlb_owner;	/* links.serial of that peer */
 };
 
 /* A compute core and its launch ring, served by one worker thread. */
@@ -125,6 +131,8 @@ struct tern_dev {
 	struct tern_queue q[TERN_MAX_QUEUES];
 	struct tern_engine eng[TERN_MAX_DMA_ENGINES];
 	struct tern_launch_ring cr[TERN_MAX_CORES];
+
+	struct tern_links links;	/* see tern_fabric.h for its locking */
 };
 
 /* ---- small helpers ---- */
@@ -174,6 +182,24 @@ void tern_dma_stop_workers(struct tern_dev *dev);
 
 /* Work may be available on queue qn (lock held). */
 void tern_dma_wake(struct tern_dev *dev, unsigned int qn);
+
+/* ---- tern_link.c: LINK_COPY and reduce on arrival (worker, no lock) ---- */
+
+/*
+ * The link word and reduce flags of a descriptor (qctx: the queue's
+ * Q_CTX): 0 or a TERN_ERR_* in f.
+ */
+uint32_t tern_link_validate(struct tern_dev *dev,
+			    const struct tern_dma_desc *d, uint32_t qctx,
+			    uint64_t daddr, struct fault *f);
+/* A COPY without SG lists with a reduce flag. */
+uint32_t tern_reduce_copy(struct tern_engine *e, struct tern_queue *q,
+			  const struct tern_dma_desc *d, uint32_t ctx,
+			  struct fault *f);
+/* A LINK_COPY; 0, a TERN_ERR_* or ERR_ABORTED. */
+uint32_t tern_link_copy(struct tern_engine *e, struct tern_queue *q,
+			const struct tern_dma_desc *d, uint32_t ctx,
+			struct fault *f);
 
 /* ---- tern_launch.c: the compute cores' launch rings ---- */
 

@@ -7,6 +7,9 @@
  * BAR0: container of the register window (core), the MSI-X table and PBA.
  * BAR2: doorbells, one page per queue then one per core (launch rings).
  * BAR4: HBM, RAM, 64-bit prefetchable. MSI-X: error, queues, then cores.
+ * Links: chips naming the same `fabric` in one QEMU share it (the model
+ * keeps a registry by name); `link-down` may be set at run time with
+ * qom-set to force link ports down.
  *
  * Threads: the core's DMA and launch workers never take the BQL. They copy guest RAM
  * through MemoryRegionCache pointers (refusing anything that is not RAM) and
@@ -15,11 +18,13 @@
  */
 #include "qemu/osdep.h"
 #include "qemu/host-utils.h"
+#include "qemu/error-report.h"
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
 #include "qemu/module.h"
 #include "qemu/rcu.h"
 #include "qapi/error.h"
+#include "qapi/visitor.h"
 #include "exec/memory.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pci_device.h"
@@ -56,6 +61,16 @@ struct TernState {
 	uint32_t queues;
 	uint32_t dma_engines;
 	uint64_t sbuf_size;
+	char *fabric;
+	uint32_t chip_id;
+	uint32_t fabric_chips;
+	char *topology;
+	uint32_t torus_width;
+	char *peers;
+	uint32_t link_bandwidth;
+	uint32_t link_latency;
+	bool link_pace;
+	uint32_t link_down;	/* before realize; then the model keeps it */
 };
 
 QEMU_BUILD_BUG_ON(TERN_MSIX_VECTORS_ALL(TERN_MAX_QUEUES, TERN_MAX_CORES) >
@@ -253,6 +268,19 @@ static void tern_host_trace_reset(void *opaque, bool done)
 		trace_tern_reset_begin();
 }
 
+static void tern_host_trace_link_copy(void *opaque, unsigned int port,
+				      unsigned int peer_chip, uint64_t size,
+				      uint32_t error)
+{
+	trace_tern_link_copy(port, peer_chip, size, error);
+}
+
+static void tern_host_trace_link_state(void *opaque, unsigned int port,
+				       uint32_t state)
+{
+	trace_tern_link_state(port, state);
+}
+
 static const struct tern_host_ops tern_host_ops = {
 	.dma_read = tern_host_dma_read,
 	.dma_write = tern_host_dma_write,
@@ -269,6 +297,8 @@ static const struct tern_host_ops tern_host_ops = {
 	.trace_launch_done = tern_host_trace_launch_done,
 	.trace_mmu_fault = tern_host_trace_mmu_fault,
 	.trace_reset = tern_host_trace_reset,
+	.trace_link_copy = tern_host_trace_link_copy,
+	.trace_link_state = tern_host_trace_link_state,
 };
 
 /* ---- MMIO ---- */
@@ -336,6 +366,128 @@ static void tern_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
 	pcie_cap_flr_write_config(pdev, addr, val, len);
 }
 
+/* ---- link properties ---- */
+
+/* "1,3,-,-": up to TERN_MAX_LINKS chip ids or "-" (nothing wired). */
+static bool tern_parse_peers(const char *str, int *peers, Error **errp)
+{
+	const char *p = str;
+
+	for (unsigned int i = 0; i < TERN_MAX_LINKS; i++)
+		peers[i] = -1;
+	if (!str || !*str)
+		return true;
+	for (unsigned int i = 0;; i++) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char item[16];
+		unsigned long v;
+		char *stop;
+
+		if (i >= TERN_MAX_LINKS || len == 0 || len >= sizeof(item)) {
+			error_setg(errp, "tern: peers \"%s\" is invalid: give "
+				   "at most %u comma-separated chip ids or -",
+				   str, TERN_MAX_LINKS);
+			return false;
+		}
+		memcpy(item, p, len);
+		item[len] = 0;
+		if (strcmp(item, "-")) {
+			errno = 0;
+			v = strtoul(item, &stop, 10);
+			if (errno || *stop || item[0] < '0' || item[0] > '9' ||
+			    v >= TERN_MAX_CHIPS) {
+				error_setg(errp, "tern: peers \"%s\": \"%s\" is "
+					   "not a chip id (0..%u) or -", str,
+					   item, TERN_MAX_CHIPS - 1);
+				return false;
+			}
+			peers[i] = (int)v;
+		}
+		if (!end)
+			return true;
+		p = end + 1;
+	}
+}
+
+static bool tern_link_cfg(TernState *s, struct tern_link_config *lc,
+			  Error **errp)
+{
+	char err[256];
+
+	memset(lc, 0, sizeof(*lc));
+	lc->fabric = s->fabric;
+	lc->chip_id = s->chip_id;
+	lc->chips = s->fabric_chips;
+	lc->width = s->torus_width;
+	lc->bandwidth_mbps = s->link_bandwidth;
+	lc->latency_ns = s->link_latency;
+	lc->pace = s->link_pace;
+	if (!s->topology || !strcmp(s->topology, "none")) {
+		lc->topology = TERN_TOPOLOGY_NONE;
+	} else if (!strcmp(s->topology, "ring")) {
+		lc->topology = TERN_TOPOLOGY_RING;
+	} else if (!strcmp(s->topology, "torus2d")) {
+		lc->topology = TERN_TOPOLOGY_TORUS2D;
+	} else {
+		error_setg(errp, "tern: topology \"%s\" is invalid: it must "
+			   "be none, ring or torus2d", s->topology);
+		return false;
+	}
+	if (!tern_parse_peers(s->peers, lc->peers, errp))
+		return false;
+	if (!s->fabric || !s->fabric[0]) {
+		if (s->peers && s->peers[0]) {
+			error_setg(errp, "tern: peers needs a fabric");
+			return false;
+		}
+		return true;
+	}
+	if (!s->link_bandwidth || !s->link_latency) {
+		error_setg(errp, "tern: %s 0 is invalid: it must be at least 1",
+			   !s->link_bandwidth ? "link-bandwidth" :
+			   "link-latency");
+		return false;
+	}
+	if (!tern_link_config_check(lc, err, sizeof(err))) {
+		error_setg(errp, "tern: %s", err);
+		return false;
+	}
+	return true;
+}
+
+static void tern_get_link_down(Object *obj, Visitor *v, const char *name,
+			       void *opaque, Error **errp)
+{
+	TernState *s = TERN(obj);
+	uint32_t mask = s->core ? tern_dev_link_down(s->core) : s->link_down;
+
+	visit_type_uint32(v, name, &mask, errp);
+}
+
+/* Any time, also after realize: QMP qom-set forces ports down or up. */
+static void tern_set_link_down(Object *obj, Visitor *v, const char *name,
+			       void *opaque, Error **errp)
+{
+	TernState *s = TERN(obj);
+	uint32_t mask;
+	char err[128];
+
+	if (!visit_type_uint32(v, name, &mask, errp))
+		return;
+	if (mask >> TERN_MAX_LINKS) {
+		error_setg(errp, "tern: link-down 0x%" PRIx32 " names ports past "
+			   "the chip's %u", mask, TERN_MAX_LINKS);
+		return;
+	}
+	if (s->core && !tern_dev_set_link_down(s->core, mask, err,
+					       sizeof(err))) {
+		error_setg(errp, "tern: %s", err);
+		return;
+	}
+	s->link_down = mask;
+}
+
 static void tern_realize(PCIDevice *pdev, Error **errp)
 {
 	TernState *s = TERN(pdev);
@@ -347,10 +499,14 @@ static void tern_realize(PCIDevice *pdev, Error **errp)
 		.dma_engines = s->dma_engines,
 		.sbuf_size = s->sbuf_size,
 	};
+	struct tern_link_config lc;
 	unsigned int nvec;
 	char err[256];
 	int ret;
 
+	if (!tern_link_cfg(s, &lc, errp))
+		return;
+	cfg.link = &lc;
 	if (!tern_config_check(&cfg, err, sizeof(err))) {
 		error_setg(errp, "tern: %s", err);
 		return;
@@ -418,8 +574,15 @@ static void tern_realize(PCIDevice *pdev, Error **errp)
 		msix_uninit(pdev, &s->bar0, &s->bar0);
 		goto fail;
 	}
+	if (s->link_down &&
+	    !tern_dev_set_link_down(s->core, s->link_down, err, sizeof(err)))
+		warn_report("tern: %s", err);	/* checked by the setter */
 	trace_tern_realize(s->name, s->hbm_size, s->cores, s->queues,
 			   s->dma_engines, s->sbuf_size);
+	if (s->fabric && s->fabric[0])
+		trace_tern_realize_link(s->name, s->fabric, s->chip_id,
+					s->fabric_chips, lc.topology,
+					s->link_bandwidth, s->link_latency);
 	return;
 
 fail:
@@ -465,6 +628,17 @@ static const Property tern_props[] = {
 			   TERN_DMA_ENGINES_DEFAULT),
 	DEFINE_PROP_SIZE("sbuf-size", TernState, sbuf_size,
 			 TERN_SBUF_SIZE_DEFAULT),
+	DEFINE_PROP_STRING("fabric", TernState, fabric),
+	DEFINE_PROP_UINT32("chip-id", TernState, chip_id, 0),
+	DEFINE_PROP_UINT32("fabric-chips", TernState, fabric_chips, 1),
+	DEFINE_PROP_STRING("topology", TernState, topology),
+	DEFINE_PROP_UINT32("torus-width", TernState, torus_width, 0),
+	DEFINE_PROP_STRING("peers", TernState, peers),
+	DEFINE_PROP_UINT32("link-bandwidth", TernState, link_bandwidth,
+			   TERN_LINK_BANDWIDTH_DEFAULT),
+	DEFINE_PROP_UINT32("link-latency", TernState, link_latency,
+			   TERN_LINK_LATENCY_DEFAULT),
+	DEFINE_PROP_BOOL("link-pace", TernState, link_pace, true),
 };
 
 static void tern_class_init(ObjectClass *oc, void *data)
@@ -497,6 +671,29 @@ static void tern_class_init(ObjectClass *oc, void *data)
 		"DMA engines (worker threads), 1..8");
 	object_class_property_set_description(oc, "sbuf-size",
 		"SBUF bytes per core: a multiple of 128K, 1M..64M");
+	object_class_property_set_description(oc, "fabric",
+		"name of the fabric the chip's links join (none: no links)");
+	object_class_property_set_description(oc, "chip-id",
+		"the chip's number in its fabric, below fabric-chips");
+	object_class_property_set_description(oc, "fabric-chips",
+		"chips in the fabric, 1..64");
+	object_class_property_set_description(oc, "topology",
+		"none (explicit peers), ring or torus2d");
+	object_class_property_set_description(oc, "torus-width",
+		"torus2d: chips per row (0: square root of fabric-chips)");
+	object_class_property_set_description(oc, "peers",
+		"topology none: chip at each port, e.g. 1,3,-,-");
+	object_class_property_set_description(oc, "link-bandwidth",
+		"modeled MB/s per link and direction, 1..1000000");
+	object_class_property_set_description(oc, "link-latency",
+		"modeled ns per link transfer, 1..1000000000");
+	object_class_property_set_description(oc, "link-pace",
+		"hold link transfers to the modeled bandwidth in wall time");
+	object_class_property_add(oc, "link-down", "uint32",
+				  tern_get_link_down, tern_set_link_down,
+				  NULL, NULL);
+	object_class_property_set_description(oc, "link-down",
+		"mask of link ports forced down; settable at run time");
 }
 
 static const TypeInfo tern_info = {

@@ -281,6 +281,9 @@ int tern_copy_result(struct tern_device *dev, int queue, uint32_t status, uint32
 	case DRM_TERN_JOB_MMU_FAULT:
 		return tern_fail(-EFAULT, "%s %s: device MMU fault (info %#x) at VA %#llx",
 				 dev->node, where, code, (unsigned long long)fault_addr);
+	case DRM_TERN_JOB_LINK_DOWN:
+		return tern_fail(-ENOLINK, "%s %s: the job's link went down (device error %u)",
+				 dev->node, where, code);
 	}
 	return tern_fail(-EPROTO, "%s: job status %u unknown to libtern", dev->node, status);
 }

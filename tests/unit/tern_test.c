@@ -20,10 +20,26 @@ static uint8_t *ram_ptr(struct env *e, uint64_t addr, size_t len)
 	return e->ram + (addr - RAM_BASE);
 }
 
+/* Block on an armed gate at or above its address (e->lock held). */
+static void gate_pass(struct env *e, uint64_t addr, bool read)
+{
+	if (e->gate_armed && e->gate_read == read && addr >= e->gate_addr) {
+		e->gate_armed = false;
+		e->gate_hit = true;
+		pthread_cond_broadcast(&e->gate_cv);
+		while (!e->gate_opened)
+			pthread_cond_wait(&e->gate_cv, &e->lock);
+	}
+}
+
 static bool host_dma_read(void *opaque, uint64_t addr, void *buf, size_t len)
 {
-	uint8_t *p = ram_ptr(opaque, addr, len);
+	struct env *e = opaque;
+	uint8_t *p = ram_ptr(e, addr, len);
 
+	pthread_mutex_lock(&e->lock);
+	gate_pass(e, addr, true);
+	pthread_mutex_unlock(&e->lock);
 	if (!p)
 		return false;
 	memcpy(buf, p, len);
@@ -37,13 +53,7 @@ static bool host_dma_write(void *opaque, uint64_t addr, const void *buf,
 	uint8_t *p = ram_ptr(e, addr, len);
 
 	pthread_mutex_lock(&e->lock);
-	if (e->gate_armed && addr >= e->gate_addr) {
-		e->gate_armed = false;
-		e->gate_hit = true;
-		pthread_cond_broadcast(&e->gate_cv);
-		while (!e->gate_opened)
-			pthread_cond_wait(&e->gate_cv, &e->lock);
-	}
+	gate_pass(e, addr, false);
 	pthread_mutex_unlock(&e->lock);
 	if (!p)
 		return false;
@@ -154,6 +164,32 @@ static void host_trace_reset(void *opaque, bool done)
 	pthread_mutex_unlock(&e->lock);
 }
 
+static void host_trace_link_state(void *opaque, unsigned int port,
+				  uint32_t state)
+{
+	struct env *e = opaque;
+
+	pthread_mutex_lock(&e->lock);
+	e->link_states[port]++;
+	e->link_state_last[port] = state;
+	pthread_mutex_unlock(&e->lock);
+}
+
+static void host_trace_link_copy(void *opaque, unsigned int port,
+				 unsigned int peer_chip, uint64_t size,
+				 uint32_t error)
+{
+	struct env *e = opaque;
+
+	(void)port;
+	(void)peer_chip;
+	(void)size;
+	pthread_mutex_lock(&e->lock);
+	e->link_copies++;
+	e->link_copy_error = error;
+	pthread_mutex_unlock(&e->lock);
+}
+
 const struct tern_host_ops test_host_ops = {
 	.dma_read = host_dma_read,
 	.dma_write = host_dma_write,
@@ -165,12 +201,20 @@ const struct tern_host_ops test_host_ops = {
 	.worker_exit = host_worker_exit,
 	.trace_dma_start = host_trace_dma_start,
 	.trace_reset = host_trace_reset,
+	.trace_link_state = host_trace_link_state,
+	.trace_link_copy = host_trace_link_copy,
 };
 
 /* ---- environment ---- */
 
 bool env_init(struct env *e, unsigned int queues, unsigned int engines,
 	      unsigned int cores)
+{
+	return env_init_link(e, queues, engines, cores, NULL);
+}
+
+bool env_init_link(struct env *e, unsigned int queues, unsigned int engines,
+		   unsigned int cores, const struct tern_link_config *lc)
 {
 	char err[256];
 
@@ -198,6 +242,7 @@ bool env_init(struct env *e, unsigned int queues, unsigned int engines,
 	e->cfg.queues = queues ? queues : TERN_QUEUES_DEFAULT;
 	e->cfg.dma_engines = engines ? engines : TERN_DMA_ENGINES_DEFAULT;
 	e->cfg.name = "unit0";
+	e->cfg.link = lc;
 	e->dev = tern_dev_create(&e->cfg, &test_host_ops, e, err, sizeof(err));
 	if (!e->dev) {
 		printf("# tern_dev_create: %s\n", err);
@@ -403,6 +448,7 @@ void gate_arm(struct env *e, uint64_t addr, bool open_on_reset)
 {
 	pthread_mutex_lock(&e->lock);
 	e->gate_addr = addr;
+	e->gate_read = false;
 	e->gate_armed = true;
 	e->gate_hit = false;
 	e->gate_opened = false;
@@ -424,6 +470,18 @@ bool gate_wait_hit(struct env *e)
 	hit = e->gate_hit;
 	pthread_mutex_unlock(&e->lock);
 	return hit;
+}
+
+void gate_arm_read(struct env *e, uint64_t addr)
+{
+	pthread_mutex_lock(&e->lock);
+	e->gate_addr = addr;
+	e->gate_read = true;
+	e->gate_armed = true;
+	e->gate_hit = false;
+	e->gate_opened = false;
+	e->open_on_reset = false;
+	pthread_mutex_unlock(&e->lock);
 }
 
 void gate_open(struct env *e)

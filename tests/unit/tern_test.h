@@ -38,14 +38,19 @@ struct env {
 	unsigned int resets_begun, resets;
 	unsigned int launches_started[TERN_MAX_CORES];	/* trace_launch_start */
 	unsigned int launches_done[TERN_MAX_CORES];	/* trace_launch_done */
+	unsigned int link_states[TERN_MAX_LINKS];	/* trace_link_state */
+	uint32_t link_state_last[TERN_MAX_LINKS];
+	unsigned int link_copies;			/* trace_link_copy */
+	uint32_t link_copy_error;			/* of the last one */
 
 	/*
 	 * DMA gate: the first dma_write at or above gate_addr blocks until the
 	 * gate opens (by gate_open(), by a reset if open_on_reset, or at
-	 * env_fini), so a test can hold a descriptor in flight.
+	 * env_fini), so a test can hold a descriptor in flight. With
+	 * gate_read, the first dma_read at or above gate_addr does instead.
 	 */
 	pthread_cond_t gate_cv;
-	bool gate_armed, gate_hit, gate_opened, open_on_reset;
+	bool gate_armed, gate_hit, gate_opened, open_on_reset, gate_read;
 	uint64_t gate_addr;
 };
 
@@ -91,6 +96,9 @@ int run_tests(const struct test_case *cases, unsigned int n);
 extern const struct tern_host_ops test_host_ops;
 bool env_init(struct env *e, unsigned int queues, unsigned int engines,
 	      unsigned int cores);
+/* The same for a chip of a fabric (lc may be NULL). */
+bool env_init_link(struct env *e, unsigned int queues, unsigned int engines,
+		   unsigned int cores, const struct tern_link_config *lc);
 bool env_fini(struct env *e);	/* destroys the device, checks guards */
 bool guards_intact(const struct env *e);
 
@@ -123,6 +131,7 @@ uint32_t q_run1(struct env *e, unsigned int q, uint64_t ring, uint32_t size,
 		const struct tern_dma_desc *d);
 
 void gate_arm(struct env *e, uint64_t addr, bool open_on_reset);
+void gate_arm_read(struct env *e, uint64_t addr);
 bool gate_wait_hit(struct env *e);	/* false after 60 s */
 void gate_open(struct env *e);
 

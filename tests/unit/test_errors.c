@@ -93,10 +93,10 @@ static struct tern_dma_desc copy(uint32_t flags, uint64_t src, uint64_t dst,
 
 static bool t_bad_opcode(struct env *e)
 {
-	struct tern_dma_desc d = mkdesc(2, 0, 0, 0, 0);
+	struct tern_dma_desc d = mkdesc(3, 0, 0, 0, 0);	/* 2: LINK_COPY */
 
 	CHECK(expect_err(e, 0, d, false, TERN_ERR_BAD_OPCODE, RING(0),
-			 "unknown opcode 0x2"));
+			 "unknown opcode 0x3"));
 	d.opcode = 0xffffffff;
 	CHECK(expect_err(e, 0, d, false, TERN_ERR_BAD_OPCODE,
 			 RING(0) + TERN_DESC_SIZE,
@@ -106,10 +106,10 @@ static bool t_bad_opcode(struct env *e)
 
 static bool t_bad_flags(struct env *e)
 {
-	struct tern_dma_desc d = copy(1u << 8, gpa(SRC_OFF), gpa(DST_OFF), 8);
+	struct tern_dma_desc d = copy(1u << 11, gpa(SRC_OFF), gpa(DST_OFF), 8);
 
 	CHECK(expect_err(e, 1, d, false, TERN_ERR_BAD_FLAGS, RING(1),
-			 "unknown flags 0x100"));
+			 "unknown flags 0x800"));
 	d.flags = 1u << 31;
 	CHECK(expect_err(e, 1, d, false, TERN_ERR_BAD_FLAGS,
 			 RING(1) + TERN_DESC_SIZE, "unknown flags 0x80000000"));

@@ -92,8 +92,25 @@ static bool t_identity(struct env *e)
 	CHECK_EQ(rd(e, TERN_REG_REVISION) >> 16, 0);
 	CHECK_EQ(rd(e, TERN_REG_CAPS),
 		 TERN_CAP_DMA_SGL | TERN_CAP_RING_IN_HBM | TERN_CAP_COMPUTE |
-		 TERN_CAP_MMU | TERN_CAP_USER_QUEUES);
+		 TERN_CAP_MMU | TERN_CAP_USER_QUEUES | TERN_CAP_LINKS);
 	CHECK_EQ(rd(e, TERN_REG_NUM_CONTEXTS), TERN_MAX_CONTEXTS);
+	/* no fabric: links exist, none is wired */
+	CHECK_EQ(rd(e, TERN_REG_CHIP_ID), 0);
+	CHECK_EQ(rd(e, TERN_REG_FABRIC_ID), 0);
+	CHECK_EQ(rd(e, TERN_REG_FABRIC_CHIPS), 0);
+	CHECK_EQ(rd(e, TERN_REG_NUM_LINKS), TERN_MAX_LINKS);
+	CHECK_EQ(rd(e, TERN_REG_LINK_EVENTS), 0);
+	CHECK_EQ(rd(e, TERN_REG_LINK_ERRORS), 0);
+	for (unsigned int p = 0; p < TERN_MAX_LINKS; p++) {
+		CHECK_EQ(rd(e, TERN_REG_LINK(p) + TERN_L_STATE),
+			 TERN_LINK_STATE_NONE);
+		CHECK_EQ(rd(e, TERN_REG_LINK(p) + TERN_L_PEER_CHIP),
+			 TERN_LINK_NO_PEER);
+		CHECK_EQ(rd(e, TERN_REG_LINK(p) + TERN_L_PEER_PORT),
+			 TERN_LINK_NO_PEER);
+		CHECK_EQ(rd(e, TERN_REG_LINK(p) + TERN_L_BANDWIDTH), 0);
+		CHECK_EQ(rd(e, TERN_REG_LINK(p) + TERN_L_TX_BYTES_LO), 0);
+	}
 	CHECK_EQ(rd(e, TERN_REG_MMU_FAULTS), 0);
 	CHECK_EQ(rd(e, TERN_REG_ERR_INFO), 0);
 	CHECK_EQ(rd(e, TERN_REG_MMU_INVALIDATE), 0);
@@ -135,7 +152,12 @@ static bool t_readonly(struct env *e)
 		TERN_REG_DOORBELL_STRIDE, TERN_REG_STATUS, TERN_REG_ERR_CODE,
 		TERN_REG_ERR_QUEUE, TERN_REG_ERR_INDEX, TERN_REG_ERR_ADDR_LO,
 		TERN_REG_ERR_ADDR_HI, TERN_REG_ERR_COUNT, TERN_REG_ERR_INFO,
-		TERN_REG_NUM_CONTEXTS, TERN_REG_MMU_FAULTS,
+		TERN_REG_NUM_CONTEXTS, TERN_REG_MMU_FAULTS, TERN_REG_CHIP_ID,
+		TERN_REG_FABRIC_ID, TERN_REG_FABRIC_CHIPS, TERN_REG_NUM_LINKS,
+		TERN_REG_LINK_ERRORS, TERN_REG_LINK(0) + TERN_L_STATE,
+		TERN_REG_LINK(1) + TERN_L_PEER_CHIP,
+		TERN_REG_LINK(2) + TERN_L_PEER_PORT,
+		TERN_REG_LINK(3) + TERN_L_BUSY_NS_HI,
 	};
 	static const uint64_t qro[] = {
 		TERN_Q_TAIL, TERN_Q_STATUS, TERN_Q_ERROR, TERN_Q_COMPLETED_LO,
@@ -182,6 +204,8 @@ static bool t_unknown_offsets(struct env *e)
 		TERN_REG_QUEUE(0) + 0x2c, TERN_REG_QUEUE(0) + 0x3c,
 		TERN_REG_QUEUE(3) + 0x3c, TERN_REG_CTX(0),
 		TERN_REG_CTX(0) + TERN_CTX_CTRL, TERN_REG_CTX(5) + 0xc,
+		TERN_REG_LINK(0) + 0x30, TERN_REG_LINK(3) + 0x3c,
+		TERN_REG_LINK(4), TERN_REG_LINK_ERRORS + 4,
 	};
 	unsigned int n = sizeof(holes) / sizeof(holes[0]);
 
@@ -510,6 +534,12 @@ static bool t_names(struct env *e)
 		      "C_CTRL"));
 	CHECK(!strcmp(tern_reg_name(TERN_REG_CORE_DONE), "CORE_DONE"));
 	CHECK(!strcmp(tern_reg_name(TERN_REG_SBUF_SIZE), "SBUF_SIZE"));
+	CHECK(!strcmp(tern_reg_name(TERN_REG_LINK_EVENTS), "LINK_EVENTS"));
+	CHECK(!strcmp(tern_reg_name(TERN_REG_CHIP_ID), "CHIP_ID"));
+	CHECK(!strcmp(tern_reg_name(TERN_REG_LINK(3) + TERN_L_RX_BYTES_HI),
+		      "L_RX_BYTES_HI"));
+	CHECK(!strcmp(tern_reg_name(TERN_REG_LINK(0) + 0x30), "?"));
+	CHECK(!strcmp(tern_err_name(TERN_ERR_LINK_DOWN), "LINK_DOWN"));
 	return true;
 }
 
