@@ -51,6 +51,13 @@ if [ ! -f "$SRC/.tern-patched" ]; then
 	touch "$SRC/.tern-patched"
 fi
 
+# Several checkouts (or parallel builds) may share the cache: one at a time
+# from here on.
+if command -v flock >/dev/null; then
+	exec 9>"$Q/.build.lock"
+	flock 9
+fi
+
 # 2. Sync emulator/ into hw/tern, touching only files whose content changed.
 sync_file() {
 	cmp -s "$1" "$2" 2>/dev/null || cp "$1" "$2"
