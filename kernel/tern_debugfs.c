@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * debugfs: /sys/kernel/debug/accel/<PCI address>/ (and the <minor> link to
- * it) holds "queues", "bos", "contexts" and the root-only "inject_desc"
- * and "inject_launch".
+ * it) holds "queues", "bos", "contexts", "user_queues", "links" and the
+ * root-only "inject_desc" and "inject_launch".
  */
 
 #include <linux/debugfs.h>
@@ -17,6 +17,7 @@
 #include "tern_drv.h"
 #include "tern_gem.h"
 #include "tern_job.h"
+#include "tern_link.h"
 #include "tern_mmu.h"
 #include "tern_queue.h"
 #include "tern_uq.h"
@@ -59,6 +60,24 @@ static int tern_debugfs_bos_show(struct seq_file *m, void *data)
 static int tern_debugfs_contexts_show(struct seq_file *m, void *data)
 {
 	tern_mmu_show_contexts(tern_debugfs_dev(m), m);
+	return 0;
+}
+
+/*
+ * links: the chip's place in its fabric, then per link port its state,
+ * peer chip, port and device, modeled bandwidth and latency, the chip's
+ * counters, the state changes the driver saw and the jobs that failed on
+ * it with the link down.
+ */
+static int tern_debugfs_links_show(struct seq_file *m, void *data)
+{
+	struct tern_device *tdev = tern_debugfs_dev(m);
+	int idx;
+
+	if (!drm_dev_enter(&tdev->drm, &idx))
+		return -ENODEV;
+	tern_link_show(tdev, m);
+	drm_dev_exit(idx);
 	return 0;
 }
 
@@ -147,10 +166,13 @@ void tern_debugfs_init(struct tern_device *tdev)
 	drm_debugfs_add_file(drm, "bos", tern_debugfs_bos_show, NULL);
 	drm_debugfs_add_file(drm, "contexts", tern_debugfs_contexts_show, NULL);
 	drm_debugfs_add_file(drm, "user_queues", tern_uq_debugfs_show, NULL);
+	drm_debugfs_add_file(drm, "links", tern_debugfs_links_show, NULL);
 	debugfs_create_file("inject_desc", 0200, drm->debugfs_root, tdev,
 			    &tern_inject_desc_fops);
 	debugfs_create_file("inject_launch", 0200, drm->debugfs_root, tdev,
 			    &tern_inject_launch_fops);
+	debugfs_create_u32("uapi_major_override", 0600, drm->debugfs_root,
+			   &tdev->uapi_major_override);
 }
 
 /*

@@ -21,6 +21,7 @@
 #include "tern_gem.h"
 #include "tern_hw.h"
 #include "tern_job.h"
+#include "tern_link.h"
 #include "tern_mmu.h"
 #include "tern_queue.h"
 #include "tern_uq.h"
@@ -47,7 +48,7 @@ static int tern_ioctl_get_info(struct drm_device *drm, void *data, struct drm_fi
 		}
 	}
 
-	args->uapi_major = DRM_TERN_UAPI_VERSION_MAJOR;
+	args->uapi_major = READ_ONCE(tdev->uapi_major_override) ?: DRM_TERN_UAPI_VERSION_MAJOR;
 	args->uapi_minor = DRM_TERN_UAPI_VERSION_MINOR;
 	args->hw_version = tdev->hw.version;
 	args->revision = tdev->hw.revision;
@@ -62,6 +63,10 @@ static int tern_ioctl_get_info(struct drm_device *drm, void *data, struct drm_fi
 	args->sbuf_size = tdev->hw.sbuf_size;
 	args->num_user_queues = tdev->num_user_queues;
 	args->va_bits = tdev->mmu ? TERN_VA_BITS : 0;
+	args->chip_id = tdev->hw.chip_id;
+	args->fabric_id = tdev->hw.fabric_id;
+	args->fabric_chips = tdev->hw.fabric_chips;
+	args->num_links = tdev->hw.num_links;
 
 out_exit:
 	drm_dev_exit(idx);
@@ -79,6 +84,7 @@ static const struct drm_ioctl_desc tern_drm_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(TERN_QUEUE_CREATE, tern_ioctl_queue_create, 0),
 	DRM_IOCTL_DEF_DRV(TERN_QUEUE_DESTROY, tern_ioctl_queue_destroy, 0),
 	DRM_IOCTL_DEF_DRV(TERN_QUEUE_QUERY, tern_ioctl_queue_query, 0),
+	DRM_IOCTL_DEF_DRV(TERN_LINK_QUERY, tern_ioctl_link_query, 0),
 };
 
 /*
@@ -176,6 +182,12 @@ static const struct file_operations tern_fops = {
 	.uring_cmd = tern_uring_cmd,
 	.fop_flags = FOP_UNSIGNED_OFFSET,
 };
+
+/* A file of a tern device (any chip), e.g. the peer_fd of a link job. */
+bool tern_file_is_tern(const struct file *filp)
+{
+	return filp->f_op == &tern_fops;
+}
 
 static const struct drm_driver tern_drm_driver = {
 	.driver_features = DRIVER_COMPUTE_ACCEL | DRIVER_GEM | DRIVER_SYNCOBJ |
@@ -278,6 +290,9 @@ static int tern_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = tern_gem_init(tdev);
 	if (ret)
 		return ret;
+	ret = tern_link_init(tdev);
+	if (ret)
+		return ret;
 	ret = tern_hw_irq_init(tdev);
 	if (ret)
 		return ret;
@@ -306,6 +321,9 @@ static int tern_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 	ret = tern_sysfs_init(tdev);
+	if (ret)
+		return ret;
+	ret = tern_link_sysfs_init(tdev);
 	if (ret)
 		return ret;
 	tern_debugfs_init(tdev);

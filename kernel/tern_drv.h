@@ -42,8 +42,10 @@
 #define TERN_RING_SPACE_TIMEOUT_MS	10000u
 #define TERN_EMULATED_TIMEOUT_SCALE	10u
 
+struct file;
 struct tern_core;
 struct tern_ctx;
+struct tern_links;
 struct tern_mmu;
 struct tern_queue;
 struct tern_uqs;
@@ -65,6 +67,11 @@ struct tern_hw_info {
 	u32 doorbell_stride;
 	u64 hbm_size;
 	u64 sbuf_size;		/* TERN_REG_SBUF_SIZE, 0 without compute */
+	/* TERN_CAP_LINKS (tern_link.c); all 0 without, or outside a fabric. */
+	u32 chip_id;		/* TERN_REG_CHIP_ID */
+	u32 fabric_id;		/* TERN_REG_FABRIC_ID: 0 = not in a fabric */
+	u32 fabric_chips;	/* TERN_REG_FABRIC_CHIPS */
+	u32 num_links;		/* link ports, at most TERN_MAX_LINKS */
 };
 
 /**
@@ -130,8 +137,16 @@ struct tern_device {
 	struct tern_mmu *mmu;
 	/* User-mode queues, see tern_uq.h. */
 	struct tern_uqs *uqs;
+	/* Link ports and this chip's place in its fabric, see tern_link.h. */
+	struct tern_links *links;
 
 	struct dentry *debugfs_minor_link;
+	/*
+	 * debugfs uapi_major_override: when non-zero, GET_INFO reports this
+	 * UAPI major instead of the driver's, so tests can show how user
+	 * space refuses a driver it does not speak. Read once per ioctl.
+	 */
+	u32 uapi_major_override;
 };
 
 /**
@@ -157,6 +172,7 @@ static inline struct tern_file *to_tern_file(struct drm_file *file)
 }
 
 int tern_file_check_owner(struct drm_file *file);
+bool tern_file_is_tern(const struct file *filp);
 
 static inline struct tern_device *to_tern_device(struct drm_device *drm)
 {

@@ -10,6 +10,7 @@
 
 #include "tern_core.h"
 #include "tern_hw.h"
+#include "tern_link.h"
 #include "tern_queue.h"
 #include "tern_uq.h"
 
@@ -27,6 +28,7 @@ static const char * const tern_error_names[TERN_ERR_COUNT] = {
 	[TERN_ERR_FENCE] = "fence write failed",
 	[TERN_ERR_BAD_LAUNCH] = "launch: program size or slot count out of range",
 	[TERN_ERR_MMU_FAULT] = "device MMU translation or permission fault",
+	[TERN_ERR_LINK_DOWN] = "link port down, unconnected or no peer chip",
 };
 
 const char *tern_hw_error_name(u32 code)
@@ -262,6 +264,9 @@ static irqreturn_t tern_irq_error_thread(int irq, void *arg)
 	 */
 	tern_wr32(tdev, TERN_REG_ERR_ACK, 1);
 	tern_wr32(tdev, TERN_REG_INT_STATUS, TERN_INT_ERROR);
+
+	/* Link state changes (TERN_INT_LINK) share the vector. */
+	tern_link_irq(tdev);
 
 	for (i = 0; i < tdev->num_queues; i++)
 		tern_queue_recover(&tdev->queues[i]);

@@ -24,6 +24,7 @@
 
 #include "tern_gem.h"
 #include "tern_job.h"
+#include "tern_link.h"
 #include "tern_mmu.h"
 #include "tern_queue.h"
 
@@ -117,6 +118,7 @@ void tern_job_free(struct tern_job *job)
 		tern_mapping_put(job->maps[i]);
 	}
 	tern_ctx_put(job->ctx);
+	tern_link_job_release(job);
 	kvfree(job->descs);
 
 	/* A fence is only initialised once its job was pushed. */
@@ -128,11 +130,12 @@ void tern_job_free(struct tern_job *job)
 }
 
 /*
- * The mapping of the buffer @handle names in the job's context, kept by
- * the job (each mapping once). -ENOENT without such a handle.
+ * The mapping of the buffer @handle of @file names in @ctx (the file's
+ * context: the job's own, or a link job's peer one), kept by the job (each
+ * mapping once). -ENOENT without such a handle.
  */
-static int tern_job_add_map(struct tern_job *job, struct drm_file *file, u32 handle,
-			    struct tern_mapping **out)
+int tern_job_add_map(struct tern_job *job, struct tern_ctx *ctx, struct drm_file *file,
+		     u32 handle, struct tern_mapping **out)
 {
 	struct tern_bo *bo = tern_bo_lookup(file, handle);
 	struct tern_mapping *map;
@@ -140,7 +143,7 @@ static int tern_job_add_map(struct tern_job *job, struct drm_file *file, u32 han
 
 	if (!bo)
 		return -ENOENT;
-	map = tern_mapping_get(job->ctx, bo);
+	map = tern_mapping_get(ctx, bo);
 	drm_gem_object_put(tern_bo_obj(bo));
 	if (!map)
 		return -ENOENT;
@@ -157,7 +160,7 @@ static int tern_job_add_map(struct tern_job *job, struct drm_file *file, u32 han
 	return 0;
 }
 
-static int tern_check_range(u64 offset, u64 size, struct tern_mapping *map, u64 *end)
+int tern_job_check_range(u64 offset, u64 size, struct tern_mapping *map, u64 *end)
 {
 	if (check_add_overflow(offset, size, end) || *end > tern_bo_size(tern_mapping_bo(map)))
 		return -EINVAL;
@@ -173,16 +176,16 @@ static int tern_job_copy_bo(struct tern_job *job, struct drm_file *file,
 	u64 src_end, dst_end;
 	int ret;
 
-	ret = tern_job_add_map(job, file, c->src_handle, &src);
+	ret = tern_job_add_map(job, job->ctx, file, c->src_handle, &src);
 	if (!ret)
-		ret = tern_job_add_map(job, file, c->dst_handle, &dst);
+		ret = tern_job_add_map(job, job->ctx, file, c->dst_handle, &dst);
 	if (ret) {
 		tern_dbg(tdev, "copy %u: no buffer with handle %u or %u\n", i, c->src_handle,
 			 c->dst_handle);
 		return ret;
 	}
-	if (tern_check_range(c->src_offset, c->size, src, &src_end) ||
-	    tern_check_range(c->dst_offset, c->size, dst, &dst_end)) {
+	if (tern_job_check_range(c->src_offset, c->size, src, &src_end) ||
+	    tern_job_check_range(c->dst_offset, c->size, dst, &dst_end)) {
 		tern_dbg(tdev, "copy %u: range outside its buffer\n", i);
 		return -EINVAL;
 	}
@@ -195,11 +198,18 @@ static int tern_job_copy_bo(struct tern_job *job, struct drm_file *file,
 	return 0;
 }
 
+#define TERN_COPY_FLAGS_ALL	(DRM_TERN_COPY_VA | DRM_TERN_COPY_LINK | \
+				 DRM_TERN_COPY_REDUCE_SUM | DRM_TERN_COPY_REDUCE_MAX | \
+				 DRM_TERN_COPY_BF16)
+
 /*
  * Validate the copies in order and build one COPY descriptor per copy in
  * the file's context: the device MMU scatters each range over its pages.
+ * DRM_TERN_COPY_LINK copies become LINK_COPY descriptors to @peer
+ * (tern_link.c).
  */
 static int tern_job_add_copies(struct tern_job *job, struct drm_file *file,
+			       const struct tern_link_peer *peer,
 			       const struct drm_tern_copy *copies, u32 count)
 {
 	struct tern_device *tdev = job->queue->tdev;
@@ -211,11 +221,21 @@ static int tern_job_add_copies(struct tern_job *job, struct drm_file *file,
 		const struct drm_tern_copy *c = &copies[i];
 		struct tern_dma_desc *d = &job->descs[i];
 
-		if ((c->flags & ~DRM_TERN_COPY_VA) || c->pad || !c->size) {
+		if ((c->flags & ~TERN_COPY_FLAGS_ALL) || c->pad || !c->size) {
 			tern_dbg(tdev, "copy %u: unknown flags, non-zero pad or zero size\n", i);
 			return -EINVAL;
 		}
-		if (c->flags & DRM_TERN_COPY_VA) {
+		ret = tern_link_copy_flags(tdev, c, i, &d->flags);
+		if (ret)
+			return ret;
+		d->opcode = TERN_DESC_OP_COPY;
+		d->size = c->size;
+		d->ctx = tern_ctx_id(job->ctx);
+		if (c->flags & DRM_TERN_COPY_LINK) {
+			ret = tern_link_copy(job, file, peer, c, i, d);
+			if (ret)
+				return ret;
+		} else if (c->flags & DRM_TERN_COPY_VA) {
 			/* Raw VAs: the device MMU checks them, page by page. */
 			if (c->src_handle || c->dst_handle) {
 				tern_dbg(tdev, "copy %u: DRM_TERN_COPY_VA with a handle\n", i);
@@ -228,9 +248,6 @@ static int tern_job_add_copies(struct tern_job *job, struct drm_file *file,
 			if (ret)
 				return ret;
 		}
-		d->opcode = TERN_DESC_OP_COPY;
-		d->size = c->size;
-		d->ctx = tern_ctx_id(job->ctx);
 	}
 
 	/* Hand the host pages to the device (a no-op on coherent systems). */
@@ -247,7 +264,9 @@ static int tern_submit_check_args(struct tern_device *tdev, const struct drm_ter
 {
 	u32 i;
 
-	if (args->flags)
+	if (args->flags & ~DRM_TERN_SUBMIT_LINK)
+		return -EINVAL;
+	if (!(args->flags & DRM_TERN_SUBMIT_LINK) && (args->peer_fd || args->link_port))
 		return -EINVAL;
 	for (i = 0; i < ARRAY_SIZE(args->reserved); i++)
 		if (args->reserved[i])
@@ -317,6 +336,7 @@ struct dma_fence *tern_submit(struct drm_file *file, struct drm_tern_submit *arg
 	struct tern_ctx *ctx = to_tern_file(file)->ctx;
 	struct drm_tern_copy *copies = NULL;
 	struct tern_out_fence out = {};
+	struct tern_link_peer peer;
 	struct tern_job *job = NULL;
 	struct dma_fence *fence = NULL;
 	u64 job_id;
@@ -325,11 +345,17 @@ struct dma_fence *tern_submit(struct drm_file *file, struct drm_tern_submit *arg
 	ret = tern_submit_check_args(tdev, args);
 	if (ret)
 		return ERR_PTR(ret);
+	/* Holds the peer's file until this returns, never longer. */
+	ret = tern_link_peer_get(file, args, &peer);
+	if (ret)
+		return ERR_PTR(ret);
 
 	if (args->copy_count) {
 		copies = kvmalloc_array(args->copy_count, sizeof(*copies), GFP_KERNEL);
-		if (!copies)
-			return ERR_PTR(-ENOMEM);
+		if (!copies) {
+			ret = -ENOMEM;
+			goto out_put_peer;
+		}
 		if (copy_from_user(copies, u64_to_user_ptr(args->copies),
 				   array_size(args->copy_count, sizeof(*copies)))) {
 			ret = -EFAULT;
@@ -345,9 +371,11 @@ struct dma_fence *tern_submit(struct drm_file *file, struct drm_tern_submit *arg
 		goto out_free_copies;
 	}
 	job->ctx = tern_ctx_get(ctx);
+	if (peer.file)
+		tern_link_job_init(job, &peer);
 
 	if (args->copy_count) {
-		ret = tern_job_add_copies(job, file, copies, args->copy_count);
+		ret = tern_job_add_copies(job, file, &peer, copies, args->copy_count);
 		if (ret)
 			goto out_free_job;
 	} else {
@@ -378,6 +406,8 @@ out_free_job:
 		tern_job_free(job);
 out_free_copies:
 	kvfree(copies);
+out_put_peer:
+	tern_link_peer_put(&peer);
 	return fence ?: ERR_PTR(ret);
 }
 
@@ -433,6 +463,10 @@ void tern_fence_result(struct dma_fence *fence, struct tern_job_result *r)
 			r->status = DRM_TERN_JOB_MMU_FAULT;
 			r->error_code = to_tern_fence(job_fence)->error_code;
 			r->fault_addr = to_tern_fence(job_fence)->fault_addr;
+		} else if (status == -ENOLINK) {
+			/* A LINK_COPY found its link down. */
+			r->status = DRM_TERN_JOB_LINK_DOWN;
+			r->error_code = to_tern_fence(job_fence)->error_code;
 		} else if (status == -ETIMEDOUT) {
 			r->status = DRM_TERN_JOB_TIMEOUT;
 		} else if (status < 0) {

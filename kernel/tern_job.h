@@ -55,12 +55,19 @@ struct tern_job_result {
  * retires even if the file closes the handles or itself. DRM_TERN_COPY_VA
  * copies name no buffer and keep nothing mapped: what they reach is
  * whatever the context maps while they run.
+ *
+ * A link job (DRM_TERN_SUBMIT_LINK, tern_link.c) also holds the peer
+ * file's context and the peer's drm_device, and its maps include the
+ * mappings of the peer buffers it writes, in that context.
  */
 struct tern_job {
 	struct list_head node;		/* in tern_queue.pending */
 	struct tern_queue *queue;
 	struct tern_fence *fence;	/* the job's own reference */
 	struct tern_ctx *ctx;		/* a reference; NULL for inject_desc */
+	struct tern_ctx *peer_ctx;	/* link job: a reference, else NULL */
+	struct drm_device *peer_drm;	/* link job: a reference, else NULL */
+	u32 link_port;			/* link job: the port it sends through */
 	u64 id;
 	u64 seqno;
 	u32 ring_start;			/* ring index of the first descriptor */
@@ -95,6 +102,10 @@ void tern_job_signal(struct tern_job *job, int error, u32 device_error);
 void tern_job_free(struct tern_job *job);
 int tern_job_inject(struct tern_device *tdev, const struct tern_dma_desc *raw);
 int tern_inject_wait(struct tern_device *tdev, struct dma_fence *fence);
+
+int tern_job_add_map(struct tern_job *job, struct tern_ctx *ctx, struct drm_file *file,
+		     u32 handle, struct tern_mapping **out);
+int tern_job_check_range(u64 offset, u64 size, struct tern_mapping *map, u64 *end);
 
 void tern_fence_result(struct dma_fence *fence, struct tern_job_result *r);
 struct dma_fence *tern_submit(struct drm_file *file, struct drm_tern_submit *args);

@@ -17,6 +17,7 @@
 
 #include "tern_hw.h"
 #include "tern_job.h"
+#include "tern_link.h"
 #include "tern_mmu.h"
 #include "tern_queue.h"
 
@@ -307,8 +308,9 @@ void tern_queue_retire(struct tern_queue *q)
 /*
  * Error interrupt: if the chip halted @q on a bad descriptor, fail the job
  * that descriptor belongs to (fence error -EIO, the chip's error code kept
- * for WAIT; for an MMU fault -EFAULT with the fault record and the VA) and
- * resume the queue after that job, so later jobs still run.
+ * for WAIT; for an MMU fault -EFAULT with the fault record and the VA; for
+ * a LINK_COPY on a link that is down -ENOLINK) and resume the queue after
+ * that job, so later jobs still run.
  */
 void tern_queue_recover(struct tern_queue *q)
 {
@@ -363,6 +365,9 @@ void tern_queue_recover(struct tern_queue *q)
 					       bad->fence);
 
 		tern_queue_finish_locked(q, bad, -EFAULT, info, &done);
+	} else if (code == TERN_ERR_LINK_DOWN) {
+		tern_link_job_failed(bad, head);
+		tern_queue_finish_locked(q, bad, -ENOLINK, code, &done);
 	} else {
 		tern_err_ratelimited(tdev, "queue %u: job %llu failed at ring index %u: %s (code %u); the queue continues with the next job\n",
 				     q->index, bad->id, head, tern_hw_error_name(code), code);

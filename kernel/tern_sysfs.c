@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sysfs group "tern" on the PCI device: read-only counters and identity,
- * found at /sys/class/accel/accelN/device/tern/.
+ * found at /sys/class/accel/accelN/device/tern/. The link ports' groups,
+ * device/link<p>/, are made by tern_link.c.
  */
 
 #include <linux/device.h>
@@ -35,6 +36,11 @@ TERN_ATTR_U64(num_cores, tdev->hw.num_cores);
 TERN_ATTR_U64(num_queues, tdev->num_queues);
 TERN_ATTR_U64(num_dma_engines, tdev->hw.num_dma_engines);
 TERN_ATTR_U64(revision, tdev->hw.revision);
+/* Links (tern_link.c): each port has its own group, link<p>, beside this one. */
+TERN_ATTR_U64(chip_id, tdev->hw.chip_id);
+TERN_ATTR_U64(fabric_id, tdev->hw.fabric_id);
+TERN_ATTR_U64(fabric_chips, tdev->hw.fabric_chips);
+TERN_ATTR_U64(num_links, tdev->hw.num_links);
 
 static ssize_t platform_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
@@ -58,6 +64,10 @@ static struct attribute *tern_sysfs_attrs[] = {
 	&dev_attr_num_dma_engines.attr,
 	&dev_attr_revision.attr,
 	&dev_attr_platform.attr,
+	&dev_attr_chip_id.attr,
+	&dev_attr_fabric_id.attr,
+	&dev_attr_fabric_chips.attr,
+	&dev_attr_num_links.attr,
 	NULL
 };
 

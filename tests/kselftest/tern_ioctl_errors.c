@@ -296,9 +296,13 @@ TEST_F(err, submit_copy_count_zero_is_valid)
 TEST_F(err, submit_copy_count_zero_checks_the_rest)
 {
 	self->submit.copy_count = 0;
-	self->submit.flags = 1;
+	self->submit.flags = 2;
 	submit_rejected(_metadata, self, EINVAL);
 	self->submit.flags = 0;
+	/* UAPI 1.3: the link fields need DRM_TERN_SUBMIT_LINK. */
+	self->submit.peer_fd = self->fd;
+	submit_rejected(_metadata, self, EINVAL);
+	self->submit.peer_fd = 0;
 	self->submit.queue = self->info.num_queues;
 	submit_rejected(_metadata, self, EINVAL);
 }
@@ -460,11 +464,20 @@ TEST_F(err, submit_adjacent_in_one_bo_is_valid)
 
 TEST_F(err, submit_copy_flags)
 {
-	self->copy.flags = 2;
+	/* Bits 5.. are undefined (UAPI 1.3 defines 0..4). */
+	self->copy.flags = 1u << 5;
 	submit_rejected(_metadata, self, EINVAL);
 	self->copy.flags = 0x80000000u;
 	submit_rejected(_metadata, self, EINVAL);
-	self->copy.flags = DRM_TERN_COPY_VA | 2;
+	/* DRM_TERN_COPY_LINK in a job without DRM_TERN_SUBMIT_LINK. */
+	self->copy.flags = DRM_TERN_COPY_LINK;
+	submit_rejected(_metadata, self, EINVAL);
+	/* BF16 without a reduce flag, and both reduce flags. */
+	self->copy.flags = DRM_TERN_COPY_BF16;
+	submit_rejected(_metadata, self, EINVAL);
+	self->copy.flags = DRM_TERN_COPY_REDUCE_SUM | DRM_TERN_COPY_REDUCE_MAX;
+	submit_rejected(_metadata, self, EINVAL);
+	self->copy.flags = DRM_TERN_COPY_VA | (1u << 5);
 	self->copy.src_handle = 0;
 	self->copy.dst_handle = 0;
 	submit_rejected(_metadata, self, EINVAL);
@@ -526,10 +539,31 @@ TEST_F(err, submit_copy_pad)
 
 TEST_F(err, submit_flags)
 {
-	self->submit.flags = 1;
+	/* Bit 0 is DRM_TERN_SUBMIT_LINK (UAPI 1.3; tern_link tests it). */
+	self->submit.flags = 2;
 	submit_rejected(_metadata, self, EINVAL);
 	self->submit.flags = 0x80000000u;
 	submit_rejected(_metadata, self, EINVAL);
+}
+
+TEST_F(err, submit_link_fields_without_flag)
+{
+	self->submit.peer_fd = self->fd;
+	submit_rejected(_metadata, self, EINVAL);
+	self->submit.peer_fd = -1;
+	submit_rejected(_metadata, self, EINVAL);
+	self->submit.peer_fd = 0;
+	self->submit.link_port = 1;
+	submit_rejected(_metadata, self, EINVAL);
+}
+
+TEST_F(err, link_query_bad_port)
+{
+	struct drm_tern_link_query q = { .port = self->info.num_links };
+
+	EXPECT_ERRNO(EINVAL, tern_ioctl(self->fd, DRM_IOCTL_TERN_LINK_QUERY, &q));
+	q.port = UINT32_MAX;
+	EXPECT_ERRNO(EINVAL, tern_ioctl(self->fd, DRM_IOCTL_TERN_LINK_QUERY, &q));
 }
 
 TEST_F(err, submit_reserved)

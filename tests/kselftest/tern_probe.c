@@ -106,7 +106,7 @@ TEST_F(dev, get_info_sane)
 	EXPECT_GE(i->hbm_size, i->hbm_used);
 	EXPECT_EQ(0, i->caps & ~(uint32_t)(TERN_CAP_DMA_SGL | TERN_CAP_RING_IN_HBM |
 					   TERN_CAP_COMPUTE | TERN_CAP_MMU |
-					   TERN_CAP_USER_QUEUES));
+					   TERN_CAP_USER_QUEUES | TERN_CAP_LINKS));
 	/* UAPI 1.2: the emulated chip has a device MMU and user-mode queues. */
 	EXPECT_NE(0, i->caps & TERN_CAP_MMU);
 	EXPECT_NE(0, i->caps & TERN_CAP_USER_QUEUES);
@@ -115,6 +115,19 @@ TEST_F(dev, get_info_sane)
 	EXPECT_LE(TERN_SBUF_SIZE_MIN, i->sbuf_size);
 	EXPECT_GE(TERN_SBUF_SIZE_MAX, i->sbuf_size);
 	EXPECT_EQ(0, i->pad);
+	/* UAPI 1.3: link ports with TERN_CAP_LINKS; a fabric only with them. */
+	EXPECT_GE(TERN_MAX_LINKS, i->num_links);
+	EXPECT_EQ(!!(i->caps & TERN_CAP_LINKS), !!i->num_links);
+	if (i->fabric_id) {
+		EXPECT_NE(0, i->num_links);
+		EXPECT_LT(i->chip_id, i->fabric_chips);
+		EXPECT_GE(TERN_MAX_CHIPS, i->fabric_chips);
+	} else {
+		EXPECT_EQ(0, i->chip_id);
+		EXPECT_EQ(0, i->fabric_chips);
+	}
+	EXPECT_EQ(0, i->reserved[0]);
+	EXPECT_EQ(0, i->reserved[1]);
 }
 
 TEST_F(dev, get_info_matches_sysfs)
@@ -126,6 +139,10 @@ TEST_F(dev, get_info_matches_sysfs)
 	EXPECT_EQ(self->info.num_queues, tern_sysfs_u64(self->minor, "num_queues"));
 	EXPECT_EQ(self->info.num_dma_engines, tern_sysfs_u64(self->minor, "num_dma_engines"));
 	EXPECT_EQ(self->info.revision, tern_sysfs_u64(self->minor, "revision"));
+	EXPECT_EQ(self->info.chip_id, tern_sysfs_u64(self->minor, "chip_id"));
+	EXPECT_EQ(self->info.fabric_id, tern_sysfs_u64(self->minor, "fabric_id"));
+	EXPECT_EQ(self->info.fabric_chips, tern_sysfs_u64(self->minor, "fabric_chips"));
+	EXPECT_EQ(self->info.num_links, tern_sysfs_u64(self->minor, "num_links"));
 	ASSERT_EQ(0, tern_sysfs_str(self->minor, "platform", platform, sizeof(platform)));
 	EXPECT_STREQ("emulated", platform);
 	/* No other client allocates while this test runs. */
@@ -218,6 +235,8 @@ TEST_F(dev, debugfs_queues)
 	free(buf);
 
 	snprintf(path, sizeof(path), "/sys/kernel/debug/accel/%u/bos", self->minor);
+	EXPECT_EQ(0, access(path, R_OK)) TH_LOG("%s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "/sys/kernel/debug/accel/%u/links", self->minor);
 	EXPECT_EQ(0, access(path, R_OK)) TH_LOG("%s: %s", path, strerror(errno));
 	snprintf(path, sizeof(path), "/sys/kernel/debug/accel/%u/inject_desc", self->minor);
 	EXPECT_EQ(0, access(path, W_OK)) TH_LOG("%s: %s", path, strerror(errno));

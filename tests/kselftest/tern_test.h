@@ -29,7 +29,7 @@
 #include "tern_accel.h"
 #include "tern_regs.h"
 
-#define TERN_TEST_MAX_DEVS	16
+#define TERN_TEST_MAX_DEVS	64
 
 /* How many tern devices the VM has; TERN_EXPECT_DEVICES overrides. */
 static inline int tern_expected_devices(void)
