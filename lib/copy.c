@@ -35,18 +35,18 @@
 
 #include "tern_internal.h"
 
-static int check_range(struct tern_device *dev, const char *what, struct tern_buffer *buf,
-		       uint64_t offset, uint64_t size)
+int tern_check_range(const char *call, struct tern_device *dev, const char *what,
+		     struct tern_buffer *buf, uint64_t offset, uint64_t size)
 {
 	if (!buf)
-		return tern_fail(-EINVAL, "copy: %s buffer is NULL", what);
+		return tern_fail(-EINVAL, "%s: %s buffer is NULL", call, what);
 	if (buf->dev != dev)
-		return tern_fail(-EINVAL, "copy: %s buffer belongs to %s, not %s", what,
+		return tern_fail(-EINVAL, "%s: %s buffer belongs to %s, not %s", call, what,
 				 buf->dev->node, dev->node);
 	if (offset > buf->size || size > buf->size - offset)
 		return tern_fail(-EINVAL,
-				 "copy: %s range [%llu, +%llu) outside its buffer of %llu bytes",
-				 what, (unsigned long long)offset, (unsigned long long)size,
+				 "%s: %s range [%llu, +%llu) outside its buffer of %llu bytes",
+				 call, what, (unsigned long long)offset, (unsigned long long)size,
 				 (unsigned long long)buf->size);
 	return 0;
 }
@@ -58,10 +58,10 @@ int tern_check_copy(struct tern_device *dev, struct tern_buffer *dst, uint64_t d
 
 	if (!dev)
 		return tern_fail(-EINVAL, "copy: device is NULL");
-	ret = check_range(dev, "destination", dst, dst_offset, size);
+	ret = tern_check_range("copy", dev, "destination", dst, dst_offset, size);
 	if (ret)
 		return ret;
-	ret = check_range(dev, "source", src, src_offset, size);
+	ret = tern_check_range("copy", dev, "source", src, src_offset, size);
 	if (ret)
 		return ret;
 	if (dst == src && size && dst_offset < src_offset + size && src_offset < dst_offset + size)

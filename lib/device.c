@@ -169,8 +169,17 @@ TERN_EXPORT int tern_device_open(unsigned int index, struct tern_device **devp)
 	if (ret)
 		goto err_close;
 	if (dev->hw.uapi_major != DRM_TERN_UAPI_VERSION_MAJOR) {
-		ret = tern_fail(-EPROTO, "%s: driver UAPI %u.%u, libtern speaks %u.x", dev->node,
-				dev->hw.uapi_major, dev->hw.uapi_minor, DRM_TERN_UAPI_VERSION_MAJOR);
+		/* Say which side is older and what to install (install.rst, "Versions"). */
+		bool newer = dev->hw.uapi_major > DRM_TERN_UAPI_VERSION_MAJOR;
+
+		ret = tern_fail(-EPROTO,
+				"%s: version mismatch: the tern driver (tern.ko %s) speaks UAPI %u.%u, this libtern %d.%d.%d speaks UAPI %u.x; "
+				"the driver is %s: %s (`modinfo tern` shows the installed driver's version)",
+				dev->node, dev->driver_version, dev->hw.uapi_major, dev->hw.uapi_minor,
+				TERN_LIB_VERSION_MAJOR, TERN_LIB_VERSION_MINOR, TERN_LIB_VERSION_PATCH,
+				DRM_TERN_UAPI_VERSION_MAJOR, newer ? "newer" : "older",
+				newer ? "install the libtern and tools of the driver's tern release"
+				      : "install tern.ko from this libtern's tern release (make dkms), then reload it");
 		goto err_close;
 	}
 	if (dev->hw.num_queues == 0) {
@@ -259,6 +268,10 @@ TERN_EXPORT int tern_device_info(struct tern_device *dev, struct tern_device_inf
 	snprintf(info->driver_version, sizeof(info->driver_version), "%s", dev->driver_version);
 	info->uapi_major = hw.uapi_major;
 	info->uapi_minor = hw.uapi_minor;
+	info->chip_id = hw.chip_id;
+	info->fabric_id = hw.fabric_id;
+	info->fabric_chips = hw.fabric_chips;
+	info->num_links = hw.num_links;
 	return 0;
 }
 

@@ -31,6 +31,10 @@ static const struct op_kind {
 	[TERN_OPKIND_RMSNORM] = { "rmsnorm", { "x", "gamma" }, 1, 2 },
 	[TERN_OPKIND_TRANSPOSE] = { "transpose", { "x" }, 1, 1 },
 	[TERN_OPKIND_ATTENTION] = { "attention", { "q", "k", "v" }, 3, 3 },
+	[TERN_OPKIND_ACT_GRAD] = { "act_grad", { "dy", "x" }, 2, 2 },
+	[TERN_OPKIND_SUM_ROWS] = { "sum_rows", { "x" }, 1, 1 },
+	[TERN_OPKIND_AXPY] = { "axpy", { "a", "b" }, 2, 2 },
+	[TERN_OPKIND_MSE_GRAD] = { "mse_grad", { "y", "t" }, 2, 2 },
 };
 
 TERN_EXPORT const char *tern_op_name(unsigned int kind)
@@ -71,8 +75,13 @@ static int check_shapes(const char *fn, const struct tern_op *op)
 					 (unsigned long long)in[1].cols);
 		return check_shape(fn, op, 0, in[0].rows, in[1].cols);
 	case TERN_OPKIND_BINARY:
+	case TERN_OPKIND_ACT_GRAD:
+	case TERN_OPKIND_AXPY:
+	case TERN_OPKIND_MSE_GRAD:
 		ret = check_shape(fn, op, 2, o->rows, o->cols);
 		break;
+	case TERN_OPKIND_SUM_ROWS:
+		return check_shape(fn, op, 0, 1, in[0].cols);
 	case TERN_OPKIND_BIAS:
 	case TERN_OPKIND_LAYERNORM:
 	case TERN_OPKIND_RMSNORM:
@@ -128,7 +137,8 @@ int tern_op_check(const char *fn, const struct tern_op *op)
 				 kd->name);
 
 	func_max = op->kind == TERN_OPKIND_BINARY ? TERN_ALU_COUNT - 1 :
-		   op->kind == TERN_OPKIND_BIAS || op->kind == TERN_OPKIND_ACTIVATION ?
+		   op->kind == TERN_OPKIND_BIAS || op->kind == TERN_OPKIND_ACTIVATION ||
+		   op->kind == TERN_OPKIND_ACT_GRAD ?
 		   TERN_ACT_COUNT - 1 :
 		   op->kind == TERN_OPKIND_ATTENTION ? TERN_ATTN_CAUSAL : 0;
 	if (op->func > func_max || (op->kind == TERN_OPKIND_ATTENTION && op->func & ~TERN_ATTN_CAUSAL))
@@ -136,6 +146,9 @@ int tern_op_check(const char *fn, const struct tern_op *op)
 				 op->kind == TERN_OPKIND_BINARY ? "a TERN_ALU_*" :
 				 func_max == TERN_ACT_COUNT - 1 ? "a TERN_ACT_*" :
 				 op->kind == TERN_OPKIND_ATTENTION ? "0 or TERN_ATTN_CAUSAL" : "0");
+	if (op->kind == TERN_OPKIND_ACT_GRAD && !ops_act_has_grad(op->func))
+		return tern_fail(-EINVAL, "%s: act_grad: no gradient for function %u (identity, "
+				 "relu, sigmoid, tanh and silu have one)", fn, op->func);
 	if (op->kind == TERN_OPKIND_LAYERNORM || op->kind == TERN_OPKIND_RMSNORM) {
 		if (!(op->eps >= 0) || isinf(op->eps))
 			return tern_fail(-EINVAL, "%s: %s: eps %g is not a finite value >= 0", fn,
@@ -143,9 +156,10 @@ int tern_op_check(const char *fn, const struct tern_op *op)
 	} else if (op->eps != 0 || signbit(op->eps)) {
 		return tern_fail(-EINVAL, "%s: %s: eps must be zero", fn, kd->name);
 	}
-	if (op->kind == TERN_OPKIND_ATTENTION) {
+	if (op->kind == TERN_OPKIND_ATTENTION || op->kind == TERN_OPKIND_AXPY ||
+	    op->kind == TERN_OPKIND_MSE_GRAD) {
 		if (!isfinite(op->scale))
-			return tern_fail(-EINVAL, "%s: attention: scale %g is not finite", fn,
+			return tern_fail(-EINVAL, "%s: %s: scale %g is not finite", fn, kd->name,
 					 (double)op->scale);
 	} else if (op->scale != 0 || signbit(op->scale)) {
 		return tern_fail(-EINVAL, "%s: %s: scale must be zero", fn, kd->name);
@@ -194,6 +208,14 @@ TERN_EXPORT int tern_op_emit(struct tern_program *prog, const struct tern_op *op
 	case TERN_OPKIND_ATTENTION:
 		return tern_op_attention(prog, &op->out, &in[0], &in[1], &in[2], op->scale,
 					 op->func);
+	case TERN_OPKIND_ACT_GRAD:
+		return tern_op_act_grad(prog, op->func, &op->out, &in[0], &in[1]);
+	case TERN_OPKIND_SUM_ROWS:
+		return tern_op_sum_rows(prog, &op->out, &in[0]);
+	case TERN_OPKIND_AXPY:
+		return tern_op_axpy(prog, &op->out, &in[0], &in[1], op->scale);
+	case TERN_OPKIND_MSE_GRAD:
+		return tern_op_mse_grad(prog, &op->out, &in[0], &in[1], op->scale);
 	}
 	return tern_fail(-EINVAL, "tern_op_emit: kind %u", op->kind);
 }
@@ -351,6 +373,26 @@ TERN_EXPORT double tern_op_tolerance(const struct tern_op *op)
 		inter = 2 * up + 2 * ds;
 		break;
 	}
+	case TERN_OPKIND_ACT_GRAD:
+		/*
+		 * dy in [-1, 1] times a derivative of at most 1 on [-1, 1],
+		 * computed in a few fp32 steps of values up to 2.
+		 */
+		m = 1;
+		inter = 8 * u;
+		break;
+	case TERN_OPKIND_SUM_ROWS:
+		/* a matmul of a row of ones by x: K = rows */
+		n = (double)op->in[0].rows;
+		m = 1.5 * sqrt(n);
+		break;
+	case TERN_OPKIND_AXPY:
+		/* a + alpha b: two fp32 roundings of values up to 1 + |alpha| */
+		m = 1 + fabs(op->scale);
+		break;
+	case TERN_OPKIND_MSE_GRAD:
+		m = 2 * fabs(op->scale);
+		break;
 	default:
 		return -1;
 	}

@@ -247,25 +247,28 @@ TERN_EXPORT int tern_op_matmul(struct tern_program *p, const struct tern_tensor 
 
 /* ---- elementwise ---- */
 
-enum ew_kind { EW_BINARY, EW_ACT, EW_BIAS };
+enum ew_kind { EW_BINARY, EW_ACT, EW_BIAS, EW_CUSTOM };
 
 struct ew {
 	struct opctx *o;
 	enum ew_kind kind;
 	unsigned int alu, func;
+	const struct ops_ew *custom;	/* EW_CUSTOM */
 };
 
 struct ew_set {
-	struct otile a, b, out;
+	struct otile a, b, out, tmp[OPS_EW_MAX_TMP];
 };
 
-/* One 2-D pass: out = a alu b, func(a), or func(a + bias). */
+/* One 2-D pass: out = a alu b, func(a), func(a + bias), or a custom op (ops_ew_run()). */
 static int ew_2d(const struct ew *w, const struct tern_tensor *out, const struct tern_tensor *a,
 		 const struct tern_tensor *b)
 {
 	struct opctx *o = w->o;
 	unsigned int ea = tern_dtype_size(a->dtype), eo = tern_dtype_size(out->dtype);
 	unsigned int eb = b ? tern_dtype_size(b->dtype) : 0;
+	unsigned int ntmp = w->kind == EW_CUSTOM ? w->custom->ntmp : 0;
+	bool loadb = w->kind == EW_BINARY || (w->kind == EW_CUSTOM && b);
 	uint32_t np = min_u32(out->rows, P), fc, per, slack;
 	struct ew_set set[EW_NBUF];
 	struct otile bias[2];
@@ -275,19 +278,21 @@ static int ew_2d(const struct ew *w, const struct tern_tensor *out, const struct
 	int ret = 0;
 
 	/* bytes per element of a column chunk: the sets, and two bias tiles */
-	per = EW_NBUF * (ea + eo + (w->kind == EW_BINARY ? eb : 0)) +
+	per = EW_NBUF * (ea + eo + (loadb ? eb : 0) + 4 * ntmp) +
 	      (w->kind == EW_BIAS ? 2 * eb : 0);
-	slack = (EW_NBUF * 3 + 2) * PROG_ALLOC_ALIGN;
+	slack = (EW_NBUF * (3 + ntmp) + 2) * PROG_ALLOC_ALIGN;
 	fc = op_free(o, TERN_AP_SBUF) > slack ? (op_free(o, TERN_AP_SBUF) - slack) / per : 0;
 	fc = min_u32(min_u32(fc, EW_MAX_FREE), out->cols);
 	if (!fc)
 		return ops_no_space(o, "an elementwise tile");
 	for (unsigned int i = 0; i < EW_NBUF && !ret; i++) {
 		ret = op_tile(o, &set[i].a, TERN_AP_SBUF, a->dtype, np, fc);
-		if (!ret && w->kind == EW_BINARY)
+		if (!ret && loadb)
 			ret = op_tile(o, &set[i].b, TERN_AP_SBUF, b->dtype, np, fc);
 		if (!ret)
 			ret = op_tile(o, &set[i].out, TERN_AP_SBUF, out->dtype, np, fc);
+		for (unsigned int j = 0; j < ntmp && !ret; j++)
+			ret = op_tile(o, &set[i].tmp[j], TERN_AP_SBUF, TERN_DT_FP32, np, fc);
 	}
 	for (unsigned int i = 0; w->kind == EW_BIAS && i < 2 && !ret; i++)
 		ret = op_tile(o, &bias[i], TERN_AP_SBUF, b->dtype, np, fc);
@@ -315,7 +320,7 @@ static int ew_2d(const struct ew *w, const struct tern_tensor *out, const struct
 			ret = block(a, r0, c0, rb, cb, &h);
 			if (!ret)
 				ret = op_load(o, &s->a, ta, &h);
-			if (!ret && w->kind == EW_BINARY) {
+			if (!ret && loadb) {
 				ret = block(b, r0, c0, rb, cb, &h);
 				if (!ret)
 					ret = op_load(o, &s->b, sub(&s->b, rb, cb), &h);
@@ -339,6 +344,16 @@ static int ew_2d(const struct ew *w, const struct tern_tensor *out, const struct
 					ret = op_act(o, w->func, &s->out, to, &s->out, to, 1.0f, NULL,
 						     to, 0.0f);
 				break;
+			case EW_CUSTOM: {
+				struct tern_ap tap[OPS_EW_MAX_TMP];
+
+				for (unsigned int j = 0; j < ntmp; j++)
+					tap[j] = sub(&s->tmp[j], rb, cb);
+				ret = w->custom->compute(o, w->custom, &s->out, to, &s->a, ta,
+							 loadb ? &s->b : NULL,
+							 loadb ? sub(&s->b, rb, cb) : ta, s->tmp, tap);
+				break;
+			}
 			}
 			if (!ret)
 				ret = block(out, r0, c0, rb, cb, &h);
@@ -398,12 +413,22 @@ static int ew_run(const struct ew *w, const struct tern_tensor *out, const struc
 	return ew_2d(w, &vo, &va, b ? &vb : NULL);
 }
 
+int ops_ew_run(struct opctx *o, const struct ops_ew *ew, const struct tern_tensor *out,
+	       const struct tern_tensor *a, const struct tern_tensor *b)
+{
+	struct ew w = { o, EW_CUSTOM, 0, ew->func, ew };
+
+	if (ew->ntmp > OPS_EW_MAX_TMP)
+		return tern_fail(-EINVAL, "%s: %u scratch tiles", o->fn, ew->ntmp);
+	return ew_run(&w, out, a, b);
+}
+
 TERN_EXPORT int tern_op_binary(struct tern_program *p, unsigned int alu,
 			       const struct tern_tensor *out, const struct tern_tensor *a,
 			       const struct tern_tensor *b)
 {
 	struct opctx o;
-	struct ew w = { &o, EW_BINARY, alu, 0 };
+	struct ew w = { &o, EW_BINARY, alu, 0, NULL };
 	int ret = op_begin(&o, p, "tern_op_binary");
 
 	if (ret)
@@ -423,7 +448,7 @@ TERN_EXPORT int tern_op_activation(struct tern_program *p, unsigned int func,
 				   const struct tern_tensor *out, const struct tern_tensor *x)
 {
 	struct opctx o;
-	struct ew w = { &o, EW_ACT, 0, func };
+	struct ew w = { &o, EW_ACT, 0, func, NULL };
 	int ret = op_begin(&o, p, "tern_op_activation");
 
 	if (ret)
@@ -443,7 +468,7 @@ TERN_EXPORT int tern_op_bias(struct tern_program *p, unsigned int func,
 			     const struct tern_tensor *bias)
 {
 	struct opctx o;
-	struct ew w = { &o, EW_BIAS, TERN_ALU_ADD, func };
+	struct ew w = { &o, EW_BIAS, TERN_ALU_ADD, func, NULL };
 	int ret = op_begin(&o, p, "tern_op_bias");
 
 	if (ret)

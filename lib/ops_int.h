@@ -88,6 +88,29 @@ int op_act(struct opctx *o, unsigned int func, struct otile *d, struct tern_ap d
 int op_evacuate(struct opctx *o, struct otile *d, struct tern_ap dap, struct otile *a,
 		struct tern_ap aap);
 
+/* ---- elementwise operations of other files (ops.c runs them) ---- */
+
+#define OPS_EW_MAX_TMP	2	/* fp32 scratch tiles of a custom elementwise op */
+
+/*
+ * An elementwise operation defined elsewhere (ops_grad.c), run by ops.c's
+ * tiling of elementwise ops: @compute adds the instructions of one tile,
+ * out[to] from a[ta] and (when the op has one) b[tb], with @ntmp fp32
+ * scratch tiles tmp[i] whose [rows x cols] part is tap[i].
+ */
+struct ops_ew {
+	int (*compute)(struct opctx *o, const struct ops_ew *ew, struct otile *out,
+		       struct tern_ap to, struct otile *a, struct tern_ap ta, struct otile *b,
+		       struct tern_ap tb, struct otile *tmp, const struct tern_ap *tap);
+	unsigned int ntmp;
+	unsigned int func;
+	float scale;
+};
+
+/* Runs @ew over the tensors (checked by the caller); @b may be NULL. */
+int ops_ew_run(struct opctx *o, const struct ops_ew *ew, const struct tern_tensor *out,
+	       const struct tern_tensor *a, const struct tern_tensor *b);
+
 /* ---- shared by the operations (ops_common.c) ---- */
 
 static inline uint32_t min_u32(uint64_t a, uint64_t b)

@@ -289,6 +289,12 @@ TERN_EXPORT int tern_op_reference(const struct tern_op *op, void *const *slots,
 	case TERN_OPKIND_ATTENTION:
 		ret = ref_attention(op, slots);
 		break;
+	case TERN_OPKIND_ACT_GRAD:
+	case TERN_OPKIND_SUM_ROWS:
+	case TERN_OPKIND_AXPY:
+	case TERN_OPKIND_MSE_GRAD:
+		ret = ref_grad(op, slots);
+		break;
 	}
 	if (ret)
 		return tern_fail(ret, "%s: %s: out of memory", fn, tern_op_name(op->kind));

@@ -2,7 +2,8 @@
 /*
  * libtern internals of the CPU references (tern_op_reference()): element
  * access shared by ref.c (matmul, elementwise, bias, activations, softmax,
- * the dispatch) and ref_nn.c (norms, transpose, attention); not installed.
+ * the dispatch), ref_nn.c (norms, transpose, attention) and ref_grad.c
+ * (the training ops); not installed.
  *
  * tern_op_reference() checks the operation (kind, inputs, every tensor
  * inside its slot) before it calls one of the ref_*() below, which may
@@ -25,5 +26,10 @@ int ref_layernorm(const struct tern_op *op, void *const *slots);
 int ref_rmsnorm(const struct tern_op *op, void *const *slots);
 int ref_transpose(const struct tern_op *op, void *const *slots);
 int ref_attention(const struct tern_op *op, void *const *slots);
+/* ref_grad.c: ACT_GRAD, SUM_ROWS, AXPY, MSE_GRAD. */
+int ref_grad(const struct tern_op *op, void *const *slots);
+
+/* Whether tern_op_act_grad() knows the derivative of TERN_ACT_* @func (ops_grad.c). */
+bool ops_act_has_grad(unsigned int func);
 
 #endif /* TERN_REF_INT_H */

@@ -117,6 +117,7 @@ void tern_pieces_to_uapi(const struct tern_piece *p, unsigned int n, struct drm_
 		out[i].src_offset = p[i].src_offset;
 		out[i].dst_offset = p[i].dst_offset;
 		out[i].size = p[i].size;
+		out[i].flags = p[i].flags;
 	}
 }
 
@@ -181,6 +182,7 @@ static int scratch_piece(struct tern_device *dev, struct tern_piece *p)
 	p->src_offset = 0;
 	p->dst_offset = 64;
 	p->size = 64;
+	p->flags = 0;
 	return 0;
 }
 
@@ -201,6 +203,7 @@ static void cut_pieces(const struct tern_copy_desc *c, unsigned int n, struct te
 			p[k].dst_offset = c[i].dst_offset + done;
 			p[k].src_offset = c[i].src_offset + done;
 			p[k].size = piece;
+			p[k].flags = 0;
 			done += piece;
 			k++;
 		}
@@ -371,4 +374,83 @@ TERN_EXPORT int tern_nop_async(struct tern_device *dev, struct tern_fence **fenc
 	if (!dev)
 		return tern_fail(-EINVAL, "tern_nop_async: device is NULL");
 	return tern_jobs_submit(dev, TERN_QUEUE_ANY, NULL, 0, true, fencep);
+}
+
+/*
+ * Link copies: DRM_TERN_SUBMIT_LINK jobs by the ioctl. The copies' source
+ * handles are of @dev's file, their destination handles of @peer's (the
+ * driver looks them up in the file @peer_fd names).
+ */
+static int submit_link_ioctl(struct tern_device *dev, struct tern_fence *f, int queue,
+			     struct tern_device *peer, unsigned int port,
+			     const struct tern_piece *p, unsigned int n)
+{
+	struct drm_tern_copy copies[DRM_TERN_MAX_COPIES];
+	struct drm_tern_submit submit;
+	int err;
+
+	tern_pieces_to_uapi(p, n, copies);
+	memset(&submit, 0, sizeof(submit));
+	submit.copies = (uintptr_t)copies;
+	submit.copy_count = n;
+	submit.queue = (uint32_t)queue;
+	submit.flags = DRM_TERN_SUBMIT_LINK;
+	submit.peer_fd = peer->fd;
+	submit.link_port = port;
+	submit.out_syncobj = f->syncobjs[f->jobs];
+	if (drmIoctl(dev->fd, DRM_IOCTL_TERN_SUBMIT, &submit)) {
+		err = -errno;
+		if (err == -ENOLINK)
+			return tern_link_down_error(dev, port, peer->hw.chip_id, "link copy");
+		if (err == -EXDEV)
+			return tern_fail(err,
+					 "link copy on %s port %u: %s (chip %u) is not at the other end of the port",
+					 dev->node, port, peer->node, peer->hw.chip_id);
+		return tern_fail(err, "DRM_IOCTL_TERN_SUBMIT (link) on %s queue %d port %u to %s: %s",
+				 dev->node, queue, port, peer->node, strerror(-err));
+	}
+	f->jobs++;
+	return 0;
+}
+
+int tern_link_jobs_submit(struct tern_device *dev, int queue, struct tern_device *peer,
+			  unsigned int port, const struct tern_piece *p, size_t n,
+			  struct tern_fence **fencep)
+{
+	unsigned int jobs = (unsigned int)((n + DRM_TERN_MAX_COPIES - 1) / DRM_TERN_MAX_COPIES);
+	struct tern_fence *f;
+	size_t sent;
+	int ret;
+
+	ret = tern_fence_new(dev, jobs, &f);
+	if (ret)
+		return ret;
+	f->path = TERN_SUBMIT_IOCTL;
+	f->queue = queue;
+	f->link = true;
+	f->link_port = port;
+	f->link_peer_chip = peer->hw.chip_id;
+	if (!jobs)
+		f->done = 1;
+	for (sent = 0, ret = 0; sent < n && !ret; sent += DRM_TERN_MAX_COPIES) {
+		size_t k = n - sent;
+
+		ret = submit_link_ioctl(dev, f, queue, peer, port, p + sent,
+					k < DRM_TERN_MAX_COPIES ? (unsigned int)k :
+					DRM_TERN_MAX_COPIES);
+	}
+	if (ret) {
+		if (f->jobs) {
+			char saved[512];
+
+			snprintf(saved, sizeof(saved), "%s", tern_last_error());
+			tern_link_fence_wait(dev, f, TERN_TIMEOUT_INFINITE);
+			tern_fail(ret, "%s", saved);
+		}
+		tern_fence_discard(f);
+		return ret;
+	}
+	tern_fence_publish(f);
+	*fencep = f;
+	return 0;
 }

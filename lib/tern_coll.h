@@ -11,12 +11,14 @@
  * Data moves only over links (tern_link_copy_async(), tern.h), never
  * through host memory, with the reduction done on arrival by the DMA
  * engines (sum or max, fp32 or bf16). A call plans its route from the
- * links that are up when it starts:
+ * links that are up (the communicator reads them at creation, and again
+ * whenever a copy meets a link down):
  *  - ring: the ranks in a cycle in which each rank is wired to the next;
  *    reduce-scatter then all-gather, chunk by chunk, pipelined;
  *  - tree: a spanning tree of the ranks' live links; reduce towards the
  *    root, then broadcast back, chunk by chunk, pipelined.
- * TERN_COLL_AUTO takes the ring when one exists, else the tree. A call
+ * TERN_COLL_AUTO takes the ring when one exists, else the tree, except
+ * for small all-reduces and broadcasts (tern_comm_set_algorithm()). A call
  * whose link goes down part way replans around it and starts again from
  * its inputs, which it never modifies (unless they are its outputs, in
  * which case it works on a copy); when the live links leave a rank
@@ -48,9 +50,11 @@ struct tern_comm;
 #define TERN_COMM_MAX_RANKS	64
 
 /* Algorithms (tern_comm_set_algorithm()). */
-#define TERN_COLL_AUTO		0	/* ring if the links allow one, else tree */
+#define TERN_COLL_AUTO		0	/* see tern_comm_set_algorithm() */
 #define TERN_COLL_RING		1
 #define TERN_COLL_TREE		2
+/* Route of tern_send_recv() in struct tern_comm_plan (not an algorithm to set). */
+#define TERN_COLL_PATH		3
 
 /* Kinds of tern_coll_reference(). */
 #define TERN_COLL_ALL_REDUCE		1
@@ -85,13 +89,20 @@ struct tern_device *tern_comm_device(const struct tern_comm *comm, unsigned int 
 /**
  * tern_comm_set_algorithm() - choose ring, tree or automatic
  *
+ * TERN_COLL_AUTO (the default) takes the tree for an all-reduce or a
+ * broadcast on n >= 4 ranks of less than n * n * 64 KiB (count * element
+ * size; 1 MiB on 4 ranks, 4 MiB on 8, 16 MiB on 16), else the ring when
+ * the links allow one, else the tree.
+ *
  * Return: 0, -EINVAL for an unknown algorithm. A call then fails with
  * -ENOLINK if the chosen algorithm has no route over the live links.
  */
 int tern_comm_set_algorithm(struct tern_comm *comm, unsigned int algorithm);
 
 /**
- * tern_comm_set_chunk() - bytes per pipelined step (default 1 MiB)
+ * tern_comm_set_chunk() - bytes per pipelined step (default 4 MiB)
+ *
+ * Rounded down to a multiple of 64.
  *
  * Return: 0, -EINVAL unless 4 KiB <= @bytes <= 64 MiB.
  */
@@ -99,10 +110,16 @@ int tern_comm_set_chunk(struct tern_comm *comm, uint64_t bytes);
 
 /**
  * struct tern_comm_plan - the route the last call used
- * @algorithm: TERN_COLL_RING or TERN_COLL_TREE (0 before any call)
- * @order: ring: ranks in cycle order; tree: ranks in breadth-first order
- *	from the root (order[0])
- * @parent: tree: parent rank of each rank (-1 for the root); ring: -1
+ * @algorithm: TERN_COLL_RING or TERN_COLL_TREE; TERN_COLL_PATH after
+ *	tern_send_recv() (0 before any call)
+ * @n: ranks in @order: the communicator's size; for a path, the ranks on
+ *	the route, both ends included
+ * @order: ring: ranks in cycle order from rank 0; tree: ranks in
+ *	breadth-first order from the root (order[0]: rank 0, or the root of
+ *	tern_broadcast()); path: the ranks from the source to the destination
+ * @parent: tree: parent rank of each rank (-1 for the root); path: the
+ *	rank before it on the route (-1 for the source and ranks off the
+ *	route); ring: -1
  * @replans: times the last call replanned because a link went down
  */
 struct tern_comm_plan {
@@ -164,6 +181,7 @@ int tern_send_recv(struct tern_comm *comm, unsigned int src_rank, struct tern_bu
  * @in: per rank, its input (count elements; n * count for REDUCE_SCATTER)
  * @out: per rank, where its expected output is written
  * @count, @dtype, @op: as for the collective; @root for BROADCAST
+ *	(@in and @out must not overlap, except in[root] and out[root])
  *
  * Reduces every element in the order the plan's algorithm does, rounding
  * bf16 after each step as the DMA engines do, so that the device's result

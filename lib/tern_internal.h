@@ -146,6 +146,10 @@ struct tern_fence {
 
 	/* How its jobs were submitted: TERN_SUBMIT_IOCTL, _URING or _USERQ. */
 	int path;
+	/* A link copy (tern_link_copy_async()): its port and the chip at the other end. */
+	bool link;
+	unsigned int link_port;
+	unsigned int link_peer_chip;
 	/* io_uring (submit_uring.c), under the ring's cq_lock */
 	unsigned int cqes;		/* CQEs reaped, one per job */
 	bool released;			/* released before its last CQE: the reaper frees it */
@@ -227,7 +231,15 @@ int tern_copy_result(struct tern_device *dev, int queue, uint32_t status, uint32
 struct tern_piece {
 	struct tern_buffer *dst, *src;
 	uint64_t dst_offset, src_offset, size;
+	uint32_t flags;			/* DRM_TERN_COPY_*: link copies and reductions */
 };
+
+/*
+ * Checks that [offset, offset + size) of buf lies in it and that buf belongs
+ * to dev; otherwise fails with -EINVAL and "<call>: <what> ..." as the message.
+ */
+int tern_check_range(const char *call, struct tern_device *dev, const char *what,
+		     struct tern_buffer *buf, uint64_t offset, uint64_t size);
 
 /* Checks one copy's buffers and ranges (-EINVAL with a message). */
 int tern_check_copy(struct tern_device *dev, struct tern_buffer *dst, uint64_t dst_offset,
@@ -246,6 +258,16 @@ int tern_submit_init(struct tern_device *dev);
 void tern_submit_fini(struct tern_device *dev);
 /* Fills @out (DRM_TERN_MAX_COPIES entries) from @p; returns how many. */
 void tern_pieces_to_uapi(const struct tern_piece *p, unsigned int n, struct drm_tern_copy *out);
+
+/*
+ * Queues the @n pieces (checked by the caller; DRM_TERN_COPY_LINK set in
+ * their flags) as jobs with DRM_TERN_SUBMIT_LINK through @port to @peer on
+ * @queue, by the ioctl; the fence (f->link set) goes to *@fencep. @n 0
+ * gives a fence that is already complete.
+ */
+int tern_link_jobs_submit(struct tern_device *dev, int queue, struct tern_device *peer,
+			  unsigned int port, const struct tern_piece *p, size_t n,
+			  struct tern_fence **fencep);
 
 int tern_uring_init(struct tern_device *dev);
 void tern_uring_fini(struct tern_device *dev);
@@ -272,6 +294,19 @@ int tern_userq_submit(struct tern_device *dev, struct tern_fence *f,
 		      const struct tern_piece *p, unsigned int n);
 /* Waits for the job(s) of @f; sets f->done and f->result when they ended. */
 int tern_userq_wait(struct tern_device *dev, struct tern_fence *f, int64_t timeout_ns);
+
+/* ---- links (link.c) ---- */
+
+/*
+ * tern_fence_wait() that also knows the end of a link copy: a job whose
+ * link went down (DRM_TERN_JOB_LINK_DOWN) is -ENOLINK, with a message
+ * naming the port and the chips. Any other fence: as tern_fence_wait().
+ */
+int tern_link_fence_wait(struct tern_device *dev, struct tern_fence *f, int64_t timeout_ns);
+
+/* The -ENOLINK message for @port of @dev, reading the port's state for it. */
+int tern_link_down_error(struct tern_device *dev, unsigned int port, unsigned int peer_chip,
+			 const char *what);
 
 /* ---- launches (launch.c) ---- */
 

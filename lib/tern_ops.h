@@ -180,6 +180,114 @@ int tern_op_rmsnorm(struct tern_program *prog, const struct tern_tensor *out,
 int tern_op_transpose(struct tern_program *prog, const struct tern_tensor *out,
 		      const struct tern_tensor *x);
 
+/* ---- Training: matmuls with transposed operands, gradients, updates ---- */
+
+/**
+ * tern_op_matmul_at() - C = A^T . B (e.g. dW = X^T . dY)
+ * @prog: the program
+ * @c: the result, M x N
+ * @a: K x M: its transpose is used
+ * @b: K x N
+ *
+ * tern_op_matmul() of the view tern_tensor_t(*@a): no copy is made. With
+ * @a row-major, that view has row_stride 1, the layout the tensor engine
+ * takes without a TRANSPOSE (see tern_op_matmul()). As data, a
+ * TERN_OPKIND_MATMUL whose in[0] is tern_tensor_t(a).
+ */
+static inline int tern_op_matmul_at(struct tern_program *prog, const struct tern_tensor *c,
+				    const struct tern_tensor *a, const struct tern_tensor *b)
+{
+	struct tern_tensor at = tern_tensor_t(*a);
+
+	return tern_op_matmul(prog, c, &at, b);
+}
+
+/**
+ * tern_op_matmul_bt() - C = A . B^T (e.g. dX = dY . W^T)
+ * @prog: the program
+ * @c: the result, M x N
+ * @a: M x K
+ * @b: N x K: its transpose is used
+ *
+ * tern_op_matmul() of the view tern_tensor_t(*@b): the DMA reads B^T's
+ * blocks with a column stride. As data, a TERN_OPKIND_MATMUL whose in[1]
+ * is tern_tensor_t(b).
+ */
+static inline int tern_op_matmul_bt(struct tern_program *prog, const struct tern_tensor *c,
+				    const struct tern_tensor *a, const struct tern_tensor *b)
+{
+	struct tern_tensor bt = tern_tensor_t(*b);
+
+	return tern_op_matmul(prog, c, a, &bt);
+}
+
+/**
+ * tern_op_act_grad() - dx = dy * func'(x), elementwise
+ * @prog: the program
+ * @func: TERN_ACT_IDENTITY, _RELU, _SIGMOID, _TANH or _SILU (-EINVAL for
+ *	the others)
+ * @dx: the result
+ * @dy: the gradient of the activation's output, same shape
+ * @x: the activation's input, same shape
+ *
+ * The backward pass of tern_op_activation() (and, with @x the sum x +
+ * bias, of tern_op_bias()). The derivative is computed in fp32: relu' is
+ * 1 for x > 0, else 0; sigmoid' = s (1 - s); tanh' = 1 - t^2; silu' =
+ * s (1 + x (1 - s)), s = sigmoid(x), t = tanh(x). @dx may be @dy or @x in
+ * place.
+ */
+int tern_op_act_grad(struct tern_program *prog, unsigned int func, const struct tern_tensor *dx,
+		     const struct tern_tensor *dy, const struct tern_tensor *x);
+
+/**
+ * tern_op_sum_rows() - out[0][c] = sum over r of x[r][c]
+ * @prog: the program
+ * @out: the result, 1 x cols
+ * @x: rows x cols
+ *
+ * The column reduction of a bias gradient (db = the sum of dY over the
+ * batch). On the tensor engine: a row of ones times x, 128 rows at a time,
+ * summed in fp32 in PSUM.
+ */
+int tern_op_sum_rows(struct tern_program *prog, const struct tern_tensor *out,
+		     const struct tern_tensor *x);
+
+/**
+ * tern_op_axpy() - out = a + alpha * b, elementwise
+ * @prog: the program
+ * @out: the result (may be @a in place)
+ * @a: same shape as @out
+ * @b: same shape
+ * @alpha: a finite scalar
+ *
+ * Computed as fl32(a + fl32(alpha * b)): the product is rounded to fp32,
+ * then the sum, then the result to @out's dtype, so a CPU can repeat it bit
+ * for bit with the same two fp32 operations (see tern_op_sgd()).
+ */
+int tern_op_axpy(struct tern_program *prog, const struct tern_tensor *out,
+		 const struct tern_tensor *a, const struct tern_tensor *b, float alpha);
+
+/** tern_op_sgd() - w = w - lr * g in place: tern_op_axpy(w, w, g, -lr). */
+static inline int tern_op_sgd(struct tern_program *prog, const struct tern_tensor *w,
+			      const struct tern_tensor *g, float lr)
+{
+	return tern_op_axpy(prog, w, w, g, -lr);
+}
+
+/**
+ * tern_op_mse_grad() - out = scale * (y - t), elementwise
+ * @prog: the program
+ * @out: the result
+ * @y: the prediction
+ * @t: the target, same shape
+ * @scale: a finite scalar; 2 / (number of elements) makes @out the gradient
+ *	of the mean squared error mean((y - t)^2) with respect to @y
+ *
+ * Computed as fl32(scale * fl32(y - t)), then rounded to @out's dtype.
+ */
+int tern_op_mse_grad(struct tern_program *prog, const struct tern_tensor *out,
+		     const struct tern_tensor *y, const struct tern_tensor *t, float scale);
+
 /* Flags of tern_op_attention(). */
 /** Query i sees keys 0..i + (Sk - Sq) only (needs Sq <= Sk). */
 #define TERN_ATTN_CAUSAL	(1u << 0)
@@ -215,7 +323,11 @@ int tern_op_attention(struct tern_program *prog, const struct tern_tensor *out,
 #define TERN_OPKIND_RMSNORM		7	/* in: x [, gamma]; eps */
 #define TERN_OPKIND_TRANSPOSE	8	/* in: x */
 #define TERN_OPKIND_ATTENTION	9	/* in: q, k, v; scale; func: TERN_ATTN_* */
-#define TERN_OPKIND_COUNT		10	/* 0 is not an op */
+#define TERN_OPKIND_ACT_GRAD	10	/* in: dy, x; func: TERN_ACT_* */
+#define TERN_OPKIND_SUM_ROWS	11	/* in: x */
+#define TERN_OPKIND_AXPY		12	/* in: a, b; scale: alpha */
+#define TERN_OPKIND_MSE_GRAD	13	/* in: y, t; scale */
+#define TERN_OPKIND_COUNT		14	/* 0 is not an op */
 
 /**
  * struct tern_op - one operation and its tensors, as data
@@ -223,7 +335,7 @@ int tern_op_attention(struct tern_program *prog, const struct tern_tensor *out,
  * @func: the ALU op, activation or flags, as listed for @kind (else 0)
  * @nin: inputs used in @in, as listed for @kind
  * @eps: LAYERNORM, RMSNORM (else 0)
- * @scale: ATTENTION (else 0)
+ * @scale: ATTENTION, AXPY (alpha), MSE_GRAD (else 0)
  * @pad: must be zero
  * @out: the result
  * @in: the inputs, in the order listed for @kind; unused entries zero

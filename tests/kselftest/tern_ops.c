@@ -3,21 +3,22 @@
  * tern_ops: the numerics of libtern's ops on the real driver and the
  * emulated chips.
  *
- * Every op kind of tern_ops.h (matmul, each binary ALU op, bias
- * with and without an activation, every activation, softmax, layer norm
- * with and without gamma and beta, RMS norm, transpose, attention causal
- * and not) in every dtype (one fixture variant per dtype), on random
- * shapes with odd sizes (1, 2, 7, 127, 129, 255, about 300, and past one
- * 512 block) and on strided views (column slices of wider tensors,
- * transposed views), run with tern_op_run() and checked element by
- * element against tern_op_reference() within tern_op_tolerance(). Every
- * byte around the output (guard bytes, the gaps of a slice) and every
- * input byte must come back untouched. Each test also draws a few cases
- * at random: sizes, layouts (reversed rows and broadcast rows too) and
- * output dtypes. Cases are spread over every core of device 0; a subset
- * runs on device 1, and launches are put in flight on every core of both
- * devices at once. Programs that fault are tern_badprog's; the case
- * runner both use is in tern_ops_test.h.
+ * Every op kind of tern_ops.h (matmul, each binary ALU op, bias with and
+ * without an activation, every activation, softmax, layer norm with and
+ * without gamma and beta, RMS norm, transpose, attention causal and not;
+ * for training: each activation gradient, the column sum, axpy, the MSE
+ * gradient and the backward matmuls X^T dY, dY W^T) in every dtype (one
+ * fixture variant per dtype), on random shapes with odd sizes (1, 2, 7,
+ * 127, 129, 255, about 300, and past one 512 block) and on strided views
+ * (column slices of wider tensors, transposed views), run with
+ * tern_op_run() and checked element by element against tern_op_reference()
+ * within tern_op_tolerance(). Every byte around the output (guard bytes,
+ * the gaps of a slice) and every input byte must come back untouched. Each
+ * test also draws a few cases at random: sizes, layouts (reversed rows and
+ * broadcast rows too) and output dtypes. Cases are spread over every core
+ * of device 0; a subset runs on device 1, and launches are put in flight
+ * on every core of both devices at once. Programs that fault are
+ * tern_badprog's; the case runner both use is in tern_ops_test.h.
  *
  * Shapes and data come from a seed that every test prints; TERN_SEED=<n>
  * repeats a run. Each test prints its case count, worst error (as a
@@ -145,6 +146,11 @@ static void random_case(struct runner *rn, struct ocase *c, unsigned int kind,
 		c->op.in[1] = place(c, r, 2, dt, d[1], d[2], random_layout(r, true));
 		c->op.in[2] = place(c, r, 3, dt, d[1], d[3], random_layout(r, true));
 		break;
+	case TERN_OPKIND_SUM_ROWS:
+		random_dims(r, d, 2, ELEM_BUDGET);
+		c->op.out = place(c, r, 0, odt, 1, d[1], random_layout(r, false));
+		c->op.in[0] = place(c, r, 1, dt, d[0], d[1], random_layout(r, true));
+		break;
 	case TERN_OPKIND_TRANSPOSE:
 		random_dims(r, d, 2, ELEM_BUDGET);
 		c->op.out = place(c, r, 0, odt, d[1], d[0], random_layout(r, false));
@@ -154,7 +160,9 @@ static void random_case(struct runner *rn, struct ocase *c, unsigned int kind,
 		random_dims(r, d, 2, ELEM_BUDGET);
 		c->op.out = place(c, r, 0, odt, d[0], d[1], random_layout(r, false));
 		for (unsigned int i = 0; i < nin; i++) {
-			bool vec = i > 0 && kind != TERN_OPKIND_BINARY;
+			bool vec = i > 0 && (kind == TERN_OPKIND_BIAS ||
+					     kind == TERN_OPKIND_LAYERNORM ||
+					     kind == TERN_OPKIND_RMSNORM);
 
 			c->op.in[i] = place(c, r, 1 + i, dt, vec ? 1 : d[0], d[1],
 					    random_layout(r, true));
@@ -468,6 +476,88 @@ static void test_attention(struct __test_metadata *_metadata, struct runner *rn,
 	}
 }
 
+/* ---- training: gradients, column sums, updates, matmuls with transposes ---- */
+
+/*
+ * The elementwise training ops (ACT_GRAD, AXPY, MSE_GRAD): the shapes and
+ * layouts of the binary ops, and case 7 in place of input 0; AXPY and
+ * MSE_GRAD with a scale of either sign.
+ */
+static void test_grad_elementwise(struct __test_metadata *_metadata, struct runner *rn,
+				  unsigned int kind, unsigned int func, unsigned int dt)
+{
+	struct ocase c;
+
+	for (unsigned int i = 0; i < NSHAPES2 + NRANDOM; i++) {
+		if (i < NSHAPES2)
+			elementwise_case(rn, &c, kind, func, 2, dt, i);
+		else
+			random_case(rn, &c, kind, func, 2, dt);
+		if (i == 7)
+			c.op.in[0] = c.op.out;	/* slot 1 stays unused */
+		if (kind == TERN_OPKIND_AXPY)
+			c.op.scale = i % 2 ? -0.01f : 1.75f;
+		else if (kind == TERN_OPKIND_MSE_GRAD)
+			c.op.scale = (i % 2 ? -2.0f : 2.0f) /
+				     (float)(c.op.out.rows * c.op.out.cols);
+		run_case(_metadata, rn, &c, runner_next_core(rn));
+	}
+}
+
+/* out [1 x cols] = the sum of x's rows, x of the shapes of the row-wise ops. */
+static void test_sum_rows(struct __test_metadata *_metadata, struct runner *rn, unsigned int dt)
+{
+	struct ocase c;
+
+	for (unsigned int i = 0; i < NSHAPES2 + NRANDOM; i++) {
+		uint64_t rows = dim(&rn->rng, shapes2[i % NSHAPES2][0]);
+		uint64_t cols = dim(&rn->rng, shapes2[i % NSHAPES2][1]);
+
+		if (i >= NSHAPES2) {
+			random_case(rn, &c, TERN_OPKIND_SUM_ROWS, 0, 1, dt);
+			run_case(_metadata, rn, &c, runner_next_core(rn));
+			continue;
+		}
+		case_init(&c, TERN_OPKIND_SUM_ROWS, 0, 1);
+		c.op.out = place(&c, &rn->rng, 0, i == 4 ? partner(dt) : dt, 1, cols,
+				 i % 3 == 2 ? TRANSPOSED : DENSE);
+		c.op.in[0] = place(&c, &rn->rng, 1, i == 5 ? partner(dt) : dt, rows, cols,
+				   i % 2 ? SLICE : i == 6 ? TRANSPOSED : DENSE);
+		run_case(_metadata, rn, &c, runner_next_core(rn));
+	}
+}
+
+/* Batch, in, out of the backward matmuls of a dense layer. */
+static const int bw_shapes[][3] = {
+	{ 64, 32, 16 }, { 130, 129, 7 }, { 1, 3, SZ_BIG }, { SZ_300, 64, 64 }, { 7, 255, 2 },
+	{ 255, 1, 129 },
+};
+
+/* dW = X^T . dY and dX = dY . W^T through transposed views (tern_tensor_t()). */
+static void test_matmul_backward(struct __test_metadata *_metadata, struct runner *rn,
+				 unsigned int dt)
+{
+	struct ocase c;
+
+	for (unsigned int i = 0; i < sizeof(bw_shapes) / sizeof(bw_shapes[0]); i++) {
+		uint64_t nb = dim(&rn->rng, bw_shapes[i][0]), ni = dim(&rn->rng, bw_shapes[i][1]);
+		uint64_t no = dim(&rn->rng, bw_shapes[i][2]);
+		unsigned int odt = i == 2 ? partner(dt) : dt;
+
+		case_init(&c, TERN_OPKIND_MATMUL, 0, 2);
+		c.op.out = place(&c, &rn->rng, 0, odt, ni, no, DENSE);
+		c.op.in[0] = tern_tensor_t(place(&c, &rn->rng, 1, dt, nb, ni, i % 2 ? SLICE : DENSE));
+		c.op.in[1] = place(&c, &rn->rng, 2, dt, nb, no, DENSE);
+		run_case(_metadata, rn, &c, runner_next_core(rn));
+
+		case_init(&c, TERN_OPKIND_MATMUL, 0, 2);
+		c.op.out = place(&c, &rn->rng, 0, odt, nb, ni, DENSE);
+		c.op.in[0] = place(&c, &rn->rng, 1, dt, nb, no, i % 2 ? SLICE : DENSE);
+		c.op.in[1] = tern_tensor_t(place(&c, &rn->rng, 2, dt, ni, no, DENSE));
+		run_case(_metadata, rn, &c, runner_next_core(rn));
+	}
+}
+
 /* ---- numerics: one test per op kind and function, one variant per dtype ---- */
 
 FIXTURE(ops) {
@@ -612,6 +702,44 @@ OPS_TEST(rmsnorm_gamma)
 OPS_TEST(transpose)
 {
 	test_transpose(_metadata, &self->rn, variant->dtype);
+	EXPECT_NO_FAILURES();
+}
+
+#define GRAD_TEST(name, ACT)								\
+	OPS_TEST(act_grad_##name)							\
+	{										\
+		test_grad_elementwise(_metadata, &self->rn, TERN_OPKIND_ACT_GRAD,	\
+				      TERN_ACT_##ACT, variant->dtype);			\
+		EXPECT_NO_FAILURES();							\
+	}
+
+GRAD_TEST(identity, IDENTITY)
+GRAD_TEST(relu, RELU)
+GRAD_TEST(sigmoid, SIGMOID)
+GRAD_TEST(tanh, TANH)
+GRAD_TEST(silu, SILU)
+
+OPS_TEST(sum_rows)
+{
+	test_sum_rows(_metadata, &self->rn, variant->dtype);
+	EXPECT_NO_FAILURES();
+}
+
+OPS_TEST(axpy)
+{
+	test_grad_elementwise(_metadata, &self->rn, TERN_OPKIND_AXPY, 0, variant->dtype);
+	EXPECT_NO_FAILURES();
+}
+
+OPS_TEST(mse_grad)
+{
+	test_grad_elementwise(_metadata, &self->rn, TERN_OPKIND_MSE_GRAD, 0, variant->dtype);
+	EXPECT_NO_FAILURES();
+}
+
+OPS_TEST(matmul_backward)
+{
+	test_matmul_backward(_metadata, &self->rn, variant->dtype);
 	EXPECT_NO_FAILURES();
 }
 

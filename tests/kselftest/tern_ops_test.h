@@ -139,7 +139,12 @@ static inline void op_desc(char *buf, size_t len, const struct tern_op *op)
 		break;
 	case TERN_OPKIND_BIAS:
 	case TERN_OPKIND_ACTIVATION:
+	case TERN_OPKIND_ACT_GRAD:
 		n = snprintf(buf, len, "%s %s", name, act_name(op->func));
+		break;
+	case TERN_OPKIND_AXPY:
+	case TERN_OPKIND_MSE_GRAD:
+		n = snprintf(buf, len, "%s scale %g", name, op->scale);
 		break;
 	case TERN_OPKIND_LAYERNORM:
 	case TERN_OPKIND_RMSNORM:
