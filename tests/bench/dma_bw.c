@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "tern.h"
 
 #define MIN_SIZE	(4ull << 10)
@@ -23,23 +24,6 @@
 #define BYTES_PER_SIZE	(512ull << 20)
 #define MIN_ITERS	3
 #define MAX_ITERS	200
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static const char *fmt_size(uint64_t n, char *buf, size_t len)
-{
-	if (n >= (1ull << 20))
-		snprintf(buf, len, "%llu MiB", (unsigned long long)(n >> 20));
-	else
-		snprintf(buf, len, "%llu KiB", (unsigned long long)(n >> 10));
-	return buf;
-}
 
 static int die(const char *what, int err)
 {

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "tern.h"
 #include "tern_ops.h"
 
@@ -59,14 +60,6 @@ struct result {
 	double wall_gflops, modeled_gflops, max_err;
 	double best_ms, device_ms;	/* fastest run; the core's host time in it */
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int fail(const char *what, int err)
 {

@@ -10,7 +10,11 @@
 # then sgemm_host once more, and one table of both with their ratios,
 # OpenBLAS's figures the better of its two runs (so that a moment of other
 # load on the host does not flatter tern); last the submission rates beside
-# the NVMe IOPS, as ratios. Speed is measured,
+# the NVMe IOPS, as ratios; last the all-reduce bus bandwidth on 2, 4, 8 and
+# 16 chips (allreduce in the VM, 16 chips in a 4x4 torus) beside memcpy,
+# both the guest's (an emulated CPU under TCG: slow) and the host's own
+# (memcpy_host, run before and after the VM, the better of the two), as
+# ratios. Speed is measured,
 # never asserted: the exit status says only whether every benchmark ran and
 # its results checked out.
 #
@@ -25,14 +29,19 @@ export B
 BENCH=$B/tests/bench
 HOST_TSV=$BENCH/sgemm.tsv
 HOST_TSV2=$BENCH/sgemm-after.tsv
+MEMCPY_TSV=$BENCH/memcpy.tsv
+MEMCPY_TSV2=$BENCH/memcpy-after.tsv
 GUEST_TSV=$B/vm/out-bench/matmul.tsv
 OUTB=$B/vm/out-bench
 
 die() { echo "bench: $*" >&2; exit 1; }
 
 [ -x "$BENCH/sgemm_host" ] || die "$BENCH/sgemm_host missing: run \`make bench-bins\`"
-rm -f "$HOST_TSV" "$HOST_TSV2"
+[ -x "$BENCH/memcpy_host" ] || die "$BENCH/memcpy_host missing: run \`make bench-bins\`"
+rm -f "$HOST_TSV" "$HOST_TSV2" "$MEMCPY_TSV" "$MEMCPY_TSV2"
 "$BENCH/sgemm_host" -o "$HOST_TSV" || die "sgemm_host failed"
+echo
+"$BENCH/memcpy_host" -o "$MEMCPY_TSV" || die "memcpy_host failed"
 echo
 sh "$ROOT/tests/vm/run-vm.sh" bench || die "the benchmarks in the VM failed"
 [ -s "$GUEST_TSV" ] || die "$GUEST_TSV missing: the guest's matmul wrote no results"
@@ -40,8 +49,11 @@ for f in submit-a.tsv submit-b.tsv fio-qd1-a.json fio-qd32-a.json fio-qd1-b.json
 	fio-qd32-b.json; do
 	[ -s "$OUTB/$f" ] || die "$OUTB/$f missing: the guest's submission benchmark wrote no results"
 done
+[ -s "$OUTB/allreduce.tsv" ] || die "$OUTB/allreduce.tsv missing: the guest's all-reduce benchmark wrote no results"
 echo
 "$BENCH/sgemm_host" -o "$HOST_TSV2" || die "sgemm_host failed"
+echo
+"$BENCH/memcpy_host" -o "$MEMCPY_TSV2" || die "memcpy_host failed"
 
 # sgemm*.tsv: size threads gflops (1 thread, then all)
 # matmul.tsv: dtype size cores wall_gflops modeled_gflops max_err (1 core, then all)
@@ -116,3 +128,27 @@ print("uring depth 32 / nvme QD32: %s  (goal >= 2; with the SQ thread: %s)%s" % 
       ratio(rate["uring", 32], nvme[32]), ratio(rate.get(("uring-sqpoll", 32), 0), nvme[32]),
       "" if ran["uring"] == "uring" else "  (uring not offered)"))
 EOF
+
+# allreduce.tsv: ranks size iters seconds algbw busbw memcpy modeled_busbw
+# link algorithm; memcpy*.tsv: size gbps (the host's, better of two runs).
+echo
+awk -F '\t' '
+	FILENAME != ar { if ($2 > host[$1]) host[$1] = $2; next }
+	{ rows[n++] = $0 }
+	function ratio(a, b) { return b > 0 ? sprintf("%.3f", a / b) : "-" }
+	function sz(b) { return b >= 1048576 ? sprintf("%d MiB", b / 1048576) : sprintf("%d KiB", b / 1024) }
+	END {
+		print "all-reduce (fp32 sum) bus bandwidth, GB/s, on n chips of the 4x4 torus, beside memcpy"
+		print "of the same size: the guest'"'"'s (its CPU emulated by TCG, so slow) and the host'"'"'s own."
+		print "busbw = algbw * 2(n-1)/n (as NCCL'"'"'s tests); modeled: over the modeled time of the"
+		print "busiest link port; link: the modeled bandwidth of one link, per direction."
+		print "Goal: busbw / memcpy >= 0.5 for large messages on 8 chips."
+		printf "%5s  %9s  %5s  %8s  %8s  %11s  %8s  %11s  %9s  %6s\n", "ranks", "size", "algo",
+			"busbw", "g.memcpy", "bus/g.mcpy", "h.memcpy", "bus/h.mcpy", "modeled", "link"
+		for (i = 0; i < n; i++) {
+			split(rows[i], f, "\t")
+			printf "%5d  %9s  %5s  %8.2f  %8.2f  %11s  %8.2f  %11s  %9.2f  %6.1f\n", f[1],
+				sz(f[2]), f[10], f[6], f[7], ratio(f[6], f[7]), host[f[2]],
+				ratio(f[6], host[f[2]]), f[8], f[9]
+		}
+	}' ar="$OUTB/allreduce.tsv" "$MEMCPY_TSV" "$MEMCPY_TSV2" "$OUTB/allreduce.tsv"

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "tern.h"
 
 /* Rows: TERN_SUBMIT, and TERN_URING_SQPOLL (NULL: unset). */
@@ -32,14 +33,6 @@ static const struct {
 	{ "userq", "userq", NULL },
 };
 static const int depths[] = { 1, 32 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Jobs per second of empty jobs at @depth for about @secs; < 0 on a failure. */
 static double measure(struct tern_device *dev, int depth, double secs)

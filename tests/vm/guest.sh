@@ -2,25 +2,31 @@
 # SPDX-License-Identifier: MIT
 #
 # guest.sh MODE: runs inside the guest, chrooted into the host's root file
-# system (see tests/vm/init). Loads the DRM modules and tern.ko, then:
+# system (see tests/vm/init). Loads the DRM modules and tern.ko, checks that
+# every chip the host booted ($TERN_VM_CHIPS) has a device, then:
 #   demo   tern-ls, a verified 256 MiB DMA round trip, the MLP and the
-#          transformer-block examples, then tern-run on a matmul and an
-#          attention head
+#          transformer-block examples, tern-run on a matmul and an
+#          attention head, then tern-ls --topology and the data-parallel
+#          training example across the chips
 #   test   every kselftest in $TERN_BUILD/tests/kselftest/tests.txt, each
 #          under `timeout`; output to $TERN_OUT/<name>.tap, exit code to
 #          $TERN_OUT/<name>.rc
+#   fabric first a check of the QMP relay (qom-get of every chip's
+#          chip-id), then every kselftest in fabric.txt, as in test
 #   bench  the DMA bandwidth and matmul benchmarks (matmul results also in
 #          $TERN_OUT/matmul.tsv), then twice: fio 4 KiB random reads at QD1
 #          and QD32 on the NVMe drive with serial tern-bench
 #          ($TERN_OUT/fio-qd{1,32}-{a,b}.json) and submit_rate
 #          ($TERN_OUT/submit-{a,b}.tsv), interleaved so that both see the
-#          same moments of host load
+#          same moments of host load; last the all-reduce benchmark across
+#          2..16 chips ($TERN_OUT/allreduce.tsv)
 #   shell  an interactive shell
 # With TERN_VM_KEEP=1 an interactive shell follows the mode.
 #
 # Exit status: 0 when the mode ran (test mode: failed tests are counted by
-# the host from the .tap files, not here), 1 when a demo/bench program failed,
-# 2 when a module failed to load, 3 when the test list is missing.
+# the host from the .tap files, not here), 1 when a demo/bench program failed
+# (or, in mode fabric, the relay check), 2 when a module failed to load, 3
+# when the test list is missing, 4 when chips are missing.
 set -u
 
 MODE=${1:-}
@@ -112,8 +118,77 @@ run_fio() {
 	log "fio on $dev, 4 KiB random reads, QD$1: done"
 }
 
+# The tern devices bound by the driver.
+tern_devices() {
+	n=0
+	for d in /sys/class/accel/accel*; do
+		[ -e "$d/device/driver" ] || continue
+		[ "$(basename "$(readlink "$d/device/driver")")" = tern ] && n=$((n + 1))
+	done
+	echo $n
+}
+
+# Every chip the host booted must have probed (a BAR the firmware could
+# not place fails the probe).
+check_chips() {
+	want=${TERN_VM_CHIPS:-}
+	[ -n "$want" ] && [ "$want" -gt 0 ] || return 0
+	want=$((want + ${TERN_VM_SOLO:-0}))
+	have=$(tern_devices)
+	if [ "$have" -ne "$want" ]; then
+		log "only $have of $want tern chips have a device; kernel messages:"
+		dmesg | grep -iE 'tern|BAR|no space|failed to assign' | tail -n 20 | sed 's/^/    /'
+		return 1
+	fi
+	log "$have tern chips${TERN_VM_TOPOLOGY:+ (topology $TERN_VM_TOPOLOGY)}"
+}
+
+# relay_get CHIP PROP: ask the host's QMP relay for a property of device
+# tern<CHIP> (the protocol of tests/vm/qmp-relay.py); prints the value.
+relay_get() {
+	d=$TERN_OUT/relay
+	name=sh-$$-$1-$2
+	echo "qom-get $1 $2" >"$d/.tmp-req-$name" && mv "$d/.tmp-req-$name" "$d/req-$name" ||
+		return 1
+	i=0
+	while [ ! -e "$d/resp-$name" ]; do
+		i=$((i + 1))
+		[ $i -lt 1000 ] || { rm -f "$d/req-$name"; echo "timeout"; return 1; }
+		sleep 0.02
+	done
+	ans=$(cat "$d/resp-$name")
+	rm -f "$d/resp-$name"
+	case $ans in "ok "*) echo "${ans#ok }" ;; *) echo "$ans"; return 1 ;; esac
+}
+
+# The relay answers for every chip, and each device tern<N> says chip-id N.
+check_relay() {
+	if [ ! -e "$TERN_OUT/relay/ready" ]; then
+		log "no QMP relay: the link-down cases will be skipped"
+		return 0
+	fi
+	want=${TERN_VM_CHIPS:-0}
+	prop=chip-id
+	[ "${TERN_VM_TOPOLOGY:-none}" != none ] || prop=hbm-size
+	c=0
+	while [ $c -lt "$want" ]; do
+		v=$(relay_get $c $prop) || { log "QMP relay: qom-get tern$c $prop: $v"; return 1; }
+		if [ $prop = chip-id ] && [ "$v" != $c ]; then
+			log "QMP relay: tern$c has chip-id $v"
+			return 1
+		fi
+		c=$((c + 1))
+	done
+	# and refuses what is not allowed
+	if v=$(relay_get 0 no-such-prop); then
+		log "QMP relay: qom-get of a missing property answered '$v'"
+		return 1
+	fi
+	log "QMP relay: $prop of $want chips read back"
+}
+
 run_tests() {
-	list=$TERN_BUILD/tests/kselftest/tests.txt
+	list=$TERN_BUILD/tests/kselftest/$1
 	if [ ! -f "$list" ]; then
 		log "$list missing (run \`make kselftest\`)"
 		return 3
@@ -146,10 +221,26 @@ run_tests() {
 	return 0
 }
 
+# The install tests (tests/install/guest.txt, "name [timeout]"), run from
+# the source tree after the kselftests; output to $TERN_OUT/install-<name>.tap.
+run_install_tests() {
+	ilist=$TERN_ROOT/tests/install/guest.txt
+	[ -f "$ilist" ] || return 0
+	while read -r name secs _; do
+		case $name in '' | '#'*) continue ;; esac
+		timeout -k 10 "${secs:-300}" sh "$TERN_ROOT/tests/install/$name" \
+			>"$TERN_OUT/install-$name.tap" 2>&1 </dev/null
+		echo $? >"$TERN_OUT/install-$name.rc"
+		log "install/$name: exit $(cat "$TERN_OUT/install-$name.rc"), $(grep -c '^ok ' "$TERN_OUT/install-$name.tap") ok, $(grep -c '^not ok ' "$TERN_OUT/install-$name.tap") not ok"
+	done <"$ilist"
+}
+
 case $MODE in
-demo | test | bench | shell) ;;
-*) log "unknown mode '$MODE' (demo, test, bench, shell)"; exit 2 ;;
+demo | test | fabric | bench | shell) ;;
+*) log "unknown mode '$MODE' (demo, test, fabric, bench, shell)"; exit 2 ;;
 esac
+# The kselftests that count devices expect those the host booted.
+[ -n "${TERN_VM_CHIPS:-}" ] && export TERN_EXPECT_DEVICES="$((TERN_VM_CHIPS + ${TERN_VM_SOLO:-0}))"
 
 log "mode $MODE, kernel $(uname -r), $(grep -c ^processor /proc/cpuinfo) CPUs, up $(cut -d" " -f1 /proc/uptime)s"
 status=0
@@ -161,6 +252,9 @@ if ! load_modules; then
 	fi
 fi
 
+if [ $status -eq 0 ] && [ "${TERN_VM_NO_KO:-}" != 1 ] && ! check_chips; then
+	status=4
+fi
 if [ $status -eq 0 ]; then
 	case $MODE in
 	demo)
@@ -170,7 +264,9 @@ if [ $status -eq 0 ]; then
 			run "$TERN_BUILD/examples/transformer" &&
 			run "$TERN_BUILD/tools/tern-run" matmul --m 512 --n 512 --k 512 --dtype bf16 &&
 			run "$TERN_BUILD/tools/tern-run" attention --sq 256 --sk 256 --d 64 --causal \
-				--dtype bf16
+				--dtype bf16 &&
+			run "$TERN_BUILD/tools/tern-ls" --topology &&
+			run "$TERN_BUILD/examples/dp_train"
 		status=$? ;;
 	bench)
 		run "$TERN_BUILD/tests/bench/dma_bw" &&
@@ -178,11 +274,20 @@ if [ $status -eq 0 ]; then
 			run_fio 1 a && run_fio 32 a &&
 			run "$TERN_BUILD/tests/bench/submit_rate" -o "$TERN_OUT/submit-a.tsv" &&
 			run_fio 1 b && run_fio 32 b &&
-			run "$TERN_BUILD/tests/bench/submit_rate" -o "$TERN_OUT/submit-b.tsv"
+			run "$TERN_BUILD/tests/bench/submit_rate" -o "$TERN_OUT/submit-b.tsv" &&
+			run "$TERN_BUILD/tests/bench/allreduce" -o "$TERN_OUT/allreduce.tsv"
 		status=$? ;;
 	test)
-		run_tests
-		status=$? ;;
+		run_tests tests.txt
+		status=$?
+		[ $status -ne 0 ] || run_install_tests ;;
+	fabric)
+		if check_relay; then
+			run_tests fabric.txt
+			status=$?
+		else
+			status=1
+		fi ;;
 	esac
 fi
 save_kernel_state

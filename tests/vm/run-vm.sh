@@ -2,26 +2,45 @@
 # SPDX-License-Identifier: MIT
 #
 # run-vm.sh MODE: boot the tern guest and run MODE in it.
-#   demo   tern-ls, a DMA round trip, the MLP and transformer
-#          examples and tern-run                           (make run)
-#   test   the kselftests; results in build/vm/out-test/    (make test)
-#   bench  the DMA bandwidth, matmul and submission-rate benchmarks, and
-#          fio on an emulated NVMe drive as the reference     (make bench)
+#   demo   8 chips in a ring: tern-ls, a DMA round trip, the MLP and
+#          transformer examples, tern-run, then tern-ls --topology and
+#          the data-parallel training example             (make run)
+#   test   2 unlinked chips: the kselftests of tests.txt; results in
+#          build/vm/out-test/                             (make test)
+#   fabric 16 chips in a 4x4 torus: the kselftests of fabric.txt; results
+#          in build/vm/out-fabric/                        (make test)
+#   bench  16 chips in a 4x4 torus: the DMA bandwidth, matmul, submission-
+#          rate and all-reduce benchmarks, and fio on an emulated NVMe
+#          drive as the reference                         (make bench)
 #   shell  an interactive shell in the guest (Ctrl-A x quits QEMU)
 #
-# The guest is Debian's Linux 6.12 under QEMU (q35, TCG) with two tern chips,
+# The guest is Debian's Linux 6.12 under QEMU (q35, TCG) with tern chips,
 # booted from a busybox initramfs that chroots into this machine's root file
 # system, shared read-only over virtio-9p (see Documentation/vm-runner.rst).
+# Chips of a fabric are QEMU devices tern<N> with chip-id N on one fabric
+# "f0". In modes test, fabric, bench and shell a QMP relay
+# (tests/vm/qmp-relay.py) lets guest tests set a chip's link-down ports
+# (tests/kselftest/tern_fabric_test.h).
 # Needs `make linux qemu` (build/linux.path, build/qemu.path) and, for the
 # modes, the build outputs; `make run|test|bench` do all of it.
 #
 # Environment:
-#   TERN_VM_TIMEOUT=S   kill QEMU after S seconds (default: test/bench 1200, demo 600;
-#                       0: never)
+#   TERN_VM_TIMEOUT=S   kill QEMU after S seconds (default: test/bench 1200,
+#                       fabric 3000, demo 900; 0: never)
 #   TERN_TEST_TIMEOUT=S default per-kselftest timeout in the guest (300)
 #   TERN_VM_KEEP=1      after the mode, an interactive shell in the guest (no timeout)
 #   TERN_VM_VERBOSE=1   boot without `quiet` and show every console line
-#   TERN_VM_CHIPS=N     number of tern chips (default 2; 0 boots without any)
+#   TERN_VM_CHIPS=N     number of tern chips (default: demo 8, fabric/bench 16,
+#                       else 2; 0 boots without any)
+#   TERN_VM_SOLO=0|1    one more chip, in no fabric, after the others
+#                       (default: 1 in fabric mode, else 0)
+#   TERN_VM_TOPOLOGY=T  ring, torus2d or none (unlinked chips); default: demo
+#                       ring, fabric/bench torus2d, else none
+#   TERN_VM_TORUS_WIDTH=W  width of the torus (default: the model's choice)
+#   TERN_VM_HBM=SIZE    HBM per chip (default: fabric 256M, bench 512M,
+#                       else the model's default, 1G)
+#   TERN_VM_LINK_OPTS   more properties for every linked chip, e.g.
+#                       "link-bandwidth=8000,link-pace=off"
 #   TERN_KO=PATH        load this module instead of kernel/tern.ko
 #   TERN_VM_NO_KO=1     do not load tern.ko (for debugging the runner itself)
 #   TERN_VM_QEMU_ARGS   extra QEMU arguments, split on spaces (e.g. "-trace tern_*")
@@ -37,19 +56,34 @@ die() { echo "run-vm: $*" >&2; exit 1; }
 say() { echo "run-vm: $*" >&2; }
 
 MODE=${1:-}
+solo=0
 case $MODE in
-demo) timeout_s=600 ;;
-test | bench) timeout_s=1200 ;;
-shell) timeout_s=0 ;;
-*) die "usage: run-vm.sh demo|test|bench|shell" ;;
+demo) timeout_s=900 chips=8 topo=ring hbm= ;;
+test) timeout_s=1200 chips=2 topo=none hbm= ;;
+fabric) timeout_s=3000 chips=16 topo=torus2d hbm=256M solo=1 ;;
+bench) timeout_s=1200 chips=16 topo=torus2d hbm=512M ;;
+shell) timeout_s=0 chips=2 topo=none hbm= ;;
+*) die "usage: run-vm.sh demo|test|fabric|bench|shell" ;;
 esac
 TIMEOUT=${TERN_VM_TIMEOUT:-$timeout_s}
-CHIPS=${TERN_VM_CHIPS:-2}
+CHIPS=${TERN_VM_CHIPS:-$chips}
+# fabric: one more chip after the fabric's, wired to nothing, so the tests
+# also see link ports with nothing at the other end.
+SOLO=${TERN_VM_SOLO:-$solo}
+TOPOLOGY=${TERN_VM_TOPOLOGY:-$topo}
+HBM=${TERN_VM_HBM:-$hbm}
+TORUS_WIDTH=${TERN_VM_TORUS_WIDTH:-}
+LINK_OPTS=${TERN_VM_LINK_OPTS:-}
 KEEP=${TERN_VM_KEEP:-0}
 VERBOSE=${TERN_VM_VERBOSE:-0}
 NO_KO=${TERN_VM_NO_KO:-0}
 case $TIMEOUT in *[!0-9]* | '') die "TERN_VM_TIMEOUT must be a number of seconds" ;; esac
 case $CHIPS in *[!0-9]* | '') die "TERN_VM_CHIPS must be a number" ;; esac
+case $TOPOLOGY in ring | torus2d | none) ;; *) die "TERN_VM_TOPOLOGY must be ring, torus2d or none" ;; esac
+case $HBM in *[!0-9KMGkmg]*) die "TERN_VM_HBM must be a size such as 256M" ;; esac
+case $TORUS_WIDTH in *[!0-9]*) die "TERN_VM_TORUS_WIDTH must be a number" ;; esac
+case $LINK_OPTS in *[!a-z0-9=,-]*) die "TERN_VM_LINK_OPTS: only name=value pairs separated by commas" ;; esac
+[ "$TOPOLOGY" = none ] || [ "$CHIPS" -ge 2 ] || TOPOLOGY=none
 INTERACTIVE=0
 if [ "$MODE" = shell ] || [ "$KEEP" = 1 ]; then
 	INTERACTIVE=1
@@ -77,16 +111,22 @@ need() { [ -e "$1" ] || die "$1 missing: run \`make\` first"; }
 case $MODE in
 demo)
 	for f in tools/tern-ls tools/tern-run examples/dma_roundtrip examples/mlp \
-		examples/transformer; do
+		examples/transformer examples/dp_train; do
 		need "$B/$f"
 	done ;;
 test) need "$B/tests/kselftest/tests.txt" ;;
+fabric) need "$B/tests/kselftest/fabric.txt" ;;
 bench) need "$B/tests/bench/dma_bw"; need "$B/tests/bench/matmul"
-	need "$B/tests/bench/submit_rate"
+	need "$B/tests/bench/submit_rate"; need "$B/tests/bench/allreduce"
 	command -v fio >/dev/null || die "fio not found: run \`make deps\`" ;;
 esac
 if [ "$CHIPS" -gt 0 ] && ! "$QEMU" -device help 2>/dev/null | grep -q '^name "tern"'; then
 	die "$QEMU has no tern device: run \`make qemu\`"
+fi
+# Links need the model's fabric properties (register interface 1.2).
+if [ "$CHIPS" -gt 0 ] && [ "$TOPOLOGY" != none ] &&
+	! "$QEMU" -device tern,help 2>/dev/null | grep -q '^ *fabric='; then
+	die "$QEMU: the tern device has no fabric properties (an emulator without links): run \`make qemu\`, or TERN_VM_TOPOLOGY=none"
 fi
 
 # Guest boot files, cached in $B/vm and rebuilt only when an input changes.
@@ -133,22 +173,47 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 	echo "TERN_VM_NO_KO=$(q "$NO_KO")"
 	echo "TERN_VM_KEEP=$(q "$KEEP")"
 	echo "TERN_VM_INTERACTIVE=$(q "$INTERACTIVE")"
+	echo "TERN_VM_CHIPS=$(q "$CHIPS")"
+	echo "TERN_VM_SOLO=$(q "$SOLO")"
+	echo "TERN_VM_TOPOLOGY=$(q "$TOPOLOGY")"
 } >"$OUT/vm.env"
 
 # QEMU option values use "," as a separator; a literal comma is doubled.
 qopt() { printf '%s' "$1" | sed 's/,/,,/g'; }
 
-# QMP socket for tools that talk to the running VM (fault injection). A unix
-# socket path is limited to 107 bytes; a long checkout path gets a short
-# directory under /tmp and a symlink in $OUT.
+# QMP sockets: qmp.sock for tools that talk to the running VM, relay.sock
+# for the QMP relay of guest tests. A unix socket path is limited to 107
+# bytes; a long checkout path gets a short directory under /tmp and symlinks
+# in $OUT.
 QMP=$OUT/qmp.sock
+RELAY_SOCK=$OUT/relay.sock
 qmp_dir=
-if [ ${#QMP} -gt 100 ]; then
+relay_pid=
+cleanup() {
+	if [ -n "$relay_pid" ]; then
+		kill "$relay_pid" 2>/dev/null || true
+		wait "$relay_pid" 2>/dev/null || true
+	fi
+	if [ -n "$qmp_dir" ]; then
+		rm -rf "$qmp_dir" || true
+		rm -f "$OUT/qmp.sock" "$OUT/relay.sock" || true
+	fi
+	return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+if [ ${#RELAY_SOCK} -gt 100 ]; then
 	qmp_dir=$(mktemp -d /tmp/tern-qmp.XXXXXX)
 	QMP=$qmp_dir/qmp.sock
+	RELAY_SOCK=$qmp_dir/relay.sock
 	ln -s "$QMP" "$OUT/qmp.sock"
-	trap 'rm -rf "$qmp_dir"; rm -f "$OUT/qmp.sock"' EXIT
-	trap 'exit 130' INT TERM
+	ln -s "$RELAY_SOCK" "$OUT/relay.sock"
+fi
+RELAY=0
+case $MODE in test | fabric | bench | shell) RELAY=1 ;; esac
+if [ $RELAY = 1 ] && ! command -v python3 >/dev/null; then
+	say "python3 not found: no QMP relay (guest tests skip their link-down cases)"
+	RELAY=0
 fi
 
 # An oops powers the guest off at once (the splat is on the console) rather
@@ -165,12 +230,27 @@ set -- -nodefaults -M q35 -accel tcg -cpu max -smp 2 -m 2G \
 	-virtfs "local,path=$(qopt "$OUT"),mount_tag=out,security_model=none" \
 	-d guest_errors -D "$QEMU_LOG" \
 	-qmp "unix:$(qopt "$QMP"),server=on,wait=off"
+[ $RELAY = 0 ] || set -- "$@" -qmp "unix:$(qopt "$RELAY_SOCK"),server=on,wait=off"
+# One root port per chip; device tern<N> is chip N of fabric f0.
+chip_opts=
+[ -z "$HBM" ] || chip_opts=",hbm-size=$HBM"
+if [ "$TOPOLOGY" != none ]; then
+	chip_opts="$chip_opts,fabric=f0,fabric-chips=$CHIPS,topology=$TOPOLOGY"
+	[ -z "$TORUS_WIDTH" ] || chip_opts="$chip_opts,torus-width=$TORUS_WIDTH"
+	[ -z "$LINK_OPTS" ] || chip_opts="$chip_opts,$LINK_OPTS"
+fi
 i=0
 while [ $i -lt "$CHIPS" ]; do
+	cid=
+	[ "$TOPOLOGY" = none ] || cid=",chip-id=$i"
 	set -- "$@" -device "pcie-root-port,id=rp$i,chassis=$((i + 1)),slot=$((i + 1))" \
-		-device "tern,bus=rp$i,id=tern$i"
+		-device "tern,bus=rp$i,id=tern$i$cid$chip_opts"
 	i=$((i + 1))
 done
+if [ "$SOLO" = 1 ]; then
+	set -- "$@" -device "pcie-root-port,id=rp$i,chassis=$((i + 1)),slot=$((i + 1))" \
+		-device "tern,bus=rp$i,id=tern$i${HBM:+,hbm-size=$HBM}"
+fi
 # bench: an NVMe drive backed by a file of the build directory, for fio.
 if [ "$MODE" = bench ]; then
 	NVME_IMG=$VM/nvme-bench.img
@@ -198,7 +278,7 @@ AWK_LIVE="awk"
 awk -W version 2>/dev/null | grep -q mawk && AWK_LIVE="awk -W interactive"
 # console_filter: show the guest console, without the kernel's own lines
 # unless they report trouble (an oops/panic splat is shown whole) or come from
-# tern.ko outside test mode (the tests provoke device errors on purpose; they
+# tern.ko outside the test and fabric modes (the tests provoke device errors on purpose; they
 # stay in console.log and dmesg.txt).
 console_filter() {
 	$AWK_LIVE -v all="$VERBOSE" -v mode="$MODE" '
@@ -207,7 +287,7 @@ console_filter() {
 		/^\[ *[0-9]+\.[0-9]+\] / {
 			if ($0 ~ /(WARNING:|BUG:|Oops|general protection|Kernel panic|Call Trace:|blocked for more than|soft lockup)/)
 				splat = 1
-			if (splat || ($0 ~ /\] tern[ :]/ && mode != "test"))
+			if (splat || ($0 ~ /\] tern[ :]/ && mode != "test" && mode != "fabric"))
 				{ print; fflush() }
 			if ($0 ~ /(---\[ end |<\/TASK>)/)
 				splat = 0
@@ -216,11 +296,19 @@ console_filter() {
 		{ print; fflush() }'
 }
 
+# The relay connects once QEMU listens, and ends when QEMU does.
+if [ $RELAY = 1 ]; then
+	python3 "$HERE/qmp-relay.py" "$OUT" "$RELAY_SOCK" 2>"$OUT/relay.log" &
+	relay_pid=$!
+fi
+
+topo_note=
+[ "$TOPOLOGY" = none ] || topo_note=" in a $TOPOLOGY"
 t0=$(date +%s)
 if [ $INTERACTIVE = 0 ]; then
 	limit="timeout ${TIMEOUT}s"
 	[ "$TIMEOUT" -gt 0 ] || limit="no timeout"
-	say "booting ($MODE, $CHIPS chips, $limit); results in $OUT"
+	say "booting ($MODE, $CHIPS chips$topo_note, $limit); results in $OUT"
 	{
 		rc=0
 		if [ "$TIMEOUT" -gt 0 ]; then
@@ -231,7 +319,7 @@ if [ $INTERACTIVE = 0 ]; then
 		echo $rc >"$OUT/qemu.rc"
 	} | console_filter
 else
-	say "booting ($MODE, $CHIPS chips, interactive); Ctrl-A x quits, Ctrl-A c is the monitor"
+	say "booting ($MODE, $CHIPS chips$topo_note, interactive); Ctrl-A x quits, Ctrl-A c is the monitor"
 	rc=0
 	"$QEMU" "$@" || rc=$?
 	echo $rc >"$OUT/qemu.rc"
@@ -255,6 +343,7 @@ case $guest_rc in
 1) say "a $MODE program failed in the guest"; status=1 ;;
 2) say "loading the kernel modules failed in the guest (see $OUT/dmesg.txt)"; status=1 ;;
 3) say "the test list is missing"; status=1 ;;
+4) say "the guest found fewer tern chips than the $CHIPS booted (see $OUT/console.log)"; status=1 ;;
 none)
 	if [ $status -eq 0 ]; then
 		say "the guest stopped before finishing (panic or crash?); last console lines:"
@@ -270,7 +359,7 @@ case $taint in *[!0-9]* | '') taint=0 ;; esac
 if [ $((taint & 640)) -ne 0 ]; then
 	say "the guest kernel logged a warning or oops (taint $taint), from $OUT/dmesg.txt:"
 	grep -E -A3 'WARNING:|BUG:|Oops' "$OUT/dmesg.txt" | head -n 12 >&2
-	[ "$MODE" = test ] || status=1
+	case $MODE in test | fabric) ;; *) status=1 ;; esac
 fi
 nerr=$(grep -c '^tern:' "$QEMU_LOG" 2>/dev/null || true)
 [ "${nerr:-0}" -eq 0 ] || say "QEMU logged $nerr tern guest error(s) in $QEMU_LOG"

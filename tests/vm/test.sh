@@ -6,9 +6,12 @@
 #   1. the host tests listed in build/tests/unit/tests.txt and
 #      build/tests/ops/tests.txt, each under `timeout`; output in
 #      build/test-results/{unit,ops}/<name>.tap;
-#   2. the kselftests in the guest (run-vm.sh test); output in
-#      build/vm/out-test/<name>.tap;
-#   3. counts every result with tap-count.awk (rules there and in
+#   2. the kselftests in the guest (run-vm.sh test, two unlinked chips);
+#      output in build/vm/out-test/<name>.tap;
+#   3. the fabric kselftests in a second guest (run-vm.sh fabric, 16 chips
+#      in a 4x4 torus, build/tests/kselftest/fabric.txt); output in
+#      build/vm/out-fabric/<name>.tap;
+#   4. counts every result with tap-count.awk (rules there and in
 #      Documentation/vm-runner.rst). A listed program with no output, a VM
 #      that failed, and a guest kernel warning or oops each count as failures.
 # Exits 0 only when nothing failed and something passed.
@@ -120,32 +123,44 @@ for isa in avx2 generic; do
 	host_tests ops $isa
 done
 
-# 2. Kselftests in the guest.
-klist=$B/tests/kselftest/tests.txt
-VMOUT=$B/vm/out-test
-if ! sh "$HERE/run-vm.sh" test; then
-	add vm 0 1 "run-vm.sh test failed (see $VMOUT/console.log)"
-fi
-
-# 3. Their results.
-if [ ! -f "$klist" ]; then
-	add kselftest 0 1 "tests.txt missing (run \`make kselftest\`)"
-else
-	for name in $(names "$klist"); do
-		count "kselftest/$name" "$VMOUT/$name.tap" "$VMOUT/$name.rc"
-	done
-fi
-
-# A kernel warning or oops during the tests fails the run even when every
-# test passed: taint bits W (512) and D (128).
-if [ -f "$VMOUT/tainted" ]; then
-	t=$(cat "$VMOUT/tainted")
-	if [ $((t & 640)) -ne 0 ]; then
-		first=$(grep -m1 -E 'WARNING:|BUG:|Oops' "$VMOUT/dmesg.txt" 2>/dev/null | sed 's/^\[[^]]*\] //')
-		add guest-kernel 0 1 "kernel warning/oops (taint $t): ${first:-see dmesg.txt} ($VMOUT/dmesg.txt)"
-		echo "guest-kernel: 0 passed, 1 failed"
+# 2, 3. Kselftests in the guests: LABEL MODE LIST.
+vm_tests() {
+	vlabel=$1 mode=$2 klist=$B/tests/kselftest/$3
+	VMOUT=$B/vm/out-$mode
+	if ! sh "$HERE/run-vm.sh" "$mode"; then
+		add "vm-$mode" 0 1 "run-vm.sh $mode failed (see $VMOUT/console.log)"
 	fi
-fi
+	if [ ! -f "$klist" ]; then
+		add "$vlabel" 0 1 "$3 missing (run \`make kselftest\`)"
+	else
+		for name in $(names "$klist"); do
+			count "$vlabel/$name" "$VMOUT/$name.tap" "$VMOUT/$name.rc"
+		done
+	fi
+	# A kernel warning or oops during the tests fails the run even when
+	# every test passed: taint bits W (512) and D (128).
+	if [ -f "$VMOUT/tainted" ]; then
+		t=$(cat "$VMOUT/tainted")
+		if [ $((t & 640)) -ne 0 ]; then
+			first=$(grep -m1 -E 'WARNING:|BUG:|Oops' "$VMOUT/dmesg.txt" 2>/dev/null | sed 's/^\[[^]]*\] //')
+			add "guest-kernel-$mode" 0 1 "kernel warning/oops (taint $t): ${first:-see dmesg.txt} ($VMOUT/dmesg.txt)"
+			echo "guest-kernel-$mode: 0 passed, 1 failed"
+		fi
+	fi
+}
+vm_tests kselftest test tests.txt
+# The install tests: tests/install/host.txt here, guest.txt ran in the test guest.
+for name in $(names "$ROOT/tests/install/host.txt"); do
+	mkdir -p "$RES/install"
+	(cd "$RES/install" && B=$B timeout -k 10 600 sh "$ROOT/tests/install/$name" </dev/null) \
+		>"$RES/install/$name.tap" 2>&1
+	echo $? >"$RES/install/$name.rc"
+	count "install/$name" "$RES/install/$name.tap" "$RES/install/$name.rc"
+done
+for name in $(names "$ROOT/tests/install/guest.txt"); do
+	count "install/$name" "$B/vm/out-test/install-$name.tap" "$B/vm/out-test/install-$name.rc"
+done
+vm_tests fabric fabric fabric.txt
 
 if [ -s "$FAILURES" ]; then
 	echo "Failed:"
