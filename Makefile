@@ -22,13 +22,18 @@ KDIR ?= $(LINUX_DIR)/kdir
 KSFT_DIR = $(LINUX_DIR)/selftests
 
 .PHONY: all deps linux qemu module lib tools unit ops kselftest bench-bins \
-	run test bench check clean help
+	run test bench check clean help install uninstall dkms dkms-remove
 
 help:
-	@echo "make run     build everything, boot a VM with two tern chips, run the demo"
-	@echo "make test    build everything, run every test, print 'N passed, M failed'"
-	@echo "make bench   DMA bandwidth against host memcpy, matmul against OpenBLAS sgemm"
+	@echo "make run     build everything, boot a VM with 8 tern chips in a ring, run the demo"
+	@echo "make test    build everything, run every test (two VMs), print 'N passed, M failed'"
+	@echo "make bench   DMA bandwidth and all-reduce against memcpy, matmul against OpenBLAS sgemm"
 	@echo "make check   checkpatch --strict, sparse and W=1 on kernel/"
+	@echo "make install libtern, headers, tern.pc, tools, man pages, udev rule, Python"
+	@echo "             package (PREFIX=/usr/local, DESTDIR=; Documentation/install.rst)"
+	@echo "make uninstall  remove what make install put there (same PREFIX, DESTDIR)"
+	@echo "make dkms    put the driver's source in /usr/src/tern-<version> and build and"
+	@echo "             install tern.ko with DKMS (KVER=<release>, default the running one)"
 
 all: qemu module lib tools unit ops kselftest bench-bins
 
@@ -77,6 +82,64 @@ bench: all
 check: linux
 	@$(MAKE) --no-print-directory -C $(KDIR) M=$(CURDIR) W=1 C=2 modules
 	@perl $(LINUX_DIR)/scripts/checkpatch.pl --no-tree --strict --terse -f $(filter-out %.mod.c,$(wildcard kernel/*.c)) kernel/*.h
+
+# ---- Installing (Documentation/install.rst) ----
+# make install builds what is missing (lib, tools) and copies; it never
+# runs `deps` or fetches a kernel. The paths go to lib/ and tools/.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+# udev reads rules only from /usr/lib/udev/rules.d and /etc/udev/rules.d,
+# so the rule goes there whatever PREFIX is (DESTDIR still applies).
+UDEVRULESDIR ?= /usr/lib/udev/rules.d
+DKMS_SRCDIR ?= /usr/src
+export PREFIX BINDIR LIBDIR INCLUDEDIR DESTDIR
+TERN_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' kernel/dkms.conf)
+MAN_PAGES := $(wildcard Documentation/man/*.[1-9])
+
+install:
+	@$(MAKE) --no-print-directory -C lib install
+	@$(MAKE) --no-print-directory -C tools install
+	@for p in $(MAN_PAGES); do s=$${p##*.}; \
+		install -d $(DESTDIR)$(MANDIR)/man$$s && \
+		install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
+	@install -d $(DESTDIR)$(UDEVRULESDIR)
+	@install -m 0644 kernel/70-tern.rules $(DESTDIR)$(UDEVRULESDIR)/70-tern.rules
+	@echo "installed tern $(TERN_VERSION) in $(DESTDIR)$(PREFIX) (udev rule in $(DESTDIR)$(UDEVRULESDIR))"
+
+uninstall:
+	@$(MAKE) --no-print-directory -C lib uninstall
+	@$(MAKE) --no-print-directory -C tools uninstall
+	@for p in $(MAN_PAGES); do s=$${p##*.}; \
+		rm -f $(DESTDIR)$(MANDIR)/man$$s/$${p##*/}; done
+	@rm -f $(DESTDIR)$(UDEVRULESDIR)/70-tern.rules
+
+# dkms: the driver's source as DKMS wants it (kernel/dkms.conf), then, with
+# no DESTDIR, dkms add/build/install for KVER (default: the running kernel).
+DKMS_TREE = $(DESTDIR)$(DKMS_SRCDIR)/tern-$(TERN_VERSION)
+KVER ?= $(shell uname -r)
+dkms:
+	@rm -rf $(DKMS_TREE)
+	@install -d $(DKMS_TREE)/kernel $(DKMS_TREE)/include/uapi/drm
+	@install -m 0644 kernel/dkms.conf $(DKMS_TREE)/dkms.conf
+	@install -m 0644 kernel/Kbuild kernel/Makefile kernel/70-tern.rules \
+		$(filter-out %.mod.c,$(wildcard kernel/*.c)) kernel/*.h $(DKMS_TREE)/kernel/
+	@install -m 0644 include/tern_regs.h include/tern_isa.h $(DKMS_TREE)/include/
+	@install -m 0644 include/uapi/drm/tern_accel.h $(DKMS_TREE)/include/uapi/drm/
+	@echo "tern $(TERN_VERSION) source in $(DKMS_TREE)"
+	@if [ -z "$(DESTDIR)" ]; then \
+		dkms status -m tern -v $(TERN_VERSION) | grep -q . || \
+			dkms add -m tern -v $(TERN_VERSION) || exit 1; \
+		dkms build -m tern -v $(TERN_VERSION) -k $(KVER) && \
+		dkms install -m tern -v $(TERN_VERSION) -k $(KVER); \
+	fi
+
+dkms-remove:
+	@if [ -z "$(DESTDIR)" ] && dkms status -m tern -v $(TERN_VERSION) | grep -q .; then \
+		dkms remove -m tern -v $(TERN_VERSION) --all; fi
+	@rm -rf $(DKMS_TREE)
 
 clean:
 	@$(MAKE) --no-print-directory -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true

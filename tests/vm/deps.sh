@@ -15,7 +15,8 @@ PKGS="build-essential pkg-config flex bison ninja-build python3 python3-venv
  libglib2.0-dev libpixman-1-dev libfdt-dev libcap-ng-dev libattr1-dev zlib1g-dev
  busybox-static cpio xz-utils kmod bc dwarves sparse libelf-dev
  libdrm-dev liburing-dev seabios qemu-system-data dpkg-dev rsync
- libopenblas-dev libopenblas-pthread-dev udev fio"
+ libopenblas-dev libopenblas-pthread-dev udev fio
+ dkms python3-numpy man-db groff-base"
 
 apt_updated=0
 apt_update() {
