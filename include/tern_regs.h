@@ -74,7 +74,7 @@ typedef uint64_t tern_u64;
 
 #define TERN_MAGIC			0x4e524554u	/* "TERN" */
 #define TERN_VERSION_MAJOR		1
-#define TERN_VERSION_MINOR		2	/* 1.1: device MMU, user queues; 1.2: links */
+#define TERN_VERSION_MINOR		3	/* 1.1: MMU, user queues; 1.2: links; 1.3: telemetry */
 #define TERN_RESET_KEY			0x52534554u	/* "TESR" */
 
 #define TERN_REVISION_REV_MASK		0x000000ffu
@@ -449,5 +449,76 @@ struct tern_launch_slot {
 #define TERN_DESC_F_REDUCE_SUM		(1u << 8)
 #define TERN_DESC_F_REDUCE_MAX		(1u << 9)
 #define TERN_DESC_F_BF16		(1u << 10)
+
+/* ---- Telemetry (TERN_CAP_TELEMETRY, interface 1.3) ---- */
+
+/*
+ * Counters for operators and profilers. All are read-only, 64 bits as a
+ * LO/HI pair (read LO first: it latches HI of the same value), count from
+ * the last device reset, and never wrap in practice. "Wall" times are the
+ * model's real time (ns on the host clock); "modeled" cycles are the cost
+ * model's, at TERN_COST_CLOCK_HZ (tern_isa.h).
+ *
+ * Temperature and power follow the load: power = idle + per-engine active
+ * power x utilisation over the last TERN_TELEM_WINDOW_NS; temperature moves
+ * toward ambient + power x thermal resistance with a time constant of
+ * seconds. ECC counters count HBM errors (corrected and uncorrected; the
+ * fault injection of the reliability work raises them).
+ */
+#define TERN_CAP_TELEMETRY		(1u << 6)
+
+#define TERN_TELEM_WINDOW_NS		100000000ull	/* 100 ms utilisation window */
+
+#define TERN_REG_TELEM_BASE		0x5000
+/* Global, at TERN_REG_TELEM_BASE + offset. */
+#define TERN_T_TIME_NS_LO		0x00	/* wall ns since reset */
+#define TERN_T_TIME_NS_HI		0x04
+#define TERN_T_TEMP_MC			0x08	/* modeled die temperature, milli-degrees C */
+#define TERN_T_POWER_MW			0x0c	/* modeled board power, mW */
+#define TERN_T_ECC_CORR_LO		0x10	/* HBM ECC errors corrected */
+#define TERN_T_ECC_CORR_HI		0x14
+#define TERN_T_ECC_UNCORR_LO		0x18	/* HBM ECC errors not corrected */
+#define TERN_T_ECC_UNCORR_HI		0x1c
+#define TERN_T_TEMP_MAX_MC		0x20	/* the die's critical temperature */
+#define TERN_T_POWER_MAX_MW		0x24	/* the board's power limit */
+
+/* Per DMA engine e: TERN_REG_TELEM_DMA(e) + offset. */
+#define TERN_REG_TELEM_DMA(e)		(TERN_REG_TELEM_BASE + 0x100 + (e) * 0x20)
+#define TERN_TD_BUSY_NS_LO		0x00	/* wall ns spent on descriptors */
+#define TERN_TD_BUSY_NS_HI		0x04
+#define TERN_TD_BYTES_LO		0x08	/* bytes moved (each byte once) */
+#define TERN_TD_BYTES_HI		0x0c
+#define TERN_TD_DESCS_LO		0x10	/* descriptors ended, any status */
+#define TERN_TD_DESCS_HI		0x14
+
+/* Per queue q: TERN_REG_TELEM_QUEUE(q) + offset. Bytes by direction. */
+#define TERN_REG_TELEM_QUEUE(q)		(TERN_REG_TELEM_BASE + 0x400 + (q) * 0x40)
+#define TERN_TQ_H2D_LO			0x00	/* host memory -> HBM */
+#define TERN_TQ_H2D_HI			0x04
+#define TERN_TQ_D2H_LO			0x08	/* HBM -> host memory */
+#define TERN_TQ_D2H_HI			0x0c
+#define TERN_TQ_D2D_LO			0x10	/* HBM -> HBM, this chip */
+#define TERN_TQ_D2D_HI			0x14
+#define TERN_TQ_H2H_LO			0x18	/* host -> host */
+#define TERN_TQ_H2H_HI			0x1c
+#define TERN_TQ_LINK_LO			0x20	/* LINK_COPY to a neighbour */
+#define TERN_TQ_LINK_HI			0x24
+#define TERN_TQ_DONE_LO			0x28	/* descriptors completed without error */
+#define TERN_TQ_DONE_HI			0x2c
+#define TERN_TQ_FAILED_LO		0x30	/* descriptors that halted the queue */
+#define TERN_TQ_FAILED_HI		0x34
+
+/* Per core c: TERN_REG_TELEM_CORE(c) + offset; engine n = TERN_ENGINE_*. */
+#define TERN_REG_TELEM_CORE(c)		(TERN_REG_TELEM_BASE + 0x1400 + (c) * 0x80)
+#define TERN_TC_CYCLES_LO(n)		(0x00 + (n) * 8)	/* modeled busy cycles of engine n */
+#define TERN_TC_CYCLES_HI(n)		(0x04 + (n) * 8)
+#define TERN_TC_WALL_NS_LO		0x20	/* wall ns the core ran launches */
+#define TERN_TC_WALL_NS_HI		0x24
+#define TERN_TC_MODELED_LO		0x28	/* modeled cycles of its launches */
+#define TERN_TC_MODELED_HI		0x2c
+#define TERN_TC_DONE_LO			0x30	/* launches that ended TERN_JOB_OK */
+#define TERN_TC_DONE_HI			0x34
+#define TERN_TC_FAILED_LO		0x38	/* launches that ended otherwise */
+#define TERN_TC_FAILED_HI		0x3c
 
 #endif /* TERN_REGS_H */

@@ -647,6 +647,124 @@ int tern_link_copy_async(struct tern_device *dev, unsigned int port, struct tern
 			 uint64_t src_offset, uint64_t size, unsigned int reduce,
 			 unsigned int dtype, struct tern_fence **fencep);
 
+/* ---- Telemetry (Documentation/runtime.rst, "Telemetry") ---- */
+
+/** Most cores, DMA engines and queues struct tern_stats holds. */
+#define TERN_STATS_MAX_CORES	8
+#define TERN_STATS_MAX_ENGINES	8
+#define TERN_STATS_MAX_QUEUES	64
+
+/**
+ * struct tern_core_stats - one compute core's counters
+ * @cycles: modeled busy cycles per engine (TERN_ENGINE_*: tensor, vector,
+ *	scalar, dma), at @clock_hz of struct tern_stats
+ * @wall_ns: wall time the core ran launches
+ * @launches: launches that completed without error
+ * @launches_failed: launches that ended with a fault or were aborted
+ */
+struct tern_core_stats {
+	uint64_t cycles[4];
+	uint64_t wall_ns;
+	uint64_t launches;
+	uint64_t launches_failed;
+};
+
+/**
+ * struct tern_queue_stats - one DMA queue's traffic
+ * @h2d_bytes, @d2h_bytes, @d2d_bytes, @h2h_bytes, @link_bytes: bytes by
+ *	direction (host->device, device->host, device->device, host->host,
+ *	over a link)
+ * @descs_done: descriptors completed
+ * @descs_failed: descriptors that failed
+ */
+struct tern_queue_stats {
+	uint64_t h2d_bytes, d2h_bytes, d2d_bytes, h2h_bytes, link_bytes;
+	uint64_t descs_done, descs_failed;
+};
+
+/**
+ * struct tern_stats - a device's counters, from tern_device_stats()
+ *
+ * Counters count from the device's last reset. Rates are differences of
+ * two snapshots over @time_ns. Read from sysfs: needs no permission on the
+ * device node.
+ */
+struct tern_stats {
+	/** @time_ns: device wall clock (ns since reset) when read */
+	uint64_t time_ns;
+	/** @clock_hz: the cost model's clock for the modeled cycles */
+	uint64_t clock_hz;
+	/** @temp_mc: die temperature, milli-degrees C; @temp_max_mc: critical */
+	int64_t temp_mc, temp_max_mc;
+	/** @power_mw: board power, mW; @power_max_mw: its limit */
+	uint64_t power_mw, power_max_mw;
+	/** @ecc_corrected, @ecc_uncorrected: HBM ECC errors */
+	uint64_t ecc_corrected, ecc_uncorrected;
+	/** @jobs_submitted, @jobs_completed, @jobs_failed: driver job counters */
+	uint64_t jobs_submitted, jobs_completed, jobs_failed;
+	/** @device_errors: errors the chip reported; @mmu_faults: MMU faults */
+	uint64_t device_errors, mmu_faults;
+	/** @hbm_total, @hbm_used: device memory; @host_used: host BOs' bytes */
+	uint64_t hbm_total, hbm_used, host_used;
+	/** @bo_count: buffers alive */
+	uint64_t bo_count;
+	/** @num_dma_engines, @dma_busy_ns, @dma_bytes: per DMA engine */
+	unsigned int num_dma_engines;
+	uint64_t dma_busy_ns[TERN_STATS_MAX_ENGINES];
+	uint64_t dma_bytes[TERN_STATS_MAX_ENGINES];
+	/** @num_queues, @queue: per DMA queue (all of the chip's, user queues too) */
+	unsigned int num_queues;
+	struct tern_queue_stats queue[TERN_STATS_MAX_QUEUES];
+	/** @num_cores, @core: per compute core */
+	unsigned int num_cores;
+	struct tern_core_stats core[TERN_STATS_MAX_CORES];
+};
+
+/**
+ * tern_device_stats() - read a device's counters
+ * @index: device index as for tern_device_open() (the device need not be open)
+ * @st: filled
+ *
+ * Return: 0 or a negative error code (-ENODEV: no such device).
+ */
+int tern_device_stats(unsigned int index, struct tern_stats *st);
+
+/**
+ * struct tern_client - one open file of a tern device, from its fdinfo
+ * @pid: process holding it
+ * @comm: the process's name
+ * @index: device index
+ * @client_id: DRM client id (drm-client-id)
+ * @engine_ns: busy ns by engine class: [0] dma (drm-engine-dma),
+ *	[1] compute (drm-engine-compute)
+ * @cycles: modeled compute cycles (drm-cycles-compute)
+ * @hbm_bytes: device memory of its buffers (drm-total-hbm)
+ * @host_bytes: host memory of its buffers (drm-total-host)
+ */
+struct tern_client {
+	int pid;
+	char comm[32];
+	unsigned int index;
+	uint64_t client_id;
+	uint64_t engine_ns[2];
+	uint64_t cycles;
+	uint64_t hbm_bytes, host_bytes;
+};
+
+/**
+ * tern_clients() - the open files of every tern device, from /proc/<pid>/fdinfo
+ * @clients: array of @max entries
+ * @max: entries
+ *
+ * Lists only processes whose /proc entries the caller may read. One entry
+ * per DRM client (a file open in several processes, or through several
+ * fds, is listed once, under the first pid seen).
+ *
+ * Return: the number of clients found (may exceed @max; only @max are
+ * filled), or a negative error code.
+ */
+int tern_clients(struct tern_client *clients, unsigned int max);
+
 /**
  * tern_strerror() - message for an error code
  * @code: a negative error code returned by this library
