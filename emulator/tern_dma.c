@@ -360,6 +360,7 @@ bad_dst:
 static uint32_t copy_hbm_flat(struct tern_engine *e, struct tern_queue *q,
 			      const struct tern_dma_desc *d)
 {
+	unsigned int qn = (unsigned int)(q - e->dev->q);
 	uint8_t *hbm = e->dev->cfg.hbm;
 	bool backward = d->dst > d->src && d->dst - d->src < d->size;
 	uint64_t done = 0;
@@ -371,6 +372,7 @@ static uint32_t copy_hbm_flat(struct tern_engine *e, struct tern_queue *q,
 		if (queue_aborted(q))
 			return ERR_ABORTED;
 		memmove(hbm + d->dst + off, hbm + d->src + off, n);
+		tern_telem_bytes(e->dev, e->index, qn, TERN_TELEM_D2D, n);
 		done += n;
 	}
 	return 0;
@@ -381,6 +383,7 @@ static uint32_t do_copy(struct tern_engine *e, struct tern_queue *q,
 			struct fault *f)
 {
 	struct copy_side *s = &e->side[0], *t = &e->side[1];
+	unsigned int qn = (unsigned int)(q - e->dev->q);
 	uint64_t left = d->size;
 	uint32_t err;
 
@@ -425,6 +428,9 @@ static uint32_t do_copy(struct tern_engine *e, struct tern_queue *q,
 		}
 		if (err)
 			return err;
+		/* classified after translation: each piece on its own */
+		tern_telem_bytes(e->dev, e->index, qn,
+				 tern_telem_dir_of(ps.hbm, pt.hbm), n);
 		s->addr += n;
 		s->left -= n;
 		t->addr += n;
@@ -546,8 +552,8 @@ static unsigned int pick_queue(struct tern_engine *e)
 	return TERN_MAX_QUEUES;
 }
 
-/* Account for a finished descriptor (lock held). */
-static void finish_desc(struct tern_dev *dev, unsigned int qn,
+/* Account for a finished descriptor of engine en (lock held). */
+static void finish_desc(struct tern_dev *dev, unsigned int en, unsigned int qn,
 			const struct ring *r, uint32_t idx, uint32_t err,
 			bool irq, const struct fault *f)
 {
@@ -557,6 +563,7 @@ static void finish_desc(struct tern_dev *dev, unsigned int qn,
 		dev->ops->trace_dma_done(dev->opaque, qn, idx, err);
 	if (err == ERR_ABORTED || queue_aborted(q))
 		return;
+	tern_telem_desc(dev, en, qn, !err);
 	if (err) {
 		q->state = TERN_Q_STATE_HALTED;
 		q->error = err;
@@ -616,11 +623,13 @@ static void *worker_main(void *arg)
 		q->inflight = true;
 		pthread_mutex_unlock(&dev->lock);
 
+		tern_telem_dma_begin(dev, e->index);
 		err = run_desc(e, qn, &r, idx, &irq, &f);
+		tern_telem_dma_end(dev, e->index);
 
 		pthread_mutex_lock(&dev->lock);
 		q->inflight = false;
-		finish_desc(dev, qn, &r, idx, err, irq, &f);
+		finish_desc(dev, e->index, qn, &r, idx, err, irq, &f);
 		pthread_cond_broadcast(&dev->idle);
 	}
 	pthread_mutex_unlock(&dev->lock);

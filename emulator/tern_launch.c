@@ -391,6 +391,8 @@ static void finish_launch(struct tern_launch_ring *r, const struct ring *rs,
 					    st->status, st->error, st->cycles);
 	if (err == ERR_ABORTED || abandoned(r))
 		return;
+	tern_telem_launch(dev, r->index, st,
+			  !err && st->status == TERN_JOB_OK);
 	if (err) {
 		r->state = TERN_Q_STATE_HALTED;
 		r->error = err;
@@ -450,7 +452,9 @@ static void *core_main(void *arg)
 		pthread_mutex_unlock(&dev->lock);
 
 		memset(&st, 0, sizeof(st));
+		tern_telem_core_begin(dev, r->index);
 		err = run_launch(r, &rs, idx, &irq, &st, &f);
+		tern_telem_core_end(dev, r->index, &st);
 
 		pthread_mutex_lock(&dev->lock);
 		r->inflight = false;

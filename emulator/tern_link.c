@@ -287,6 +287,9 @@ static uint32_t xfer(struct tern_engine *e, struct tern_queue *q,
 		err = move(e, flags, s, &ps, t, &pt, n, f);
 		if (err)
 			return err;
+		tern_telem_bytes(dev, e->index, (unsigned int)(q - dev->q),
+				 port >= 0 ? TERN_TELEM_LINK :
+				 tern_telem_dir_of(ps.hbm, pt.hbm), n);
 		if (port >= 0) {
 			atomic_fetch_add(&dev->links.port[port].tx_bytes, n);
 			atomic_fetch_add(&peer->links.port[peer_port].rx_bytes,

@@ -3,7 +3,8 @@
  * tern device-model core: register file, queues, doorbells, reset, error
  * latching and interrupts, and the device's life cycle. The DMA engines are
  * in tern_dma.c, the compute cores' launch rings in tern_launch.c, the device
- * MMU in tern_mmu.c, the links in tern_fabric.c and tern_link.c; the state they share, and the locking rules, are in
+ * MMU in tern_mmu.c, the links in tern_fabric.c and tern_link.c, the
+ * telemetry in tern_telem.c; the state they share, and the locking rules, are in
  * tern_model_int.h. See tern_model.h for the embedding contract and
  * Documentation/chip/spec.rst for the guest-visible behaviour.
  */
@@ -20,7 +21,8 @@
 #define TERN_VERSION	((TERN_VERSION_MAJOR << 16) | TERN_VERSION_MINOR)
 #define TERN_REVISION	1
 #define TERN_CAPS	(TERN_CAP_DMA_SGL | TERN_CAP_RING_IN_HBM | TERN_CAP_COMPUTE | \
-		 TERN_CAP_MMU | TERN_CAP_USER_QUEUES | TERN_CAP_LINKS)
+		 TERN_CAP_MMU | TERN_CAP_USER_QUEUES | TERN_CAP_LINKS | \
+		 TERN_CAP_TELEMETRY)
 #define TERN_INT_ALL	(TERN_INT_ERROR | TERN_INT_QUEUE | TERN_INT_CORE | \
 			 TERN_INT_LINK)
 #define TERN_Q_CTRL_ALL	(TERN_Q_CTRL_ENABLE | TERN_Q_CTRL_RING_IN_HBM | \
@@ -142,6 +144,8 @@ const char *tern_reg_name(uint64_t offset)
 					  TERN_REG_LINK_STRIDE / 4];
 		return n ? n : "?";
 	}
+	if (tern_telem_reg_name(offset))
+		return tern_telem_reg_name(offset);
 	return "?";
 }
 
@@ -276,6 +280,7 @@ static void reset_state(struct tern_dev *dev)
 	dev->err_info = 0;
 	dev->err_count = 0;
 	tern_link_reset(dev);
+	tern_telem_reset(dev);
 }
 
 static void do_reset(struct tern_dev *dev)
@@ -533,6 +538,8 @@ static bool reg_read(struct tern_dev *dev, uint64_t off, uint32_t *v)
 		return tern_launch_reg_read(dev, off, v);
 	if (off >= TERN_REG_CTX_BASE && off < TERN_REG_CTX(TERN_MAX_CONTEXTS))
 		return tern_mmu_reg_read(dev, off, v);
+	if (off >= TERN_REG_TELEM_BASE && off < TERN_REG_TELEM_END)
+		return tern_telem_reg_read(dev, off, v);
 	return tern_link_reg_read(dev, off, v);
 }
 
@@ -675,6 +682,8 @@ static bool reg_write(struct tern_dev *dev, uint64_t off, uint32_t val)
 		return tern_launch_reg_write(dev, off, val);
 	if (off >= TERN_REG_CTX_BASE && off < TERN_REG_CTX(TERN_MAX_CONTEXTS))
 		return tern_mmu_reg_write(dev, off, val);
+	if (off >= TERN_REG_TELEM_BASE && off < TERN_REG_TELEM_END)
+		return tern_telem_reg_write(dev, off, val);
 	return tern_link_reg_write(dev, off, val);
 }
 
@@ -825,6 +834,7 @@ static void free_dev(struct tern_dev *dev)
 		free(dev->eng[i].bounce);
 		free(dev->eng[i].rbuf);
 	}
+	tern_telem_fini(dev);
 	pthread_cond_destroy(&dev->idle);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
@@ -862,6 +872,7 @@ struct tern_dev *tern_dev_create(const struct tern_config *cfg,
 	dev->opaque = opaque;
 	pthread_mutex_init(&dev->lock, NULL);
 	pthread_cond_init(&dev->idle, NULL);
+	tern_telem_init(dev);
 	for (unsigned int i = 0; i < cfg->dma_engines; i++) {
 		struct tern_engine *e = &dev->eng[i];
 

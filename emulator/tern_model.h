@@ -214,6 +214,12 @@ uint32_t tern_dev_link_down(struct tern_dev *dev);
 bool tern_link_config_check(const struct tern_link_config *lc, char *err,
 			    size_t errlen);
 
+/*
+ * Count an HBM ECC error in ECC_CORR (corrected) or ECC_UNCORR (telemetry,
+ * interface 1.3). Any thread, no lock needed; for fault injection.
+ */
+void tern_telem_ecc(struct tern_dev *dev, bool corrected);
+
 /* Register name for traces ("MAGIC", "Q_CTRL", ...; "?" if none). */
 const char *tern_reg_name(uint64_t offset);
 

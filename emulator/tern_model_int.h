@@ -4,13 +4,14 @@
  * file, queues, MMIO and doorbells, reset, interrupts and errors, life cycle)
  * tern_dma.c (the DMA engines) and tern_launch.c (the compute cores' launch
  * rings), tern_mmu.c (the device MMU), tern_fabric.c and tern_link.c (the
- * links). Not part of the embedding
+ * links), tern_telem.c (telemetry). Not part of the embedding
  * contract, which is tern_model.h; only the files of the device-model core
  * include this.
  *
  * Locking: dev->lock protects every register, queue and launch-ring field
  * except tern_queue.abort and tern_launch_ring.cancel/abandon, which workers
- * poll without it, the MMU contexts (atomics, see tern_mmu.h) and the
+ * poll without it, the MMU contexts (atomics, see tern_mmu.h), the
+ * telemetry (atomics and its own leaf lock, see tern_telem.h) and the
  * worker-only fields (TLBs, staging buffers). MMIO writes that must wait
  * for a worker (reset, queue disable/enable) sleep on dev->idle with the lock
  * released; workers never wait for the MMIO caller, so this cannot deadlock.
@@ -29,6 +30,7 @@
 #include "tern_fabric.h"
 #include "tern_mmu.h"
 #include "tern_model.h"
+#include "tern_telem.h"
 
 #define ERR_ABORTED	UINT32_MAX	/* internal: descriptor abandoned */
 #define SG_ENTRY_SIZE	16u
@@ -133,6 +135,7 @@ struct tern_dev {
 	struct tern_launch_ring cr[TERN_MAX_CORES];
 
 	struct tern_links links;	/* see tern_fabric.h for its locking */
+	struct tern_telem telem;	/* see tern_telem.h for its locking */
 };
 
 /* ---- small helpers ---- */
