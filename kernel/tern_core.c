@@ -22,6 +22,8 @@
 #include "tern_hw.h"
 #include "tern_job.h"
 #include "tern_mmu.h"
+#include "tern_telem.h"
+#include "tern_trace.h"
 
 /* Each core's coherent block: ring, then statuses, then a 64-byte fence line. */
 #define TERN_CORE_FENCE_LINE	64u
@@ -104,6 +106,7 @@ int tern_cores_init(struct tern_device *tdev)
 					  &dma, GFP_KERNEL);
 		if (!cpu)
 			return -ENOMEM;
+		atomic64_add(ring_size + status_size + TERN_CORE_FENCE_LINE, &tdev->kernel_used);
 		core->tdev = tdev;
 		core->index = i;
 		core->entries = entries;
@@ -278,6 +281,8 @@ struct dma_fence *tern_core_push(struct tern_core *core, struct tern_exec_job *j
 	core->tail = (idx + 1) & tern_core_mask(core);
 	atomic64_inc(&core->submitted);
 	atomic64_inc(&tdev->jobs_submitted);
+	job->start_ns = ktime_get_ns();
+	trace_tern_job_start(tern_minor(tdev), job->id);
 	/* writel() orders the ring stores before the doorbell. */
 	writel(core->tail, tdev->doorbells +
 	       (size_t)(tdev->hw.num_queues + core->index) * tdev->hw.doorbell_stride);
@@ -300,9 +305,15 @@ static void tern_core_finish_locked(struct tern_core *core, struct tern_exec_job
 				    int error, u32 code, struct list_head *done)
 {
 	struct tern_device *tdev = core->tdev;
+	u64 now;
 
 	lockdep_assert_held(&core->job_lock);
 
+	now = tern_telem_busy(&core->busy_until, job->start_ns, job->stats, TERN_CLASS_COMPUTE);
+	if (job->stats)
+		atomic64_add(job->cycles, &job->stats->cycles);
+	trace_tern_job_done(tern_minor(tdev), job->id, error, code, now - job->submit_ns,
+			    job->cycles, 0);
 	list_move_tail(&job->node, done);
 	WRITE_ONCE(core->retired, (job->ring_idx + 1) & tern_core_mask(core));
 	if (error) {
@@ -324,6 +335,7 @@ static int tern_core_job_result(struct tern_core *core, struct tern_exec_job *jo
 	u32 status = le32_to_cpu((__force __le32)READ_ONCE(st->status));
 
 	*code = le32_to_cpu((__force __le32)READ_ONCE(st->error));
+	job->cycles = le64_to_cpu((__force __le64)READ_ONCE(st->cycles));
 	if (job->status_bo)
 		iosys_map_memcpy_to(&job->status_map, job->status_offset, st, sizeof(*st));
 
@@ -377,6 +389,7 @@ void tern_exec_job_free(struct tern_exec_job *job)
 	for (i = 0; i < job->map_count; i++)
 		tern_mapping_put(job->maps[i]);
 	tern_ctx_put(job->ctx);
+	tern_client_stats_put(job->stats);
 
 	/* A fence is only initialised once its job was pushed. */
 	if (job->fence->base.ops)
@@ -413,6 +426,7 @@ int tern_core_inject(struct tern_device *tdev, const struct tern_launch_desc *ra
 	INIT_LIST_HEAD(&job->node);
 	job->core = &tdev->cores[0];
 	job->id = atomic64_inc_return(&tdev->next_job_id);
+	job->submit_ns = ktime_get_ns();
 	job->raw = raw;
 	job->timeout = tern_timeout_jiffies(tdev, TERN_EXEC_TIMEOUT_MS);
 

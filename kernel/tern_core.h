@@ -18,6 +18,7 @@
 
 struct dma_fence;
 struct tern_bo;
+struct tern_client_stats;
 struct tern_ctx;
 struct tern_fence;
 struct tern_mapping;
@@ -47,6 +48,12 @@ struct tern_exec_job {
 	u64 id;
 	u64 seqno;
 	u32 ring_idx;			/* its descriptor, status and slot table */
+
+	/* Telemetry: the file's accounting (a reference, or NULL) and times. */
+	struct tern_client_stats *stats;
+	u64 submit_ns;			/* ktime_get_ns() when EXEC took it */
+	u64 start_ns;			/* when its doorbell was rung (set by the push) */
+	u64 cycles;			/* modeled cycles, from the status the chip wrote */
 
 	unsigned long timeout;		/* jiffies it may run */
 	unsigned long deadline;		/* jiffies, set once it is first in the ring */
@@ -96,11 +103,12 @@ struct tern_core {
 	u32 tail;
 	u64 next_seqno;
 
-	/* Protects pending, retired (writes), stopped, the doorbell and ABORT. */
+	/* Protects pending, retired (writes), stopped, busy_until, the doorbell, ABORT. */
 	struct mutex job_lock;
 	struct list_head pending;	/* tern_exec_job.node, in ring order */
 	u32 retired;			/* read locklessly by ring-space waiters */
 	bool stopped;			/* device gone: no new jobs */
+	u64 busy_until;			/* end of the last retired job, for fdinfo */
 
 	wait_queue_head_t space_wq;	/* woken when jobs retire or the core stops */
 	struct delayed_work timeout_work;	/* aborts the first job past its deadline */

@@ -24,6 +24,7 @@
 #include "tern_link.h"
 #include "tern_mmu.h"
 #include "tern_queue.h"
+#include "tern_telem.h"
 #include "tern_uq.h"
 #include "tern_uring.h"
 
@@ -115,6 +116,11 @@ static int tern_open(struct drm_device *drm, struct drm_file *file)
 	tfile->owner = get_task_pid(current, PIDTYPE_TGID);
 	mutex_init(&tfile->uq_lock);
 	INIT_LIST_HEAD(&tfile->uq_list);
+	tfile->stats = tern_client_stats_alloc();
+	if (!tfile->stats) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
 
 	ret = tern_ctx_open(tfile);
 	if (ret)
@@ -124,6 +130,7 @@ static int tern_open(struct drm_device *drm, struct drm_file *file)
 	return 0;
 
 out_free:
+	tern_client_stats_put(tfile->stats);
 	put_pid(tfile->owner);
 	mutex_destroy(&tfile->uq_lock);
 	kfree(tfile);
@@ -152,6 +159,8 @@ static void tern_postclose(struct drm_device *drm, struct drm_file *file)
 	struct tern_file *tfile = to_tern_file(file);
 
 	tern_ctx_close(tfile);
+	/* Jobs still in flight keep their own references. */
+	tern_client_stats_put(tfile->stats);
 	put_pid(tfile->owner);
 	mutex_destroy(&tfile->uq_lock);
 	kfree(tfile);
@@ -180,6 +189,7 @@ static const struct file_operations tern_fops = {
 	.llseek = noop_llseek,
 	.mmap = tern_mmap,
 	.uring_cmd = tern_uring_cmd,
+	.show_fdinfo = drm_show_fdinfo,
 	.fop_flags = FOP_UNSIGNED_OFFSET,
 };
 
@@ -195,6 +205,8 @@ static const struct drm_driver tern_drm_driver = {
 
 	.open = tern_open,
 	.postclose = tern_postclose,
+
+	.show_fdinfo = tern_show_fdinfo,
 
 	.gem_create_object = tern_gem_create_object,
 	.gem_prime_import_sg_table = tern_gem_prime_import_sg_table,
@@ -265,7 +277,7 @@ static int tern_pci_init(struct tern_device *tdev)
 /* devm action: stop the DMA engines before the rings they read are freed. */
 static void tern_hw_stop_action(void *arg)
 {
-	tern_hw_reset(arg);
+	tern_hw_reset(arg, "unbind");
 }
 
 static int tern_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -320,6 +332,9 @@ static int tern_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = tern_cores_start(tdev);
 	if (ret)
 		return ret;
+	ret = tern_telem_init(tdev);
+	if (ret)
+		return ret;
 	ret = tern_sysfs_init(tdev);
 	if (ret)
 		return ret;
@@ -358,7 +373,7 @@ static void tern_remove(struct pci_dev *pdev)
 
 	tern_queues_stop(tdev);
 	tern_cores_stop(tdev);
-	tern_hw_reset(tdev);
+	tern_hw_reset(tdev, "remove");
 	tern_queues_abort(tdev, -ENODEV);
 	tern_cores_abort(tdev, -ENODEV);
 
@@ -373,7 +388,7 @@ static void tern_shutdown(struct pci_dev *pdev)
 
 	tern_queues_stop(tdev);
 	tern_cores_stop(tdev);
-	tern_hw_reset(tdev);
+	tern_hw_reset(tdev, "shutdown");
 }
 
 static const struct pci_device_id tern_pci_ids[] = {

@@ -47,7 +47,9 @@ struct tern_core;
 struct tern_ctx;
 struct tern_links;
 struct tern_mmu;
+struct tern_client_stats;
 struct tern_queue;
+struct tern_telem;
 struct tern_uqs;
 
 /**
@@ -115,6 +117,10 @@ struct tern_device {
 	struct mutex hbm_lock;		/* Protects hbm_mm */
 	struct drm_mm hbm_mm;		/* HBM offsets of device BOs */
 	atomic64_t hbm_used;		/* bytes in device BOs */
+	atomic64_t host_used;		/* bytes in host BOs (imported ones too) */
+	/* The driver's own DMA memory: rings, statuses, fence slots, page tables. */
+	atomic64_t kernel_used;
+	atomic64_t mmu_faults;		/* faults of kernel-ring jobs the MMU reported */
 	atomic_t bo_count;		/* live BOs of every domain */
 
 	struct mutex bo_list_lock;	/* Protects bo_list and next_bo_id */
@@ -139,6 +145,8 @@ struct tern_device {
 	struct tern_uqs *uqs;
 	/* Link ports and this chip's place in its fabric, see tern_link.h. */
 	struct tern_links *links;
+	/* Counters, sampler and hwmon (TERN_CAP_TELEMETRY), see tern_telem.c. */
+	struct tern_telem *telem;
 
 	struct dentry *debugfs_minor_link;
 	/*
@@ -164,6 +172,7 @@ struct tern_file {
 	struct pid *owner;		/* thread group that opened the file */
 	struct mutex uq_lock;		/* Protects uq_list */
 	struct list_head uq_list;	/* this file's user-mode queues, tern_uq.c */
+	struct tern_client_stats *stats;	/* fdinfo accounting, tern_telem.h */
 };
 
 static inline struct tern_file *to_tern_file(struct drm_file *file)

@@ -19,6 +19,8 @@
 #include "tern_gem.h"
 #include "tern_job.h"
 #include "tern_mmu.h"
+#include "tern_telem.h"
+#include "tern_trace.h"
 
 static int tern_exec_check_args(struct tern_device *tdev, const struct drm_tern_exec *args)
 {
@@ -210,7 +212,9 @@ struct dma_fence *tern_exec(struct drm_file *file, struct drm_tern_exec *args)
 	INIT_LIST_HEAD(&job->node);
 	job->core = &tdev->cores[args->core];
 	job->id = atomic64_inc_return(&tdev->next_job_id);
+	job->submit_ns = ktime_get_ns();
 	job->ctx = tern_ctx_get(to_tern_file(file)->ctx);
+	job->stats = tern_client_stats_get(to_tern_file(file)->stats);
 
 	ret = tern_exec_build(job, file, args);
 	if (ret)
@@ -221,6 +225,8 @@ struct dma_fence *tern_exec(struct drm_file *file, struct drm_tern_exec *args)
 		goto out_free_job;
 
 	job_id = job->id;
+	trace_tern_submit(tern_minor(tdev), job_id, "compute", args->core, args->slot_count,
+			  current->tgid);
 	fence = tern_core_push(job->core, job);
 	if (IS_ERR(fence)) {
 		ret = PTR_ERR(fence);

@@ -57,7 +57,10 @@ int tern_gem_init(struct tern_device *tdev)
 	return drmm_add_action_or_reset(&tdev->drm, tern_gem_fini, NULL);
 }
 
-/* Count a fully created BO in bo_count and the debugfs list. */
+/*
+ * Count a fully created BO in bo_count and the debugfs list, and a host BO
+ * in host_used (device BOs count in hbm_used once they have their HBM).
+ */
 static void tern_bo_account(struct tern_device *tdev, struct tern_bo *bo)
 {
 	mutex_lock(&tdev->bo_list_lock);
@@ -65,6 +68,8 @@ static void tern_bo_account(struct tern_device *tdev, struct tern_bo *bo)
 	list_add_tail(&bo->list_node, &tdev->bo_list);
 	mutex_unlock(&tdev->bo_list_lock);
 	atomic_inc(&tdev->bo_count);
+	if (!tern_bo_is_device(bo))
+		atomic64_add(tern_bo_size(bo), &tdev->host_used);
 }
 
 static void tern_bo_unaccount(struct tern_device *tdev, struct tern_bo *bo)
@@ -76,6 +81,8 @@ static void tern_bo_unaccount(struct tern_device *tdev, struct tern_bo *bo)
 	list_del_init(&bo->list_node);
 	mutex_unlock(&tdev->bo_list_lock);
 	atomic_dec(&tdev->bo_count);
+	if (!tern_bo_is_device(bo))
+		atomic64_sub(tern_bo_size(bo), &tdev->host_used);
 }
 
 /* Host BOs: the shmem helper's object functions, with our own free. */

@@ -12,6 +12,8 @@
 #include "tern_hw.h"
 #include "tern_link.h"
 #include "tern_queue.h"
+#include "tern_telem.h"
+#include "tern_trace.h"
 #include "tern_uq.h"
 
 static const char * const tern_error_names[TERN_ERR_COUNT] = {
@@ -54,13 +56,15 @@ const char *tern_hw_queue_state_name(u32 state)
 
 /*
  * Reset the chip: every queue disabled, engines idle, errors and interrupt
- * causes cleared. HBM keeps its contents. The reset is synchronous; the
- * STATUS read flushes the posted write and checks the chip came back.
+ * causes cleared, telemetry counters zeroed. HBM keeps its contents. The
+ * reset is synchronous; the STATUS read flushes the posted write and
+ * checks the chip came back. @reason goes to the tern_reset tracepoint.
  */
-int tern_hw_reset(struct tern_device *tdev)
+int tern_hw_reset(struct tern_device *tdev, const char *reason)
 {
 	u32 status;
 
+	trace_tern_reset(tern_minor(tdev), reason);
 	tern_wr32(tdev, TERN_REG_RESET, TERN_RESET_KEY);
 	status = tern_rd32(tdev, TERN_REG_STATUS);
 	if (!(status & TERN_STATUS_READY)) {
@@ -144,7 +148,7 @@ int tern_hw_init(struct tern_device *tdev)
 	}
 	tdev->hw.version = version;
 
-	ret = tern_hw_reset(tdev);
+	ret = tern_hw_reset(tdev, "probe");
 	if (ret)
 		return ret;
 

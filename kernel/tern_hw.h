@@ -42,7 +42,7 @@ static inline u32 tern_hw_platform_of(u32 revision_reg)
 }
 
 int tern_hw_init(struct tern_device *tdev);
-int tern_hw_reset(struct tern_device *tdev);
+int tern_hw_reset(struct tern_device *tdev, const char *reason);
 int tern_hw_irq_init(struct tern_device *tdev);
 int tern_hw_irq_request(struct tern_device *tdev);
 

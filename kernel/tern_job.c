@@ -27,6 +27,8 @@
 #include "tern_link.h"
 #include "tern_mmu.h"
 #include "tern_queue.h"
+#include "tern_telem.h"
+#include "tern_trace.h"
 
 static const char *tern_fence_get_driver_name(struct dma_fence *fence)
 {
@@ -89,6 +91,7 @@ static struct tern_job *tern_job_alloc(struct tern_queue *q, u32 max_maps, u32 d
 	INIT_LIST_HEAD(&job->node);
 	job->queue = q;
 	job->id = atomic64_inc_return(&q->tdev->next_job_id);
+	job->submit_ns = ktime_get_ns();
 	job->fence = kzalloc(sizeof(*job->fence), GFP_KERNEL);
 	job->descs = kvcalloc(desc_count, sizeof(*job->descs), GFP_KERNEL);
 	job->desc_count = desc_count;
@@ -118,6 +121,7 @@ void tern_job_free(struct tern_job *job)
 		tern_mapping_put(job->maps[i]);
 	}
 	tern_ctx_put(job->ctx);
+	tern_client_stats_put(job->stats);
 	tern_link_job_release(job);
 	kvfree(job->descs);
 
@@ -167,9 +171,21 @@ int tern_job_check_range(u64 offset, u64 size, struct tern_mapping *map, u64 *en
 	return 0;
 }
 
+/* The direction of a copy between two buffers, for the tern_dma tracepoint. */
+static const char *tern_copy_direction(struct tern_mapping *src, struct tern_mapping *dst)
+{
+	bool from_hbm = tern_bo_is_device(tern_mapping_bo(src));
+	bool to_hbm = tern_bo_is_device(tern_mapping_bo(dst));
+
+	if (from_hbm)
+		return to_hbm ? "d2d" : "d2h";
+	return to_hbm ? "h2d" : "h2h";
+}
+
 /* A copy between two buffers the file has handles to. */
 static int tern_job_copy_bo(struct tern_job *job, struct drm_file *file,
-			    const struct drm_tern_copy *c, u32 i, struct tern_dma_desc *d)
+			    const struct drm_tern_copy *c, u32 i, struct tern_dma_desc *d,
+			    const char **dir)
 {
 	struct tern_device *tdev = job->queue->tdev;
 	struct tern_mapping *src, *dst;
@@ -195,6 +211,7 @@ static int tern_job_copy_bo(struct tern_job *job, struct drm_file *file,
 	}
 	d->src = tern_mapping_va(src) + c->src_offset;
 	d->dst = tern_mapping_va(dst) + c->dst_offset;
+	*dir = tern_copy_direction(src, dst);
 	return 0;
 }
 
@@ -220,6 +237,7 @@ static int tern_job_add_copies(struct tern_job *job, struct drm_file *file,
 	for (i = 0; i < count; i++) {
 		const struct drm_tern_copy *c = &copies[i];
 		struct tern_dma_desc *d = &job->descs[i];
+		const char *dir = "va";
 
 		if ((c->flags & ~TERN_COPY_FLAGS_ALL) || c->pad || !c->size) {
 			tern_dbg(tdev, "copy %u: unknown flags, non-zero pad or zero size\n", i);
@@ -235,6 +253,7 @@ static int tern_job_add_copies(struct tern_job *job, struct drm_file *file,
 			ret = tern_link_copy(job, file, peer, c, i, d);
 			if (ret)
 				return ret;
+			dir = "link";
 		} else if (c->flags & DRM_TERN_COPY_VA) {
 			/* Raw VAs: the device MMU checks them, page by page. */
 			if (c->src_handle || c->dst_handle) {
@@ -244,10 +263,12 @@ static int tern_job_add_copies(struct tern_job *job, struct drm_file *file,
 			d->src = c->src_offset;
 			d->dst = c->dst_offset;
 		} else {
-			ret = tern_job_copy_bo(job, file, c, i, d);
+			ret = tern_job_copy_bo(job, file, c, i, d, &dir);
 			if (ret)
 				return ret;
 		}
+		job->bytes += c->size;
+		trace_tern_dma(tern_minor(tdev), job->queue->index, job->id, c->size, dir);
 	}
 
 	/* Hand the host pages to the device (a no-op on coherent systems). */
@@ -371,6 +392,7 @@ struct dma_fence *tern_submit(struct drm_file *file, struct drm_tern_submit *arg
 		goto out_free_copies;
 	}
 	job->ctx = tern_ctx_get(ctx);
+	job->stats = tern_client_stats_get(to_tern_file(file)->stats);
 	if (peer.file)
 		tern_link_job_init(job, &peer);
 
@@ -387,6 +409,8 @@ struct dma_fence *tern_submit(struct drm_file *file, struct drm_tern_submit *arg
 		goto out_free_job;
 
 	job_id = job->id;
+	trace_tern_submit(tern_minor(tdev), job_id, "dma", args->queue, args->copy_count,
+			  current->tgid);
 	fence = tern_queue_push(job->queue, job);
 	if (IS_ERR(fence)) {
 		ret = PTR_ERR(fence);

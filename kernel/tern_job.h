@@ -17,6 +17,7 @@ struct dma_fence;
 struct dma_fence_chain;
 struct drm_file;
 struct drm_syncobj;
+struct tern_client_stats;
 struct tern_ctx;
 struct tern_mapping;
 struct tern_queue;
@@ -72,6 +73,12 @@ struct tern_job {
 	u64 seqno;
 	u32 ring_start;			/* ring index of the first descriptor */
 	u32 desc_count;
+
+	/* Telemetry: the file's accounting (a reference, or NULL) and times. */
+	struct tern_client_stats *stats;
+	u64 submit_ns;			/* ktime_get_ns() when SUBMIT took it */
+	u64 start_ns;			/* when its doorbell was rung (set by the push) */
+	u64 bytes;			/* bytes its copies move */
 
 	/* Descriptors in CPU byte order; freed once copied into the ring. */
 	struct tern_dma_desc *descs;

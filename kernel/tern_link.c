@@ -30,6 +30,8 @@
 #include "tern_link.h"
 #include "tern_mmu.h"
 #include "tern_queue.h"
+#include "tern_telem.h"
+#include "tern_trace.h"
 
 /*
  * Every bound tern device (its struct tern_links), so that the chip at the
@@ -205,6 +207,7 @@ static void tern_link_port_event(struct tern_device *tdev, u32 p)
 	port->peer_chip = peer;
 	port->events++;
 	mutex_unlock(&tdev->links->lock);
+	trace_tern_link_state(tern_minor(tdev), p, state);
 
 	if (state == TERN_LINK_STATE_NONE)
 		drm_info(&tdev->drm, "link %u unconnected\n", p);

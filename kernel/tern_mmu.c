@@ -44,6 +44,8 @@
 #include "tern_hw.h"
 #include "tern_job.h"
 #include "tern_mmu.h"
+#include "tern_telem.h"
+#include "tern_trace.h"
 
 #define TERN_VA_START		SZ_4G
 #define TERN_VA_END		BIT_ULL(TERN_VA_BITS)
@@ -163,10 +165,12 @@ static int tern_pt_alloc(struct tern_device *tdev, struct tern_pt *pt, bool with
 	pt->entries = dma_alloc_coherent(tdev->drm.dev, TERN_PAGE_SIZE, &pt->dma, GFP_KERNEL);
 	if (!pt->entries)
 		return -ENOMEM;
+	atomic64_add(TERN_PAGE_SIZE, &tdev->kernel_used);
 	if (with_next) {
 		pt->next = kcalloc(TERN_PT_ENTRIES, sizeof(*pt->next), GFP_KERNEL);
 		if (!pt->next) {
 			dma_free_coherent(tdev->drm.dev, TERN_PAGE_SIZE, pt->entries, pt->dma);
+			atomic64_sub(TERN_PAGE_SIZE, &tdev->kernel_used);
 			pt->entries = NULL;
 			return -ENOMEM;
 		}
@@ -188,8 +192,10 @@ static void tern_pt_free(struct tern_device *tdev, struct tern_pt *pt)
 		}
 		kfree(pt->next);
 	}
-	if (pt->entries)
+	if (pt->entries) {
 		dma_free_coherent(tdev->drm.dev, TERN_PAGE_SIZE, pt->entries, pt->dma);
+		atomic64_sub(TERN_PAGE_SIZE, &tdev->kernel_used);
+	}
 }
 
 /* The table below entry @i of @pt, allocated and linked if missing. */
@@ -686,6 +692,8 @@ u32 tern_mmu_ring_fault(struct tern_device *tdev, u32 ring_regs, const char *rin
 			     (info & TERN_FAULT_REASON_MASK) >> TERN_FAULT_REASON_SHIFT, ring);
 	if (ctx)
 		atomic64_inc(&ctx->faults);
+	atomic64_inc(&tdev->mmu_faults);
+	trace_tern_mmu_fault(tern_minor(tdev), info & TERN_FAULT_CTX_MASK, va, info);
 	fence->fault_addr = va;
 	return info;
 }

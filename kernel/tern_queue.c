@@ -20,6 +20,8 @@
 #include "tern_link.h"
 #include "tern_mmu.h"
 #include "tern_queue.h"
+#include "tern_telem.h"
+#include "tern_trace.h"
 
 /* Fence slots sit in separate 64-byte lines so queues do not share one. */
 #define TERN_FENCE_SLOT_STRIDE	64u
@@ -46,6 +48,7 @@ int tern_queues_init(struct tern_device *tdev)
 						&tdev->fence_slots_dma, GFP_KERNEL);
 	if (!tdev->fence_slots)
 		return -ENOMEM;
+	atomic64_add(tdev->num_queues * TERN_FENCE_SLOT_STRIDE, &tdev->kernel_used);
 
 	context = dma_fence_context_alloc(tdev->num_queues);
 
@@ -59,6 +62,7 @@ int tern_queues_init(struct tern_device *tdev)
 					      GFP_KERNEL);
 		if (!q->ring)
 			return -ENOMEM;
+		atomic64_add(entries * sizeof(*q->ring), &tdev->kernel_used);
 		q->fence_slot = tdev->fence_slots + i * (TERN_FENCE_SLOT_STRIDE / sizeof(__le64));
 		q->fence_dma = tdev->fence_slots_dma + i * TERN_FENCE_SLOT_STRIDE;
 		q->fence_context = context + i;
@@ -231,6 +235,8 @@ struct dma_fence *tern_queue_push(struct tern_queue *q, struct tern_job *job)
 	q->tail = idx;
 	atomic64_inc(&q->submitted);
 	atomic64_inc(&tdev->jobs_submitted);
+	job->start_ns = ktime_get_ns();
+	trace_tern_job_start(tern_minor(tdev), job->id);
 	/*
 	 * Under job_lock, and doorbell_off for a deferred one: once
 	 * tern_queues_stop() has run, no doorbell reaches the chip, which is
@@ -251,8 +257,13 @@ err_unlock:
 static void tern_queue_finish_locked(struct tern_queue *q, struct tern_job *job,
 				     int error, u32 device_error, struct list_head *done)
 {
+	u64 now;
+
 	lockdep_assert_held(&q->job_lock);
 
+	now = tern_telem_busy(&q->busy_until, job->start_ns, job->stats, TERN_CLASS_DMA);
+	trace_tern_job_done(tern_minor(q->tdev), job->id, error, device_error,
+			    now - job->submit_ns, 0, job->bytes);
 	list_move_tail(&job->node, done);
 	WRITE_ONCE(q->retired, (job->ring_start + job->desc_count) & tern_ring_mask(q));
 	atomic64_inc(error ? &q->failed : &q->completed);

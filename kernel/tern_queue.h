@@ -43,10 +43,12 @@ struct tern_queue {
 	u32 tail;
 	u64 next_seqno;
 
-	struct mutex job_lock;		/* Protects pending, retired (writes), stopped, doorbell */
+	/* Protects pending, retired (writes), stopped, busy_until, the doorbell */
+	struct mutex job_lock;
 	struct list_head pending;	/* tern_job.node, in ring order */
 	u32 retired;			/* read locklessly by ring-space waiters */
 	bool stopped;			/* device gone: no new jobs */
+	u64 busy_until;			/* end of the last retired job, for fdinfo */
 
 	wait_queue_head_t space_wq;	/* woken when jobs retire or the queue stops */
 

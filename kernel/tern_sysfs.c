@@ -2,13 +2,19 @@
 /*
  * sysfs group "tern" on the PCI device: read-only counters and identity,
  * found at /sys/class/accel/accelN/device/tern/. The link ports' groups,
- * device/link<p>/, are made by tern_link.c.
+ * device/link<p>/, are made by tern_link.c; the telemetry groups dma<e>/,
+ * queue<q>/ and core<c>/ by tern_telem.c. The attributes read from the
+ * chip's telemetry counters exist only with TERN_CAP_TELEMETRY.
  */
 
 #include <linux/device.h>
 #include <linux/sysfs.h>
 
+#include <drm/drm_drv.h>
+
 #include "tern_drv.h"
+#include "tern_isa.h"
+#include "tern_telem.h"
 
 static struct tern_device *tern_sysfs_dev(struct device *dev)
 {
@@ -41,6 +47,37 @@ TERN_ATTR_U64(chip_id, tdev->hw.chip_id);
 TERN_ATTR_U64(fabric_id, tdev->hw.fabric_id);
 TERN_ATTR_U64(fabric_chips, tdev->hw.fabric_chips);
 TERN_ATTR_U64(num_links, tdev->hw.num_links);
+TERN_ATTR_U64(host_used, atomic64_read(&tdev->host_used));
+TERN_ATTR_U64(kernel_used, atomic64_read(&tdev->kernel_used));
+TERN_ATTR_U64(mmu_faults, atomic64_read(&tdev->mmu_faults));
+TERN_ATTR_U64(utilization, tern_telem_utilization(tdev));
+
+/* A global telemetry counter, read live (TERN_CAP_TELEMETRY only). */
+#define TERN_ATTR_TELEM(_name, _reg)						\
+static ssize_t _name##_show(struct device *dev, struct device_attribute *attr,	\
+			    char *buf)						\
+{										\
+	struct tern_device *tdev = tern_sysfs_dev(dev);				\
+	u64 v;									\
+	int idx;								\
+										\
+	if (!drm_dev_enter(&tdev->drm, &idx))					\
+		return -ENODEV;							\
+	v = tern_telem_global(tdev, _reg);					\
+	drm_dev_exit(idx);							\
+	return sysfs_emit(buf, "%llu\n", v);					\
+}										\
+static DEVICE_ATTR_RO(_name)
+
+TERN_ATTR_TELEM(time_ns, TERN_T_TIME_NS_LO);
+TERN_ATTR_TELEM(ecc_corrected, TERN_T_ECC_CORR_LO);
+TERN_ATTR_TELEM(ecc_uncorrected, TERN_T_ECC_UNCORR_LO);
+
+static ssize_t clock_hz_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", TERN_COST_CLOCK_HZ);
+}
+static DEVICE_ATTR_RO(clock_hz);
 
 static ssize_t platform_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
@@ -68,12 +105,31 @@ static struct attribute *tern_sysfs_attrs[] = {
 	&dev_attr_fabric_id.attr,
 	&dev_attr_fabric_chips.attr,
 	&dev_attr_num_links.attr,
+	&dev_attr_host_used.attr,
+	&dev_attr_kernel_used.attr,
+	&dev_attr_mmu_faults.attr,
+	&dev_attr_clock_hz.attr,
+	&dev_attr_time_ns.attr,
+	&dev_attr_ecc_corrected.attr,
+	&dev_attr_ecc_uncorrected.attr,
+	&dev_attr_utilization.attr,
 	NULL
 };
+
+static umode_t tern_sysfs_is_visible(struct kobject *kobj, struct attribute *attr, int n)
+{
+	struct tern_device *tdev = tern_sysfs_dev(kobj_to_dev(kobj));
+
+	if (attr == &dev_attr_time_ns.attr || attr == &dev_attr_ecc_corrected.attr ||
+	    attr == &dev_attr_ecc_uncorrected.attr || attr == &dev_attr_utilization.attr)
+		return tdev->telem ? attr->mode : 0;
+	return attr->mode;
+}
 
 static const struct attribute_group tern_sysfs_group = {
 	.name = "tern",
 	.attrs = tern_sysfs_attrs,
+	.is_visible = tern_sysfs_is_visible,
 };
 
 int tern_sysfs_init(struct tern_device *tdev)
