@@ -654,6 +654,15 @@ int tern_link_copy_async(struct tern_device *dev, unsigned int port, struct tern
 #define TERN_STATS_MAX_ENGINES	8
 #define TERN_STATS_MAX_QUEUES	64
 
+/*
+ * struct tern_stats.flags: which counters the driver provides. A driver
+ * older than the telemetry attributes gives only the job, memory and error
+ * counters (the others read 0); a kernel without hwmon gives no
+ * temperature or power.
+ */
+#define TERN_STATS_TELEMETRY	(1u << 0)	/* time, ECC, faults, dma<e>, queue<q>, core<c> */
+#define TERN_STATS_HWMON	(1u << 1)	/* temperature and power */
+
 /**
  * struct tern_core_stats - one compute core's counters
  * @cycles: modeled busy cycles per engine (TERN_ENGINE_*: tensor, vector,
@@ -690,6 +699,8 @@ struct tern_queue_stats {
  * device node.
  */
 struct tern_stats {
+	/** @flags: TERN_STATS_*: the groups of counters below that are real */
+	unsigned int flags;
 	/** @time_ns: device wall clock (ns since reset) when read */
 	uint64_t time_ns;
 	/** @clock_hz: the cost model's clock for the modeled cycles */
@@ -706,12 +717,15 @@ struct tern_stats {
 	uint64_t device_errors, mmu_faults;
 	/** @hbm_total, @hbm_used: device memory; @host_used: host BOs' bytes */
 	uint64_t hbm_total, hbm_used, host_used;
+	/** @kernel_used: the driver's own DMA memory (rings, page tables, fences) */
+	uint64_t kernel_used;
 	/** @bo_count: buffers alive */
 	uint64_t bo_count;
-	/** @num_dma_engines, @dma_busy_ns, @dma_bytes: per DMA engine */
+	/** @num_dma_engines, @dma_busy_ns, @dma_bytes, @dma_descs: per DMA engine */
 	unsigned int num_dma_engines;
 	uint64_t dma_busy_ns[TERN_STATS_MAX_ENGINES];
 	uint64_t dma_bytes[TERN_STATS_MAX_ENGINES];
+	uint64_t dma_descs[TERN_STATS_MAX_ENGINES];
 	/** @num_queues, @queue: per DMA queue (all of the chip's, user queues too) */
 	unsigned int num_queues;
 	struct tern_queue_stats queue[TERN_STATS_MAX_QUEUES];
@@ -724,6 +738,10 @@ struct tern_stats {
  * tern_device_stats() - read a device's counters
  * @index: device index as for tern_device_open() (the device need not be open)
  * @st: filled
+ *
+ * The job, memory and error counters are required: a driver without one of
+ * them fails with -EOPNOTSUPP and tern_last_error() names the file. The
+ * telemetry counters are all there or all missing (@st->flags says which).
  *
  * Return: 0 or a negative error code (-ENODEV: no such device).
  */

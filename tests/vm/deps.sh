@@ -16,7 +16,8 @@ PKGS="build-essential pkg-config flex bison ninja-build python3 python3-venv
  busybox-static cpio xz-utils kmod bc dwarves sparse libelf-dev
  libdrm-dev liburing-dev seabios qemu-system-data dpkg-dev rsync
  libopenblas-dev libopenblas-pthread-dev udev fio
- dkms python3-numpy man-db groff-base"
+ dkms python3-numpy man-db groff-base
+ libncurses-dev tmux"
 
 apt_updated=0
 apt_update() {
