@@ -619,6 +619,50 @@ static void prom_dev_u64(const char *name, const char *type, const char *help, b
 #define DEV_U64(name, type, help, tel, field) \
 	prom_dev_u64(name, type, help, tel, offsetof(struct tern_stats, field))
 
+/*
+ * A family with one sample per unit (DMA engine, core or queue: @label)
+ * of every device that has @flag, @count units each, the value @value
+ * (%.15g prints counters below 10^15 exactly, as integers).
+ */
+static void prom_units(const char *name, const char *type, const char *help, unsigned int flag,
+		       const char *label, unsigned int (*count)(const struct tern_stats *),
+		       double (*value)(const struct tern_stats *, unsigned int))
+{
+	const struct device *d;
+	unsigned int i;
+
+	if (!any_flag(flag))
+		return;
+	prom_family(name, type, help);
+	FOR_DEVS(d) {
+		if (!(d->cur.st.flags & flag))
+			continue;
+		if (!label) {
+			printf("%s{device=\"%u\"} %.15g\n", name, d->index, value(&d->cur.st, 0));
+			continue;
+		}
+		for (i = 0; i < count(&d->cur.st); i++)
+			printf("%s{device=\"%u\",%s=\"%u\"} %.15g\n", name, d->index, label, i,
+			       value(&d->cur.st, i));
+	}
+}
+
+static unsigned int n_engines(const struct tern_stats *st) { return st->num_dma_engines; }
+static unsigned int n_cores(const struct tern_stats *st) { return st->num_cores; }
+static unsigned int n_queues(const struct tern_stats *st) { return st->num_queues; }
+static double temp_c(const struct tern_stats *st, unsigned int i) { (void)i; return st->temp_mc / 1000.0; }
+static double temp_crit_c(const struct tern_stats *st, unsigned int i) { (void)i; return st->temp_max_mc / 1000.0; }
+static double power_w(const struct tern_stats *st, unsigned int i) { (void)i; return st->power_mw / 1000.0; }
+static double power_cap_w(const struct tern_stats *st, unsigned int i) { (void)i; return st->power_max_mw / 1000.0; }
+static double dma_busy_s(const struct tern_stats *st, unsigned int i) { return st->dma_busy_ns[i] / 1e9; }
+static double dma_bytes(const struct tern_stats *st, unsigned int i) { return st->dma_bytes[i]; }
+static double dma_descs(const struct tern_stats *st, unsigned int i) { return st->dma_descs[i]; }
+static double q_done(const struct tern_stats *st, unsigned int i) { return st->queue[i].descs_done; }
+static double q_failed(const struct tern_stats *st, unsigned int i) { return st->queue[i].descs_failed; }
+static double core_busy_s(const struct tern_stats *st, unsigned int i) { return st->core[i].wall_ns / 1e9; }
+static double core_launches(const struct tern_stats *st, unsigned int i) { return st->core[i].launches; }
+static double core_failed(const struct tern_stats *st, unsigned int i) { return st->core[i].launches_failed; }
+
 static void report_prom(unsigned int groups)
 {
 	const struct device *d;
@@ -652,27 +696,15 @@ static void report_prom(unsigned int groups)
 		DEV_U64("tern_clock_hertz", "gauge", "Clock of the modeled cycles.", true,
 			clock_hz);
 	}
-	if ((groups & G_HW) && any_flag(TERN_STATS_HWMON)) {
-		prom_family("tern_temperature_celsius", "gauge", "Die temperature.");
-		FOR_DEVS(d)
-			if (d->cur.st.flags & TERN_STATS_HWMON)
-				printf("tern_temperature_celsius{device=\"%u\"} %.3f\n", d->index,
-				       d->cur.st.temp_mc / 1000.0);
-		prom_family("tern_temperature_crit_celsius", "gauge", "Critical die temperature.");
-		FOR_DEVS(d)
-			if (d->cur.st.flags & TERN_STATS_HWMON)
-				printf("tern_temperature_crit_celsius{device=\"%u\"} %.3f\n",
-				       d->index, d->cur.st.temp_max_mc / 1000.0);
-		prom_family("tern_power_watts", "gauge", "Board power.");
-		FOR_DEVS(d)
-			if (d->cur.st.flags & TERN_STATS_HWMON)
-				printf("tern_power_watts{device=\"%u\"} %.3f\n", d->index,
-				       d->cur.st.power_mw / 1000.0);
-		prom_family("tern_power_cap_watts", "gauge", "Board power limit.");
-		FOR_DEVS(d)
-			if (d->cur.st.flags & TERN_STATS_HWMON)
-				printf("tern_power_cap_watts{device=\"%u\"} %.3f\n", d->index,
-				       d->cur.st.power_max_mw / 1000.0);
+	if (groups & G_HW) {
+		prom_units("tern_temperature_celsius", "gauge", "Die temperature.",
+			   TERN_STATS_HWMON, NULL, NULL, temp_c);
+		prom_units("tern_temperature_crit_celsius", "gauge", "Critical die temperature.",
+			   TERN_STATS_HWMON, NULL, NULL, temp_crit_c);
+		prom_units("tern_power_watts", "gauge", "Board power.", TERN_STATS_HWMON, NULL, NULL,
+			   power_w);
+		prom_units("tern_power_cap_watts", "gauge", "Board power limit.", TERN_STATS_HWMON,
+			   NULL, NULL, power_cap_w);
 	}
 	if (groups & G_HW) {
 		DEV_U64("tern_ecc_corrected_total", "counter", "HBM ECC errors corrected.", true,
@@ -680,27 +712,14 @@ static void report_prom(unsigned int groups)
 		DEV_U64("tern_ecc_uncorrected_total", "counter", "HBM ECC errors not corrected.",
 			true, ecc_uncorrected);
 	}
-	if ((groups & G_DMA) && any_flag(TERN_STATS_TELEMETRY)) {
-		prom_family("tern_dma_busy_seconds_total", "counter",
-			    "Time a DMA engine spent on descriptors.");
-		FOR_DEVS(d)
-			if (d->cur.st.flags & TERN_STATS_TELEMETRY)
-				for (i = 0; i < d->cur.st.num_dma_engines; i++)
-					printf("tern_dma_busy_seconds_total{device=\"%u\",engine=\"%u\"} %.9f\n",
-					       d->index, i, d->cur.st.dma_busy_ns[i] / 1e9);
-		prom_family("tern_dma_bytes_total", "counter", "Bytes a DMA engine moved.");
-		FOR_DEVS(d)
-			if (d->cur.st.flags & TERN_STATS_TELEMETRY)
-				for (i = 0; i < d->cur.st.num_dma_engines; i++)
-					printf("tern_dma_bytes_total{device=\"%u\",engine=\"%u\"} %" PRIu64 "\n",
-					       d->index, i, d->cur.st.dma_bytes[i]);
-		prom_family("tern_dma_descriptors_total", "counter",
-			    "Descriptors a DMA engine ended.");
-		FOR_DEVS(d)
-			if (d->cur.st.flags & TERN_STATS_TELEMETRY)
-				for (i = 0; i < d->cur.st.num_dma_engines; i++)
-					printf("tern_dma_descriptors_total{device=\"%u\",engine=\"%u\"} %" PRIu64 "\n",
-					       d->index, i, d->cur.st.dma_descs[i]);
+	if (groups & G_DMA) {
+		prom_units("tern_dma_busy_seconds_total", "counter",
+			   "Time a DMA engine spent on descriptors.", TERN_STATS_TELEMETRY, "engine",
+			   n_engines, dma_busy_s);
+		prom_units("tern_dma_bytes_total", "counter", "Bytes a DMA engine moved.",
+			   TERN_STATS_TELEMETRY, "engine", n_engines, dma_bytes);
+		prom_units("tern_dma_descriptors_total", "counter", "Descriptors a DMA engine ended.",
+			   TERN_STATS_TELEMETRY, "engine", n_engines, dma_descs);
 	}
 	if ((groups & G_QUEUES) && any_flag(TERN_STATS_TELEMETRY)) {
 		prom_family("tern_queue_bytes_total", "counter",
@@ -718,20 +737,12 @@ static void report_prom(unsigned int groups)
 					       d->index, i, dir_names[e], v[e]);
 			}
 		}
-		prom_family("tern_queue_descriptors_done_total", "counter",
-			    "Descriptors a DMA queue completed.");
-		FOR_DEVS(d)
-			if (d->cur.st.flags & TERN_STATS_TELEMETRY)
-				for (i = 0; i < d->cur.st.num_queues; i++)
-					printf("tern_queue_descriptors_done_total{device=\"%u\",queue=\"%u\"} %" PRIu64 "\n",
-					       d->index, i, d->cur.st.queue[i].descs_done);
-		prom_family("tern_queue_descriptors_failed_total", "counter",
-			    "Descriptors that failed on a DMA queue.");
-		FOR_DEVS(d)
-			if (d->cur.st.flags & TERN_STATS_TELEMETRY)
-				for (i = 0; i < d->cur.st.num_queues; i++)
-					printf("tern_queue_descriptors_failed_total{device=\"%u\",queue=\"%u\"} %" PRIu64 "\n",
-					       d->index, i, d->cur.st.queue[i].descs_failed);
+		prom_units("tern_queue_descriptors_done_total", "counter",
+			   "Descriptors a DMA queue completed.", TERN_STATS_TELEMETRY, "queue",
+			   n_queues, q_done);
+		prom_units("tern_queue_descriptors_failed_total", "counter",
+			   "Descriptors that failed on a DMA queue.", TERN_STATS_TELEMETRY, "queue",
+			   n_queues, q_failed);
 	}
 	if ((groups & G_CORES) && any_flag(TERN_STATS_TELEMETRY)) {
 		prom_family("tern_core_busy_cycles_total", "counter",
@@ -743,27 +754,13 @@ static void report_prom(unsigned int groups)
 						printf("tern_core_busy_cycles_total{device=\"%u\",core=\"%u\",engine=\"%s\"} %" PRIu64 "\n",
 						       d->index, i, engine_names[e],
 						       d->cur.st.core[i].cycles[e]);
-		prom_family("tern_core_busy_seconds_total", "counter",
-			    "Wall time a core ran launches.");
-		FOR_DEVS(d)
-			if (d->cur.st.flags & TERN_STATS_TELEMETRY)
-				for (i = 0; i < d->cur.st.num_cores; i++)
-					printf("tern_core_busy_seconds_total{device=\"%u\",core=\"%u\"} %.9f\n",
-					       d->index, i, d->cur.st.core[i].wall_ns / 1e9);
-		prom_family("tern_core_launches_total", "counter",
-			    "Launches that completed on a core.");
-		FOR_DEVS(d)
-			if (d->cur.st.flags & TERN_STATS_TELEMETRY)
-				for (i = 0; i < d->cur.st.num_cores; i++)
-					printf("tern_core_launches_total{device=\"%u\",core=\"%u\"} %" PRIu64 "\n",
-					       d->index, i, d->cur.st.core[i].launches);
-		prom_family("tern_core_launches_failed_total", "counter",
-			    "Launches that failed on a core.");
-		FOR_DEVS(d)
-			if (d->cur.st.flags & TERN_STATS_TELEMETRY)
-				for (i = 0; i < d->cur.st.num_cores; i++)
-					printf("tern_core_launches_failed_total{device=\"%u\",core=\"%u\"} %" PRIu64 "\n",
-					       d->index, i, d->cur.st.core[i].launches_failed);
+		prom_units("tern_core_busy_seconds_total", "counter", "Wall time a core ran launches.",
+			   TERN_STATS_TELEMETRY, "core", n_cores, core_busy_s);
+		prom_units("tern_core_launches_total", "counter", "Launches that completed on a core.",
+			   TERN_STATS_TELEMETRY, "core", n_cores, core_launches);
+		prom_units("tern_core_launches_failed_total", "counter",
+			   "Launches that failed on a core.", TERN_STATS_TELEMETRY, "core", n_cores,
+			   core_failed);
 	}
 	if ((groups & G_LINKS) && any_links()) {
 		prom_family("tern_link_up", "gauge", "1 if a link port is up, else 0.");
