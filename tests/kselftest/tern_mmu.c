@@ -15,6 +15,7 @@
 #include "kselftest_harness.h"
 #include "tern_test.h"
 #include "tern_isa.h"
+#include "tern_copy_prog.h"
 
 #define PAGE		4096ull
 #define HUGE		(2ull << 20)
@@ -395,54 +396,7 @@ TEST_F(mmu, prime_import_from_other_device)
 
 /* ---- compute jobs: read-only buffers in slots ---- */
 
-/* A [64 partitions x 64 fp32] tile: 16 KiB of HBM per slot. */
-#define CP_PARTS	64
-#define CP_ELEMS	64
-#define CP_BYTES	(CP_PARTS * CP_ELEMS * 4ull)
 #define CP_STATUS_SIZE	PAGE
-
-struct copy_prog {
-	struct tern_prog_header h;
-	union tern_insn insn[3];
-};
-
-/* DMA_LOAD/STORE of the whole tile at SBUF offset 0 and HBM offset 0 of @slot. */
-static void dma_insn(union tern_insn *in, uint8_t opcode, uint32_t slot)
-{
-	memset(in, 0, sizeof(*in));
-	in->dma.h.opcode = opcode;
-	in->dma.sbuf.mem = TERN_AP_SBUF;
-	in->dma.sbuf.dtype = TERN_DT_FP32;
-	in->dma.sbuf.nparts = CP_PARTS;
-	in->dma.sbuf.n[0] = CP_ELEMS;
-	in->dma.sbuf.n[1] = 1;
-	in->dma.sbuf.s[0] = 1;
-	in->dma.slot = slot;
-	in->dma.pstride = CP_ELEMS * 4;
-	in->dma.stride[0] = 4;
-}
-
-/*
- * One DMA stream, written by hand: DMA_LOAD slot 0, then with @store
- * DMA_STORE slot 1, END. Returns the image size (a multiple of 64).
- */
-static size_t copy_prog_init(struct copy_prog *p, int store)
-{
-	unsigned int n = store ? 3 : 2;
-
-	memset(p, 0, sizeof(*p));
-	p->h.magic = TERN_PROG_MAGIC;
-	p->h.version = TERN_ISA_VERSION;
-	p->h.size = TERN_PROG_HEADER_SIZE + n * TERN_INSN_SIZE;
-	p->h.nslots = store ? 2 : 1;
-	p->h.stream[TERN_ENGINE_DMA].offset = TERN_PROG_HEADER_SIZE;
-	p->h.stream[TERN_ENGINE_DMA].count = n;
-	dma_insn(&p->insn[0], TERN_OP_DMA_LOAD, 0);
-	if (store)
-		dma_insn(&p->insn[1], TERN_OP_DMA_STORE, 1);
-	p->insn[n - 1].h.opcode = TERN_OP_END;
-	return p->h.size;
-}
 
 /* A device buffer of CP_BYTES with @flags, filled from @seed through its mapping. */
 static unsigned char *cp_buffer(struct __test_metadata *_metadata, FIXTURE_DATA(mmu) *self,

@@ -11,6 +11,7 @@
 #include "kselftest_harness.h"
 #include "tern_test.h"
 #include "tern_isa.h"
+#include "tern_copy_prog.h"
 
 #define PAGE		4096ull
 #define NJOBS		4		/* DMA jobs per direction */
@@ -198,45 +199,6 @@ static void dma_workload(struct __test_metadata *_metadata, FIXTURE_DATA(telem) 
 	tern_wait_ok(_metadata, self->fd, self->tl, self->point);
 }
 
-/* A [64 partitions x 64 fp32] tile, loaded from slot 0 and stored to slot 1. */
-#define CP_PARTS	64
-#define CP_ELEMS	64
-
-struct copy_prog {
-	struct tern_prog_header h;
-	union tern_insn insn[3];
-};
-
-static void dma_insn(union tern_insn *in, uint8_t opcode, uint32_t slot)
-{
-	memset(in, 0, sizeof(*in));
-	in->dma.h.opcode = opcode;
-	in->dma.sbuf.mem = TERN_AP_SBUF;
-	in->dma.sbuf.dtype = TERN_DT_FP32;
-	in->dma.sbuf.nparts = CP_PARTS;
-	in->dma.sbuf.n[0] = CP_ELEMS;
-	in->dma.sbuf.n[1] = 1;
-	in->dma.sbuf.s[0] = 1;
-	in->dma.slot = slot;
-	in->dma.pstride = CP_ELEMS * 4;
-	in->dma.stride[0] = 4;
-}
-
-static size_t copy_prog_init(struct copy_prog *p)
-{
-	memset(p, 0, sizeof(*p));
-	p->h.magic = TERN_PROG_MAGIC;
-	p->h.version = TERN_ISA_VERSION;
-	p->h.size = TERN_PROG_HEADER_SIZE + 3 * TERN_INSN_SIZE;
-	p->h.nslots = 2;
-	p->h.stream[TERN_ENGINE_DMA].offset = TERN_PROG_HEADER_SIZE;
-	p->h.stream[TERN_ENGINE_DMA].count = 3;
-	dma_insn(&p->insn[0], TERN_OP_DMA_LOAD, 0);
-	dma_insn(&p->insn[1], TERN_OP_DMA_STORE, 1);
-	p->insn[2].h.opcode = TERN_OP_END;
-	return p->h.size;
-}
-
 /*
  * NLAUNCH launches of the copy program on @core, waited for; their statuses
  * in @st[NLAUNCH] and their job ids in @ids.
@@ -252,13 +214,13 @@ static void compute_workload(struct __test_metadata *_metadata, FIXTURE_DATA(tel
 	int ret;
 
 	prog = tern_bo_new(_metadata, self->fd, PAGE, DRM_TERN_BO_DEVICE, &hprog);
-	size = copy_prog_init(prog);
+	size = copy_prog_init(prog, 1);
 	status = tern_bo_new(_metadata, self->fd, PAGE, DRM_TERN_BO_HOST, &hstatus);
 	memset(status, 0, PAGE);
 	slots[0].handle = self->hbm;
-	slots[0].size = CP_PARTS * CP_ELEMS * 4;
+	slots[0].size = CP_BYTES;
 	slots[1].handle = self->hbm2;
-	slots[1].size = CP_PARTS * CP_ELEMS * 4;
+	slots[1].size = CP_BYTES;
 
 	for (int i = 0; i < NLAUNCH; i++) {
 		struct drm_tern_exec e = {
