@@ -337,6 +337,59 @@ struct tern_job_status {
 };
 
 /*
+ * ---- Profiles (Documentation/chip/isa.rst, "Profiles") ----
+ *
+ * A launch with TERN_LAUNCH_F_PROFILE (tern_regs.h) has one more entry in
+ * its slot table, after the program's slot_count entries: the profile
+ * buffer, an HBM buffer like any slot (at least TERN_PROF_HEADER_SIZE
+ * bytes). When the job ends the core writes there a struct tern_prof_header
+ * and then one struct tern_prof_rec per instruction it completed, in the
+ * order the core's scheduler ran them, as many as fit; records that do not
+ * fit are counted in dropped. Times are modeled cycles (TERN_COST_CLOCK_HZ)
+ * from the start of the job, the same clock as tern_job_status.cycles.
+ * A program that faults still gets its profile up to the fault.
+ */
+#define TERN_PROF_MAGIC			0x46525054u	/* "TPRF" */
+#define TERN_PROF_VERSION		1
+#define TERN_PROF_HEADER_SIZE		64
+#define TERN_PROF_REC_SIZE		48
+
+struct tern_prof_header {
+	uint32_t magic;		/* TERN_PROF_MAGIC */
+	uint32_t version;	/* TERN_PROF_VERSION */
+	uint32_t count;		/* records written */
+	uint32_t dropped;	/* records that did not fit */
+	uint64_t cycles;	/* the job's modeled duration */
+	uint32_t rec_size;	/* TERN_PROF_REC_SIZE */
+	uint32_t reserved0;	/* 0 */
+	uint64_t reserved[4];	/* 0 */
+};
+
+/*
+ * struct tern_prof_rec - one completed instruction, 48 bytes.
+ *
+ * ready is when its engine finished the instruction before (0 for the
+ * first), start when it began: start - ready is the time it waited on its
+ * semaphore (nonzero only with TERN_SYNC_WAIT), end - start its cost.
+ * bytes is what a DMA_LOAD/DMA_STORE moved between HBM and the SBUF (0 for
+ * other opcodes).
+ */
+struct tern_prof_rec {
+	uint64_t ready;		/* cycle its engine was free */
+	uint64_t start;		/* cycle it started */
+	uint64_t end;		/* cycle it ended */
+	uint64_t bytes;		/* DMA bytes, else 0 */
+	uint32_t index;		/* instruction index in its stream */
+	uint32_t wait_value;	/* copied from the instruction header */
+	uint8_t engine;		/* TERN_ENGINE_* */
+	uint8_t opcode;		/* TERN_OP_* */
+	uint8_t sync;		/* TERN_SYNC_* of the instruction */
+	uint8_t wait_sem;
+	uint8_t signal_sem;
+	uint8_t reserved[3];	/* 0 */
+};
+
+/*
  * ---- Cost model (Documentation/chip/isa.rst, "Cost model") ----
  *
  * CLOCK_HZ: the core clock; cycles count at it.
@@ -373,5 +426,7 @@ _Static_assert(sizeof(struct tern_insn_dma) == 64, "tern_insn_dma layout");
 _Static_assert(sizeof(union tern_insn) == 64, "tern_insn layout");
 _Static_assert(sizeof(struct tern_prog_header) == 64, "program header layout");
 _Static_assert(sizeof(struct tern_job_status) == 128, "job status layout");
+_Static_assert(sizeof(struct tern_prof_header) == TERN_PROF_HEADER_SIZE, "profile header layout");
+_Static_assert(sizeof(struct tern_prof_rec) == TERN_PROF_REC_SIZE, "profile record layout");
 
 #endif /* TERN_ISA_H */

@@ -74,7 +74,8 @@ typedef uint64_t tern_u64;
 
 #define TERN_MAGIC			0x4e524554u	/* "TERN" */
 #define TERN_VERSION_MAJOR		1
-#define TERN_VERSION_MINOR		3	/* 1.1: MMU, user queues; 1.2: links; 1.3: telemetry */
+#define TERN_VERSION_MINOR		4	/* 1.1: MMU, user queues; 1.2: links; 1.3: telemetry;
+						 * 1.4: launch profiles */
 #define TERN_RESET_KEY			0x52534554u	/* "TESR" */
 
 #define TERN_REVISION_REV_MASK		0x000000ffu
@@ -263,7 +264,16 @@ struct tern_launch_slot {
 #define TERN_LAUNCH_F_SLOTS_PHYS	(1u << 4)	/* ctx != 0: slot table at an HBM offset */
 #define TERN_LAUNCH_F_STATUS_PHYS	(1u << 5)	/* ctx != 0: status_addr is physical */
 #define TERN_LAUNCH_F_FENCE_PHYS	(1u << 6)	/* ctx != 0: fence_addr is physical */
-#define TERN_LAUNCH_F_ALL		0x7fu
+/*
+ * Interface 1.4 (TERN_CAP_PROFILE): the slot table has slot_count + 1
+ * entries, the last being the profile buffer the core fills when the job
+ * ends (struct tern_prof_header and records, tern_isa.h). A profile buffer
+ * smaller than TERN_PROF_HEADER_SIZE or outside the HBM refuses the launch
+ * with TERN_ERR_BAD_LAUNCH / TERN_ERR_HBM_RANGE like a slot would.
+ */
+#define TERN_LAUNCH_F_PROFILE		(1u << 7)
+#define TERN_LAUNCH_F_ALL		0xffu
+#define TERN_CAP_PROFILE		(1u << 7)	/* TERN_LAUNCH_F_PROFILE */
 
 /* ---- Device MMU: per-context address spaces (TERN_CAP_MMU) ---- */
 

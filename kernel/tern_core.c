@@ -193,6 +193,11 @@ static void tern_core_write_locked(struct tern_core *core, struct tern_exec_job 
 		writeq(job->slots[i].offset, table + i * TERN_LAUNCH_SLOT_SIZE);
 		writeq(job->slots[i].size, table + i * TERN_LAUNCH_SLOT_SIZE + 8);
 	}
+	/* The profile buffer is the entry after the program's slots. */
+	if (job->profile) {
+		writeq(job->profile_slot.offset, table + i * TERN_LAUNCH_SLOT_SIZE);
+		writeq(job->profile_slot.size, table + i * TERN_LAUNCH_SLOT_SIZE + 8);
+	}
 	/* Flush the write-combined slot table before the doorbell. */
 	wmb();
 
@@ -224,6 +229,8 @@ static void tern_core_write_locked(struct tern_core *core, struct tern_exec_job 
 		d->slot_count = (__force u32)cpu_to_le32(job->slot_count);
 		d->ctx = (__force u32)cpu_to_le32(tern_ctx_id(job->ctx));
 		d->reserved1 = 0;
+		if (job->profile)
+			d->flags |= (__force u32)cpu_to_le32(TERN_LAUNCH_F_PROFILE);
 	}
 	d->status_addr = (__force u64)cpu_to_le64(status_addr);
 	d->fence_addr = (__force u64)cpu_to_le64(core->fence_dma);

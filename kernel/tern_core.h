@@ -25,8 +25,8 @@ struct tern_mapping;
 
 /* Launch descriptors in each core's ring; each has its own slot table. */
 #define TERN_CORE_RING_ENTRIES		64u
-/* HBM bytes of one slot table: TERN_LAUNCH_MAX_SLOTS entries. */
-#define TERN_CORE_SLOT_TABLE_SIZE	(TERN_LAUNCH_MAX_SLOTS * TERN_LAUNCH_SLOT_SIZE)
+/* HBM bytes of one slot table: TERN_LAUNCH_MAX_SLOTS entries and a profile buffer. */
+#define TERN_CORE_SLOT_TABLE_SIZE	((TERN_LAUNCH_MAX_SLOTS + 1) * TERN_LAUNCH_SLOT_SIZE)
 /* Default EXEC timeout on silicon, scaled like the other timeouts. */
 #define TERN_EXEC_TIMEOUT_MS		10000u
 
@@ -66,6 +66,8 @@ struct tern_exec_job {
 	u32 prog_size;
 	u32 slot_count;
 	struct tern_launch_slot slots[TERN_LAUNCH_MAX_SLOTS];	/* VAs, CPU order */
+	bool profile;			/* DRM_TERN_EXEC_PROFILE: profile_slot is set */
+	struct tern_launch_slot profile_slot;	/* VA and size of the profile buffer */
 
 	struct tern_bo *status_bo;	/* a GEM reference, or NULL */
 	struct iosys_map status_map;	/* vmap of status_bo */

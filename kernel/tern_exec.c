@@ -25,13 +25,21 @@
 static int tern_exec_check_args(struct tern_device *tdev, const struct drm_tern_exec *args)
 {
 	u64 end;
-	u32 i;
 
-	if (args->flags)
+	const struct drm_tern_slot *p = &args->profile;
+
+	if (args->flags & ~DRM_TERN_EXEC_PROFILE)
 		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(args->reserved); i++)
-		if (args->reserved[i])
+	if (!(args->flags & DRM_TERN_EXEC_PROFILE)) {
+		if (p->handle || p->pad || p->offset || p->size)
 			return -EINVAL;
+	} else {
+		if (!(tdev->hw.caps & TERN_CAP_PROFILE))
+			return -EOPNOTSUPP;
+		if (p->pad || p->size < TERN_PROF_HEADER_SIZE || !IS_ALIGNED(p->offset, 64) ||
+		    check_add_overflow(p->offset, p->size, &end))
+			return -EINVAL;
+	}
 	if (args->core >= tdev->num_cores)
 		return -EINVAL;
 	if (args->slot_count > DRM_TERN_MAX_SLOTS)
@@ -104,6 +112,25 @@ static int tern_exec_add_slots(struct tern_exec_job *job, struct drm_file *file,
 	return 0;
 }
 
+/* The profile buffer of DRM_TERN_EXEC_PROFILE, a range of a device buffer. */
+static int tern_exec_add_profile(struct tern_exec_job *job, struct drm_file *file,
+				 const struct drm_tern_slot *p)
+{
+	struct tern_mapping *map;
+	int ret;
+
+	ret = tern_exec_add_map(job, file, p->handle, &map);
+	if (ret)
+		return ret;
+	/* check_args made sure offset + size does not overflow */
+	if (p->offset + p->size > tern_bo_size(tern_mapping_bo(map)))
+		return -EINVAL;
+	job->profile = true;
+	job->profile_slot.offset = tern_mapping_va(map) + p->offset;
+	job->profile_slot.size = p->size;
+	return 0;
+}
+
 static int tern_exec_add_status(struct tern_exec_job *job, struct drm_file *file,
 				const struct drm_tern_exec *args)
 {
@@ -171,6 +198,14 @@ static int tern_exec_build(struct tern_exec_job *job, struct drm_file *file,
 			goto out_free;
 	}
 
+	if (args->flags & DRM_TERN_EXEC_PROFILE) {
+		ret = tern_exec_add_profile(job, file, &args->profile);
+		if (ret) {
+			tern_dbg(tdev, "profile handle %u range: %d\n", args->profile.handle, ret);
+			goto out_free;
+		}
+	}
+
 	ret = tern_exec_add_status(job, file, args);
 	if (ret)
 		tern_dbg(tdev, "status handle %u offset %llu: %d\n", args->status_handle,
@@ -200,8 +235,8 @@ struct dma_fence *tern_exec(struct drm_file *file, struct drm_tern_exec *args)
 	if (ret)
 		return ERR_PTR(ret);
 
-	/* The program's and the slots' mappings. */
-	job = kzalloc(struct_size(job, maps, args->slot_count + 1), GFP_KERNEL);
+	/* The mappings of the program, the slots and the profile buffer. */
+	job = kzalloc(struct_size(job, maps, args->slot_count + 2), GFP_KERNEL);
 	if (!job)
 		return ERR_PTR(-ENOMEM);
 	job->fence = kzalloc(sizeof(*job->fence), GFP_KERNEL);

@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -569,6 +570,170 @@ int tern_launch_async(struct tern_device *dev, struct tern_kernel *k, int core,
  * -EINVAL for a fence of a copy.
  */
 int tern_fence_launch_status(struct tern_fence *fence, struct tern_launch_status *status);
+
+/* ---- Profiles (Documentation/runtime.rst, "Profiles"; tern-profile) ---- */
+
+/**
+ * struct tern_profile_insn - one instruction a core completed, from its profile
+ * @engine: TERN_ENGINE_*
+ * @opcode: TERN_OP_*
+ * @index: its index in the engine's stream
+ * @ready: modeled cycle its engine finished the instruction before
+ * @start: modeled cycle it started (start - ready: semaphore wait)
+ * @end: modeled cycle it ended
+ * @bytes: bytes a DMA_LOAD/DMA_STORE moved, else 0
+ * @sync: TERN_SYNC_* of the instruction
+ * @wait_sem: semaphore it waited on (with TERN_SYNC_WAIT)
+ * @wait_value: the value it waited for
+ * @signal_sem: semaphore it signalled (with TERN_SYNC_SIGNAL)
+ *
+ * Cycles count from the start of the launch, at TERN_COST_CLOCK_HZ.
+ */
+struct tern_profile_insn {
+	unsigned int engine;
+	unsigned int opcode;
+	uint32_t index;
+	uint64_t ready;
+	uint64_t start;
+	uint64_t end;
+	uint64_t bytes;
+	unsigned int sync;
+	unsigned int wait_sem;
+	uint32_t wait_value;
+	unsigned int signal_sem;
+};
+
+/**
+ * struct tern_profile_launch - one profiled launch
+ * @core: the core it ran on
+ * @name: what ran: the op's name for launches of tern_ops.h, else "kernel"
+ * @result: as &tern_launch_status.result
+ * @cycles: its modeled duration
+ * @base_cycles: where it starts on its core's modeled timeline: launches of
+ *	one core follow one another in the order they ran, cores are
+ *	independent timelines starting at 0
+ * @busy: modeled busy cycles per engine
+ * @insn_count: instructions completed per engine
+ * @host_start_ns: CLOCK_MONOTONIC ns when the library submitted it
+ * @host_end_ns: CLOCK_MONOTONIC ns when the library saw it done
+ * @ninsns: records in @insns
+ * @dropped: instructions the profile buffer had no room for
+ * @insns: the instructions, in the order the core ran them
+ */
+struct tern_profile_launch {
+	unsigned int core;
+	char name[32];
+	int result;
+	uint64_t cycles;
+	uint64_t base_cycles;
+	uint64_t busy[4];
+	uint32_t insn_count[4];
+	uint64_t host_start_ns;
+	uint64_t host_end_ns;
+	size_t ninsns;
+	uint32_t dropped;
+	struct tern_profile_insn *insns;
+};
+
+/* Directions of &tern_profile_copy.direction. */
+#define TERN_PROFILE_H2D	0	/* host -> device memory */
+#define TERN_PROFILE_D2H	1
+#define TERN_PROFILE_D2D	2
+#define TERN_PROFILE_H2H	3
+
+/**
+ * struct tern_profile_copy - one DMA copy job of the session, timed by the host
+ * @queue: the chip queue it ran on
+ * @direction: TERN_PROFILE_H2D, _D2H, _D2D or _H2H: of its first copy
+ * @bytes: bytes it moved
+ * @host_start_ns: CLOCK_MONOTONIC ns of its submission
+ * @host_end_ns: CLOCK_MONOTONIC ns when the library saw it done
+ */
+struct tern_profile_copy {
+	unsigned int queue;
+	unsigned int direction;
+	uint64_t bytes;
+	uint64_t host_start_ns;
+	uint64_t host_end_ns;
+};
+
+/**
+ * struct tern_profile - what a profiling session recorded on one device
+ * @device: device index
+ * @num_cores: cores of the chip
+ * @clock_hz: the core clock the cycles count at (TERN_COST_CLOCK_HZ)
+ * @host_start_ns: CLOCK_MONOTONIC ns of tern_profile_start()
+ * @host_end_ns: CLOCK_MONOTONIC ns of tern_profile_stop()
+ * @nlaunches: entries in @launches, in completion order
+ * @launches: the profiled launches
+ * @ncopies: entries in @copies
+ * @copies: the copy jobs
+ */
+struct tern_profile {
+	unsigned int device;
+	unsigned int num_cores;
+	uint64_t clock_hz;
+	uint64_t host_start_ns;
+	uint64_t host_end_ns;
+	size_t nlaunches;
+	struct tern_profile_launch *launches;
+	size_t ncopies;
+	struct tern_profile_copy *copies;
+};
+
+/** Default per-launch record capacity of tern_profile_start(). */
+#define TERN_PROFILE_DEFAULT_INSNS	65536
+
+/**
+ * tern_profile_start() - profile every later launch and copy on a device
+ * @dev: the device
+ * @max_insns: records kept per launch (0: TERN_PROFILE_DEFAULT_INSNS);
+ *	instructions past it are counted as dropped
+ *
+ * Until tern_profile_stop(), each launch on @dev (tern_launch(), the
+ * asynchronous and batched paths, and the ops of tern_ops.h) asks its core
+ * for a profile, and each copy job is timed. Profiling costs one more
+ * device buffer and one copy per launch; it does not change what the
+ * program computes or its modeled cycles.
+ *
+ * Return: 0, -EBUSY when a session is already running, -EOPNOTSUPP when
+ * the driver or chip cannot profile (tern_last_error() says which).
+ */
+int tern_profile_start(struct tern_device *dev, size_t max_insns);
+
+/**
+ * tern_profile_stop() - end the session and take what it recorded
+ * @dev: the device
+ * @out: receives the profile; free it with tern_profile_free()
+ *
+ * Waits for nothing: launches still running when it is called are not in
+ * the profile.
+ *
+ * Return: 0, -EINVAL when no session is running.
+ */
+int tern_profile_stop(struct tern_device *dev, struct tern_profile **out);
+
+/**
+ * tern_profile_write_json() - write a profile as a Chrome/Perfetto trace
+ * @prof: the profile
+ * @f: where to write
+ *
+ * The Trace Event Format JSON object ("traceEvents", "displayTimeUnit"):
+ * one process per device, one thread per core engine ("core 0 tensor",
+ * ...) with a complete event per instruction at its modeled time in
+ * microseconds, semaphore waits as their own events, and a "host" thread
+ * with the copy jobs and launches at host time (Documentation/tools/
+ * tern-profile.rst lists every field).
+ *
+ * Return: 0, or -EIO when writing failed.
+ */
+int tern_profile_write_json(const struct tern_profile *prof, FILE *f);
+
+/**
+ * tern_profile_free() - free a profile
+ * @prof: from tern_profile_stop(), may be NULL
+ */
+void tern_profile_free(struct tern_profile *prof);
 
 /* ---- Chip-to-chip links (Documentation/runtime.rst, "Links") ---- */
 

@@ -463,10 +463,152 @@ TEST_F(exec, injected_bad_launch_descriptors_halt_and_recover)
 	EXPECT_EQ(-EINVAL, inject_launch(self->d.minor, &good, sizeof(good) - 1));
 }
 
-/* ---- rejected fields: one test each ---- */
+/* ---- profiles (DRM_TERN_EXEC_PROFILE) ---- */
 
 #define EXPECT_REJECT(err)							\
 	EXPECT_EQ(-(err), tern_ioctl(self->d.fd, DRM_IOCTL_TERN_EXEC, &self->e))
+
+#define PROFILE_OFFSET	(DATA_BO_SIZE / 2)
+
+/* Ask for a profile into the second half of d->out. */
+static void exec_profile_args(struct __test_metadata *_metadata, struct exec_dev *d,
+			      struct drm_tern_exec *e, uint64_t size)
+{
+	if (!(d->info.caps & TERN_CAP_PROFILE))
+		SKIP(return, "the chip has no TERN_CAP_PROFILE");
+	e->flags = DRM_TERN_EXEC_PROFILE;
+	e->profile.handle = d->out;
+	e->profile.offset = PROFILE_OFFSET;
+	e->profile.size = size;
+}
+
+static const struct tern_prof_header *exec_profile(struct exec_dev *d)
+{
+	return (const struct tern_prof_header *)((const char *)d->out_map + PROFILE_OFFSET);
+}
+
+/*
+ * The profile of relu has one record per completed instruction, in the
+ * order the core ran them, with each engine's record costs adding up to
+ * its busy cycles in the job status.
+ */
+TEST_F(exec, profile_records_every_instruction)
+{
+	const struct tern_prof_header *h = exec_profile(&self->d);
+	const struct tern_prof_rec *r = (const void *)(h + 1);
+	uint64_t busy[TERN_NUM_ENGINES] = { 0 }, last_start = 0, end_max = 0;
+	uint32_t insns[TERN_NUM_ENGINES] = { 0 }, total = 0;
+	struct tern_job_status *st = exec_status(&self->d);
+	uint32_t status = 99, code = 99;
+	struct tern_program *p;
+	const void *img;
+	size_t size;
+
+	exec_profile_args(_metadata, &self->d, &self->e, PROFILE_OFFSET);
+	build_relu(_metadata, &self->d, &p, &img, &size);
+	self->e.program_size = exec_load(&self->d, img, size);
+	tern_prog_free(p);
+	memset((char *)self->d.out_map + PROFILE_OFFSET, 0xa5, PROFILE_OFFSET);
+	ASSERT_EQ(0, exec_run(&self->d, &self->e, &status, &code));
+	ASSERT_EQ((uint32_t)DRM_TERN_JOB_OK, status) TH_LOG("code %u", code);
+	expect_ok_status(_metadata, &self->d);
+
+	ASSERT_EQ(TERN_PROF_MAGIC, h->magic);
+	EXPECT_EQ((uint32_t)TERN_PROF_VERSION, h->version);
+	EXPECT_EQ((uint32_t)TERN_PROF_REC_SIZE, h->rec_size);
+	EXPECT_EQ(0, h->dropped);
+	EXPECT_EQ(st->cycles, h->cycles);
+	for (unsigned int e = 0; e < TERN_NUM_ENGINES; e++)
+		total += st->insns[e];
+	ASSERT_EQ(total, h->count);
+	for (uint32_t i = 0; i < h->count; i++, r++) {
+		ASSERT_GT(TERN_NUM_ENGINES, r->engine) TH_LOG("record %u", i);
+		EXPECT_LE(r->ready, r->start) TH_LOG("record %u", i);
+		EXPECT_LT(r->start, r->end) TH_LOG("record %u", i);
+		EXPECT_LE(last_start, r->start) TH_LOG("record %u: out of order", i);
+		EXPECT_EQ(insns[r->engine], r->index) TH_LOG("record %u", i);
+		if (r->opcode == TERN_OP_DMA_LOAD || r->opcode == TERN_OP_DMA_STORE) {
+			EXPECT_NE(0, r->bytes) TH_LOG("record %u", i);
+		} else {
+			EXPECT_EQ(0, r->bytes) TH_LOG("record %u", i);
+		}
+		last_start = r->start;
+		busy[r->engine] += r->end - r->start;
+		insns[r->engine]++;
+		if (r->end > end_max)
+			end_max = r->end;
+	}
+	EXPECT_EQ(st->cycles, end_max);
+	for (unsigned int e = 0; e < TERN_NUM_ENGINES; e++) {
+		EXPECT_EQ(st->busy[e], busy[e]) TH_LOG("engine %u", e);
+		EXPECT_EQ(st->insns[e], insns[e]) TH_LOG("engine %u", e);
+	}
+	/* relu loads, activates and stores: three engines at least */
+	EXPECT_NE(0, insns[TERN_ENGINE_DMA]);
+	EXPECT_NE(0, insns[TERN_ENGINE_SCALAR]);
+}
+
+/* A buffer with room for one record of the two keeps one and counts the other. */
+TEST_F(exec, profile_counts_dropped_records)
+{
+	const struct tern_prof_header *h = exec_profile(&self->d);
+	uint32_t status = 99, code = 99;
+
+	exec_profile_args(_metadata, &self->d, &self->e,
+			  TERN_PROF_HEADER_SIZE + 1 * TERN_PROF_REC_SIZE);
+	memset((char *)self->d.out_map + PROFILE_OFFSET, 0xa5, 4096);
+	ASSERT_EQ(0, exec_run(&self->d, &self->e, &status, &code));
+	ASSERT_EQ((uint32_t)DRM_TERN_JOB_OK, status) TH_LOG("code %u", code);
+	ASSERT_EQ(TERN_PROF_MAGIC, h->magic);
+	EXPECT_EQ(1, h->count);
+	EXPECT_EQ(1, h->dropped);	/* NOP, END */
+	/* Nothing past the buffer was written. */
+	EXPECT_EQ(0xa5, ((unsigned char *)h)[TERN_PROF_HEADER_SIZE + TERN_PROF_REC_SIZE]);
+}
+
+TEST_F(exec, reject_profile_no_handle)
+{
+	exec_profile_args(_metadata, &self->d, &self->e, 4096);
+	self->e.profile.handle = 0xdead;
+	EXPECT_REJECT(ENOENT);
+}
+TEST_F(exec, reject_profile_host_bo)
+{
+	exec_profile_args(_metadata, &self->d, &self->e, 4096);
+	self->e.profile.handle = self->d.host;
+	self->e.profile.offset = 0;
+	EXPECT_REJECT(EINVAL);
+}
+TEST_F(exec, reject_profile_pad)
+{
+	exec_profile_args(_metadata, &self->d, &self->e, 4096);
+	self->e.profile.pad = 1;
+	EXPECT_REJECT(EINVAL);
+}
+TEST_F(exec, reject_profile_size_below_header)
+{
+	exec_profile_args(_metadata, &self->d, &self->e, TERN_PROF_HEADER_SIZE - 1);
+	EXPECT_REJECT(EINVAL);
+}
+TEST_F(exec, reject_profile_offset_unaligned)
+{
+	exec_profile_args(_metadata, &self->d, &self->e, 4096);
+	self->e.profile.offset += 32;
+	EXPECT_REJECT(EINVAL);
+}
+TEST_F(exec, reject_profile_outside_bo)
+{
+	exec_profile_args(_metadata, &self->d, &self->e, PROFILE_OFFSET + 64);
+	EXPECT_REJECT(EINVAL);
+}
+TEST_F(exec, reject_profile_offset_overflow)
+{
+	exec_profile_args(_metadata, &self->d, &self->e, 4096);
+	self->e.profile.offset = ~0ull - 63;
+	EXPECT_REJECT(EINVAL);
+}
+
+/* ---- rejected fields: one test each ---- */
 
 TEST_F(exec, valid_baseline_accepted)
 {
@@ -476,9 +618,13 @@ TEST_F(exec, valid_baseline_accepted)
 	EXPECT_EQ((uint32_t)DRM_TERN_JOB_OK, status);
 }
 
-TEST_F(exec, reject_flags) { self->e.flags = 1; EXPECT_REJECT(EINVAL); }
-TEST_F(exec, reject_reserved0) { self->e.reserved[0] = 1; EXPECT_REJECT(EINVAL); }
-TEST_F(exec, reject_reserved2) { self->e.reserved[2] = 1; EXPECT_REJECT(EINVAL); }
+TEST_F(exec, reject_flags) { self->e.flags = 1u << 1; EXPECT_REJECT(EINVAL); }
+TEST_F(exec, reject_flags_high) { self->e.flags = 1u << 31; EXPECT_REJECT(EINVAL); }
+/* Without DRM_TERN_EXEC_PROFILE the profile range must be all zero. */
+TEST_F(exec, reject_profile_handle_unflagged) { self->e.profile.handle = self->d.out; EXPECT_REJECT(EINVAL); }
+TEST_F(exec, reject_profile_pad_unflagged) { self->e.profile.pad = 1; EXPECT_REJECT(EINVAL); }
+TEST_F(exec, reject_profile_offset_unflagged) { self->e.profile.offset = 64; EXPECT_REJECT(EINVAL); }
+TEST_F(exec, reject_profile_size_unflagged) { self->e.profile.size = 4096; EXPECT_REJECT(EINVAL); }
 TEST_F(exec, reject_core) { self->e.core = self->d.info.num_cores; EXPECT_REJECT(EINVAL); }
 TEST_F(exec, reject_core_huge) { self->e.core = ~0u; EXPECT_REJECT(EINVAL); }
 TEST_F(exec, reject_program_no_handle) { self->e.program_handle = 0xdead; EXPECT_REJECT(ENOENT); }

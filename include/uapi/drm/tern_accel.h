@@ -19,7 +19,7 @@ extern "C" {
 /** DRM_TERN_UAPI_VERSION_MAJOR: incompatible UAPI changes bump this. */
 #define DRM_TERN_UAPI_VERSION_MAJOR	1
 /** DRM_TERN_UAPI_VERSION_MINOR: compatible additions bump this. */
-#define DRM_TERN_UAPI_VERSION_MINOR	3
+#define DRM_TERN_UAPI_VERSION_MINOR	4
 
 #define DRM_TERN_GET_INFO		0x00
 #define DRM_TERN_BO_CREATE		0x01
@@ -318,11 +318,17 @@ struct drm_tern_slot {
  * and instruction, modeled cycles) into the host buffer @status_handle at
  * @status_offset, and
  * the job's fence is attached to @out_syncobj as for DRM_IOCTL_TERN_SUBMIT.
+ *
+ * With DRM_TERN_EXEC_PROFILE (UAPI 1.4) the core also writes a profile of
+ * the job, a struct tern_prof_header and one record per completed
+ * instruction (tern_isa.h, Documentation/chip/isa.rst "Profiles"), into the
+ * device buffer range @profile, which must hold at least the 64-byte header;
+ * records that do not fit are counted as dropped.
  */
 struct drm_tern_exec {
 	/** @core: in: compute core, below &drm_tern_info.num_cores. */
 	__u32 core;
-	/** @flags: in: must be zero. */
+	/** @flags: in: DRM_TERN_EXEC_PROFILE or zero. */
 	__u32 flags;
 	/** @program_handle: in: GEM handle of the device buffer holding the program. */
 	__u32 program_handle;
@@ -346,9 +352,16 @@ struct drm_tern_exec {
 	__u64 timeout_ns;
 	/** @job_id: out: identifies the job in traces and debugfs. */
 	__u64 job_id;
-	/** @reserved: must be zero. */
-	__u64 reserved[3];
+	/**
+	 * @profile: in: with DRM_TERN_EXEC_PROFILE, the device buffer range
+	 * the profile goes to (size at least 64, offset a multiple of 64);
+	 * otherwise all zero (UAPI 1.4).
+	 */
+	struct drm_tern_slot profile;
 };
+
+/** DRM_TERN_EXEC_PROFILE: the core writes a profile of the job to &drm_tern_exec.profile. */
+#define DRM_TERN_EXEC_PROFILE		(1u << 0)
 
 /** DRM_TERN_USER_QUEUE_MAX_ENTRIES: largest user-mode ring, in descriptors. */
 #define DRM_TERN_USER_QUEUE_MAX_ENTRIES	65536
