@@ -313,7 +313,8 @@ struct tern_prog_header {
 #define TERN_CERR_BAD_SLOT		8	/* not bound, or not in HBM */
 #define TERN_CERR_HBM_RANGE		9	/* outside the slot's buffer */
 #define TERN_CERR_DEADLOCK		10	/* no engine can progress */
-#define TERN_CERR_COUNT			11
+#define TERN_CERR_ECC			11	/* read an HBM line with an uncorrectable error */
+#define TERN_CERR_COUNT			12
 
 /*
  * struct tern_job_status - what a core reports for a job, 128 bytes.

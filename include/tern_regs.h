@@ -74,8 +74,8 @@ typedef uint64_t tern_u64;
 
 #define TERN_MAGIC			0x4e524554u	/* "TERN" */
 #define TERN_VERSION_MAJOR		1
-#define TERN_VERSION_MINOR		4	/* 1.1: MMU, user queues; 1.2: links; 1.3: telemetry;
-						 * 1.4: launch profiles */
+#define TERN_VERSION_MINOR		5	/* 1.1: MMU, user queues; 1.2: links; 1.3: telemetry;
+						 * 1.4: launch profiles; 1.5: RAS, core reset */
 #define TERN_RESET_KEY			0x52534554u	/* "TESR" */
 
 #define TERN_REVISION_REV_MASK		0x000000ffu
@@ -172,7 +172,9 @@ struct tern_sg_entry {
 #define TERN_ERR_BAD_LAUNCH		11	/* launch size or slot count out of range */
 #define TERN_ERR_MMU_FAULT		12	/* translation or permission fault: see ERR_INFO */
 #define TERN_ERR_LINK_DOWN		13	/* link port down, unconnected or no peer chip */
-#define TERN_ERR_COUNT			14
+#define TERN_ERR_ECC_UNCORRECTED	14	/* read an HBM line with an uncorrectable error (1.5) */
+#define TERN_ERR_DMA_ABORT		15	/* the DMA engine aborted the transfer (1.5) */
+#define TERN_ERR_COUNT			16
 
 /* ---- Compute cores: launch rings (TERN_CAP_COMPUTE) ---- */
 
@@ -223,6 +225,13 @@ struct tern_sg_entry {
 #define TERN_C_CTRL_RING_IN_HBM		(1u << 1)	/* ring base is an HBM offset */
 #define TERN_C_CTRL_RESUME		(1u << 2)	/* WO: leave HALTED, fetch from HEAD */
 #define TERN_C_CTRL_ABORT		(1u << 3)	/* WO: end the running job ABORTED */
+/*
+ * WO, interface 1.5: reset this core alone. Its running job (even a hung
+ * one, which ignores ABORT) is dropped without status, fence or interrupt;
+ * SBUF, PSUM and semaphores are cleared; the ring is disabled with HEAD =
+ * TAIL = 0 and must be programmed again. Other cores and queues go on.
+ */
+#define TERN_C_CTRL_RESET		(1u << 4)
 
 /*
  * Launch descriptor: 64 bytes in a core's launch ring. Runs the program of
@@ -530,5 +539,47 @@ struct tern_launch_slot {
 #define TERN_TC_DONE_HI			0x34
 #define TERN_TC_FAILED_LO		0x38	/* launches that ended otherwise */
 #define TERN_TC_FAILED_HI		0x3c
+
+/* ---- RAS: HBM ECC errors (TERN_CAP_RAS, interface 1.5) ---- */
+
+/*
+ * Every HBM error latches TERN_INT_RAS (on the error vector, vector 0) and
+ * records the HBM offset of its 64-byte line. A corrected error (CE) is
+ * counted and the data read is right. An uncorrected error (UE) poisons
+ * the line until it is written again: a descriptor or launch that reads a
+ * poisoned line fails with TERN_ERR_ECC_UNCORRECTED (a compute job with
+ * TERN_CERR_ECC, detail = the HBM offset). The ECC counters are
+ * TERN_T_ECC_CORR / TERN_T_ECC_UNCORR of the telemetry block.
+ */
+#define TERN_CAP_RAS			(1u << 8)
+#define TERN_INT_RAS			(1u << 4)	/* RAS_STATUS has a bit set */
+#define TERN_REG_RAS_STATUS		0x0b0	/* RW1C: TERN_RAS_* latched */
+#define TERN_REG_RAS_CE_ADDR_LO		0x0b4	/* RO: HBM offset of the last CE line */
+#define TERN_REG_RAS_CE_ADDR_HI		0x0b8
+#define TERN_REG_RAS_UE_ADDR_LO		0x0bc	/* RO: HBM offset of the last UE line */
+#define TERN_REG_RAS_UE_ADDR_HI		0x0c0
+#define TERN_REG_RAS_POISONED		0x0c4	/* RO: HBM lines poisoned now */
+#define TERN_RAS_CE			(1u << 0)
+#define TERN_RAS_UE			(1u << 1)
+#define TERN_RAS_LINE			64	/* bytes an ECC error covers */
+
+/*
+ * ---- Fault injection (QEMU properties, not registers; interface 1.5) ----
+ *
+ * Set at run time with qom-set on the device (Documentation/chip/spec.rst,
+ * "Fault injection"; the VM runner relays them from guest tests):
+ *   inject-ecc            "ce:<hbm offset>" or "ue:<hbm offset>"
+ *   inject-dma-abort      queue index: its next descriptor ends
+ *                         TERN_ERR_DMA_ABORT
+ *   inject-core-hang      core index: its next launch never ends (ABORT is
+ *                         ignored; TERN_C_CTRL_RESET or a device reset ends it)
+ *   inject-lost-completion "queue:<q>" or "core:<c>": the next job done
+ *                         there writes no fence and raises no interrupt
+ *                         (its data and HEAD are right)
+ *   inject-aer            "correctable", "nonfatal" or "fatal": a PCIe AER
+ *                         error reported to the root port
+ *   link-down             (interface 1.2)
+ * and read with qom-get: faults-injected (count of faults that took effect).
+ */
 
 #endif /* TERN_REGS_H */

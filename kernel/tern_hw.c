@@ -31,6 +31,8 @@ static const char * const tern_error_names[TERN_ERR_COUNT] = {
 	[TERN_ERR_BAD_LAUNCH] = "launch: program size or slot count out of range",
 	[TERN_ERR_MMU_FAULT] = "device MMU translation or permission fault",
 	[TERN_ERR_LINK_DOWN] = "link port down, unconnected or no peer chip",
+	[TERN_ERR_ECC_UNCORRECTED] = "uncorrectable HBM ECC error",
+	[TERN_ERR_DMA_ABORT] = "DMA transfer aborted",
 };
 
 const char *tern_hw_error_name(u32 code)

@@ -97,6 +97,7 @@ const char *tern_compute_error_text(uint32_t code)
 		[TERN_CERR_BAD_SLOT] = "bad buffer slot",
 		[TERN_CERR_HBM_RANGE] = "HBM access out of range",
 		[TERN_CERR_DEADLOCK] = "semaphore deadlock",
+		[TERN_CERR_ECC] = "uncorrectable HBM ECC error",
 	};
 
 	if (code < TERN_CERR_COUNT)

@@ -22,7 +22,7 @@ static const char *cerr_name(unsigned int e)
 {
 	static const char *const n[TERN_CERR_COUNT] = {
 		"NONE", "BAD_PROGRAM", "ILLEGAL_OPCODE", "RESERVED", "BAD_DTYPE", "BAD_OPERAND",
-		"SBUF_RANGE", "PSUM_RANGE", "BAD_SLOT", "HBM_RANGE", "DEADLOCK",
+		"SBUF_RANGE", "PSUM_RANGE", "BAD_SLOT", "HBM_RANGE", "DEADLOCK", "ECC",
 	};
 
 	return e < TERN_CERR_COUNT ? n[e] : "?";

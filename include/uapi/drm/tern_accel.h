@@ -261,6 +261,12 @@ struct drm_tern_submit {
 #define DRM_TERN_JOB_TIMEOUT		4	/* exceeded its timeout; only it was aborted */
 #define DRM_TERN_JOB_MMU_FAULT		5	/* @error_code is TERN_FAULT_INFO(), @fault_addr the VA */
 #define DRM_TERN_JOB_LINK_DOWN		6	/* its link went down (UAPI 1.3); retry on another route */
+/*
+ * DRM_TERN_JOB_RESET: the job was in flight when the driver reset the chip
+ * (or a core) to recover from another job's fault; it was not at fault and
+ * did not complete: submit it again (UAPI 1.4).
+ */
+#define DRM_TERN_JOB_RESET		7
 
 /**
  * struct drm_tern_wait - wait for a job fence and get its status (DRM_IOCTL_TERN_WAIT)
