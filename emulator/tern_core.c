@@ -17,6 +17,7 @@
 #include "tern_kernels.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,136 @@ uint64_t tern_core_insn_cycles(const union tern_insn *insn)
 
 	tern_core_decode(insn->raw, &in);
 	return strcmp(tern_opcode_name(in.opcode), "?") ? insn_cycles(&in) : 0;
+}
+
+/* ---- profiles ---- */
+
+_Static_assert(sizeof(struct tern_prof_header) == TERN_PROF_HEADER_SIZE,
+	       "profile header layout");
+_Static_assert(sizeof(struct tern_prof_rec) == TERN_PROF_REC_SIZE,
+	       "profile record layout");
+_Static_assert(offsetof(struct tern_prof_rec, engine) == 40 &&
+	       offsetof(struct tern_prof_rec, signal_sem) == 44,
+	       "profile record field offsets");
+
+/* Bytes a DMA_LOAD/DMA_STORE moves between the HBM and the SBUF. */
+static uint64_t dma_bytes(const struct insn *in)
+{
+	const struct ap *t = &in->dst;
+
+	return (uint64_t)t->nparts * ap_free(t) * ap_esz(t);
+}
+
+/* Keep the record of an instruction that ran from start to end. */
+static void prof_record(struct tern_core *c, unsigned int e, uint32_t index,
+			const struct insn *in, uint64_t ready, uint64_t start,
+			uint64_t end)
+{
+	struct tern_prof_rec *r;
+
+	if (c->prof_n >= c->prof_room) {
+		if (c->prof_dropped < UINT32_MAX)
+			c->prof_dropped++;
+		return;
+	}
+	r = &c->prof_recs[c->prof_n++];
+	memset(r, 0, sizeof(*r));
+	r->ready = ready;
+	r->start = start;
+	r->end = end;
+	if (in->opcode == TERN_OP_DMA_LOAD || in->opcode == TERN_OP_DMA_STORE)
+		r->bytes = dma_bytes(in);
+	r->index = index;
+	r->wait_value = in->wait_value;
+	r->engine = (uint8_t)e;
+	r->opcode = in->opcode;
+	r->sync = in->sync;
+	r->wait_sem = in->wait_sem;
+	r->signal_sem = in->signal_sem;
+}
+
+/*
+ * Room for the records of a checked program of p: those that fit the
+ * buffer, at most one per instruction. Without the memory for them the
+ * records that do not fit what there is are dropped.
+ */
+static void prof_reserve(struct tern_core *c, const uint8_t *p)
+{
+	uint64_t insns = 0, room;
+
+	for (unsigned int e = 0; e < TERN_NUM_ENGINES; e++)
+		insns += le32(p + 28 + 8 * e);
+	room = (c->prof_arm - TERN_PROF_HEADER_SIZE) / TERN_PROF_REC_SIZE;
+	if (room > insns)
+		room = insns;
+	if (room > UINT32_MAX)
+		room = UINT32_MAX;
+	if (room * sizeof(struct tern_prof_rec) > c->prof_cap) {
+		void *n = realloc(c->prof_recs,
+				  room * sizeof(struct tern_prof_rec));
+
+		if (n) {
+			c->prof_recs = n;
+			c->prof_cap = room * sizeof(struct tern_prof_rec);
+		}
+	}
+	c->prof_room = c->prof_cap / sizeof(struct tern_prof_rec);
+	if (c->prof_room > room)
+		c->prof_room = room;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+void tern_core_profile_next(struct tern_core *c, uint64_t size)
+{
+	c->prof_arm = size < TERN_PROF_HEADER_SIZE ? 0 : size;
+}
+
+bool tern_core_profile_write(struct tern_core *c, uint8_t *dst,
+			     uint32_t *count, uint32_t *dropped)
+{
+	if (!c->prof_on)
+		return false;
+	c->prof_on = false;
+	memset(dst, 0, TERN_PROF_HEADER_SIZE);
+	put32(dst + 0, TERN_PROF_MAGIC);
+	put32(dst + 4, TERN_PROF_VERSION);
+	put32(dst + 8, c->prof_n);
+	put32(dst + 12, c->prof_dropped);
+	put64(dst + 16, c->prof_cycles);
+	put32(dst + 24, TERN_PROF_REC_SIZE);
+	dst += TERN_PROF_HEADER_SIZE;
+	for (uint32_t i = 0; i < c->prof_n; i++, dst += TERN_PROF_REC_SIZE) {
+		const struct tern_prof_rec *r = &c->prof_recs[i];
+
+		memset(dst, 0, TERN_PROF_REC_SIZE);
+		put64(dst + 0, r->ready);
+		put64(dst + 8, r->start);
+		put64(dst + 16, r->end);
+		put64(dst + 24, r->bytes);
+		put32(dst + 32, r->index);
+		put32(dst + 36, r->wait_value);
+		dst[40] = r->engine;
+		dst[41] = r->opcode;
+		dst[42] = r->sync;
+		dst[43] = r->wait_sem;
+		dst[44] = r->signal_sem;
+	}
+	if (count)
+		*count = c->prof_n;
+	if (dropped)
+		*dropped = c->prof_dropped;
+	return true;
 }
 
 /* ---- the scheduler ---- */
@@ -238,6 +369,9 @@ static void run_streams(struct tern_core *c, struct job *j, const uint8_t *p)
 		if (j->aborted)
 			break;
 		cost = insn_cycles(&en->cur);
+		if (c->prof_on)
+			prof_record(c, (unsigned int)best, en->pc, &en->cur,
+				    en->t, best_start, best_start + cost);
 		en->t = best_start + cost;
 		st->busy[best] += cost;
 		st->insns[best]++;
@@ -301,6 +435,7 @@ void tern_core_destroy(struct tern_core *c)
 	free_lazy(c->psum, TERN_PARTITIONS * PSUM_PITCH);
 	free(c->prog);
 	free(c->sem_times);
+	free(c->prof_recs);
 	for (unsigned int i = 0; i < 3; i++)
 		free(c->buf[i]);
 	free(c->mm_a);
@@ -419,6 +554,8 @@ static uint32_t run_job(struct tern_core *c, struct job *j,
 				       TERN_ENGINE_NONE, TERN_INDEX_NONE, 0,
 				       "no memory for %" PRIu64 " signals",
 				       nsig);
+	if (c->prof_on)
+		prof_reserve(c, c->prog);
 	c->sbuf_dirty = j->sbuf_hi;
 	c->psum_dirty = j->psum_hi;
 	run_streams(c, j, c->prog);
@@ -447,7 +584,14 @@ uint32_t tern_core_run_ro(struct tern_core *c, const void *prog, size_t len,
 	st->engine = TERN_ENGINE_NONE;
 	st->index = TERN_INDEX_NONE;
 	c->msg[0] = '\0';
+	/* a profile asked for is this job's; the last one's is gone */
+	c->prof_on = c->prof_arm != 0;
+	c->prof_n = 0;
+	c->prof_dropped = 0;
+	c->prof_room = 0;
 	run_job(c, &j, prog, len, slots, slots ? nslots : 0);
+	c->prof_arm = 0;
+	c->prof_cycles = st->cycles;
 	/* leave SBUF and PSUM zero for the next job: only what was written */
 	for (unsigned int p = 0; c->sbuf_dirty && p < TERN_PARTITIONS; p++)
 		memset(c->sbuf + p * SBUF_PITCH(c), 0, c->sbuf_dirty);

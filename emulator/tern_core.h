@@ -75,6 +75,23 @@ uint32_t tern_core_run_ro(struct tern_core *core, const void *prog,
 			  const atomic_bool *cancel,
 			  struct tern_job_status *st);
 
+/*
+ * Profiles (tern_isa.h, "Profiles"). tern_core_profile_next() asks the
+ * next tern_core_run*() to record one struct tern_prof_rec per instruction
+ * it completes, for a profile buffer of size bytes (>=
+ * TERN_PROF_HEADER_SIZE): the records that fit are kept, the others only
+ * counted. A job without it records nothing and costs nothing more.
+ *
+ * tern_core_profile_write() writes the last job's header and records in
+ * little-endian into dst, never more than the size given before the job;
+ * returns false (writing nothing) if that job was not profiled. Each
+ * profile is written at most once. count and dropped (may be NULL) get the
+ * header's fields.
+ */
+void tern_core_profile_next(struct tern_core *core, uint64_t size);
+bool tern_core_profile_write(struct tern_core *core, uint8_t *dst,
+			     uint32_t *count, uint32_t *dropped);
+
 /* The last job's fault explained in one line ("" if it did not fault). */
 const char *tern_core_fault_message(const struct tern_core *core);
 

@@ -78,6 +78,20 @@ struct tern_core {
 	uint64_t *sem_times;
 	size_t sem_cap;
 
+	/*
+	 * Profile (tern_core_profile_next/_write): prof_arm is the buffer
+	 * size asked for the next job; prof_on whether the running (or last)
+	 * job records, into prof_recs (room for prof_room), prof_n kept and
+	 * prof_dropped counted beyond them.
+	 */
+	uint64_t prof_arm;
+	bool prof_on;
+	struct tern_prof_rec *prof_recs;
+	size_t prof_cap;	/* bytes allocated at prof_recs */
+	uint64_t prof_room;
+	uint32_t prof_n, prof_dropped;
+	uint64_t prof_cycles;
+
 	float *buf[3];		/* row buffers, TK_CHUNK floats each */
 	float *mm_a, *mm_b;	/* packed operands */
 	float *mm_c;		/* staging: MATMUL dst, TRANSPOSE */

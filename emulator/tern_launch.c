@@ -6,7 +6,10 @@
  * runs the program on the core (tern_core.h), writes the job status and the
  * fence and raises the core's vector. A launch with ctx != 0 names VAs of
  * that context (tern_mmu.c): its program is copied through the MMU, each
- * slot must map one HBM range, and only PHYS-flagged addresses are physical. Bad descriptors are device errors
+ * slot must map one HBM range, and only PHYS-flagged addresses are physical.
+ * With TERN_LAUNCH_F_PROFILE the slot table's extra entry is the profile
+ * buffer the core's records are written to when the job ends, before its
+ * status. Bad descriptors are device errors
  * through tern_model.c; a job that faults is not: its status says why and
  * the ring goes on. See tern_model_int.h for the locking rules and
  * Documentation/chip/spec.rst for the guest-visible behaviour.
@@ -119,11 +122,17 @@ static uint32_t validate_flags(const struct tern_launch_desc *d,
 	return 0;
 }
 
+/* Slot-table entries of d: the slots and, with PROFILE, the profile buffer. */
+static uint32_t table_entries(const struct tern_launch_desc *d)
+{
+	return d->slot_count + !!(d->flags & TERN_LAUNCH_F_PROFILE);
+}
+
 static uint32_t validate_desc(struct tern_dev *dev,
 			      const struct tern_launch_desc *d, uint64_t daddr,
 			      struct fault *f)
 {
-	uint64_t slots_len = (uint64_t)d->slot_count * TERN_LAUNCH_SLOT_SIZE;
+	uint64_t slots_len = (uint64_t)table_entries(d) * TERN_LAUNCH_SLOT_SIZE;
 	uint32_t err;
 
 	if (d->reserved1)
@@ -149,7 +158,7 @@ static uint32_t validate_desc(struct tern_dev *dev,
 		return tern_fail(f, TERN_ERR_HBM_RANGE, d->prog_addr,
 			    "program 0x%" PRIx64 "+0x%" PRIx32
 			    " outside the HBM", d->prog_addr, d->prog_size);
-	if (slots_phys(d) && d->slot_count &&
+	if (slots_phys(d) && slots_len &&
 	    !hbm_range_ok(dev, d->slot_addr, slots_len))
 		return tern_fail(f, TERN_ERR_HBM_RANGE, d->slot_addr,
 			    "slot table 0x%" PRIx64 "+0x%" PRIx64
@@ -195,16 +204,14 @@ static void encode_status(const struct tern_job_status *st, uint8_t *p)
  * HBM pages with READ, contiguous in the HBM; writable if all have WRITE.
  */
 static uint32_t map_slot(struct tern_launch_ring *r, uint32_t ctx,
-			 unsigned int i, uint64_t va, uint64_t size,
+			 const char *what, uint64_t va, uint64_t size,
 			 struct tern_core_slot *out, bool *ro,
 			 struct fault *f)
 {
 	uint64_t at = va, expect = 0;
 	struct tern_xlate x;
-	char what[32];
 	uint32_t reason;
 
-	snprintf(what, sizeof(what), "slot %u", i);
 	out->offset = 0;
 	out->size = size;
 	*ro = false;
@@ -232,15 +239,56 @@ static uint32_t map_slot(struct tern_launch_ring *r, uint32_t ctx,
 	return 0;
 }
 
-/* The slot table of d into slots (physical or through the MMU). */
-static uint32_t bind_slots(struct tern_launch_ring *r,
-			   const struct tern_launch_desc *d,
-			   struct tern_core_slot *slots, uint64_t *ro_mask,
-			   struct fault *f)
+/*
+ * The profile buffer of a PROFILE launch, the slot-table entry p after the
+ * slots: size >= TERN_PROF_HEADER_SIZE, in the HBM (ctx 0) or mapping one
+ * writable HBM range (ctx != 0), like a slot. Its HBM range into *out.
+ */
+static uint32_t bind_profile(struct tern_launch_ring *r,
+			     const struct tern_launch_desc *d,
+			     const uint8_t *p, uint64_t daddr,
+			     struct tern_core_slot *out, struct fault *f)
 {
 	struct tern_dev *dev = r->dev;
-	uint8_t tab[TERN_LAUNCH_MAX_SLOTS * TERN_LAUNCH_SLOT_SIZE];
-	size_t len = (size_t)d->slot_count * TERN_LAUNCH_SLOT_SIZE;
+	uint64_t off = get_le64(p), size = get_le64(p + 8);
+	uint32_t err;
+	bool ro;
+
+	if (size < TERN_PROF_HEADER_SIZE)
+		return tern_fail(f, TERN_ERR_BAD_LAUNCH, daddr,
+			    "profile buffer of %" PRIu64 " bytes is smaller "
+			    "than its %u-byte header", size,
+			    TERN_PROF_HEADER_SIZE);
+	if (!d->ctx) {
+		if (!hbm_range_ok(dev, off, size))
+			return tern_fail(f, TERN_ERR_HBM_RANGE, off,
+				    "profile buffer 0x%" PRIx64 "+0x%" PRIx64
+				    " outside the HBM", off, size);
+		out->offset = off;
+		out->size = size;
+		return 0;
+	}
+	err = map_slot(r, d->ctx, "profile buffer", off, size, out, &ro, f);
+	if (err)
+		return err;
+	if (ro)
+		return tern_mmu_fail(f, d->ctx, off, true,
+				     TERN_FAULT_PERMISSION, "profile buffer");
+	return 0;
+}
+
+/*
+ * The slot table of d into slots (physical or through the MMU), and with
+ * PROFILE the profile buffer into *prof.
+ */
+static uint32_t bind_slots(struct tern_launch_ring *r,
+			   const struct tern_launch_desc *d, uint64_t daddr,
+			   struct tern_core_slot *slots, uint64_t *ro_mask,
+			   struct tern_core_slot *prof, struct fault *f)
+{
+	struct tern_dev *dev = r->dev;
+	uint8_t tab[(TERN_LAUNCH_MAX_SLOTS + 1) * TERN_LAUNCH_SLOT_SIZE];
+	size_t len = (size_t)table_entries(d) * TERN_LAUNCH_SLOT_SIZE;
 	uint32_t err;
 
 	*ro_mask = 0;
@@ -254,19 +302,25 @@ static uint32_t bind_slots(struct tern_launch_ring *r,
 	}
 	for (uint32_t i = 0; i < d->slot_count; i++) {
 		const uint8_t *p = tab + (size_t)i * TERN_LAUNCH_SLOT_SIZE;
+		char what[32];
 		bool ro;
 
 		slots[i].offset = get_le64(p);
 		slots[i].size = get_le64(p + 8);
 		if (!d->ctx)
 			continue;
-		err = map_slot(r, d->ctx, i, slots[i].offset, slots[i].size,
-			       &slots[i], &ro, f);
+		snprintf(what, sizeof(what), "slot %" PRIu32, i);
+		err = map_slot(r, d->ctx, what, slots[i].offset,
+			       slots[i].size, &slots[i], &ro, f);
 		if (err)
 			return err;
 		if (ro)
 			*ro_mask |= 1ull << i;
 	}
+	if (d->flags & TERN_LAUNCH_F_PROFILE)
+		return bind_profile(r, d, tab + (size_t)d->slot_count *
+					      TERN_LAUNCH_SLOT_SIZE,
+				    daddr, prof, f);
 	return 0;
 }
 
@@ -319,7 +373,7 @@ static uint32_t run_launch(struct tern_launch_ring *r, const struct ring *rs,
 {
 	struct tern_dev *dev = r->dev;
 	uint64_t daddr = rs->base + (uint64_t)idx * TERN_LAUNCH_DESC_SIZE;
-	struct tern_core_slot slots[TERN_LAUNCH_MAX_SLOTS];
+	struct tern_core_slot slots[TERN_LAUNCH_MAX_SLOTS], prof = { 0, 0 };
 	uint8_t raw[TERN_LAUNCH_DESC_SIZE];
 	uint8_t out[TERN_LAUNCH_STATUS_SIZE];
 	struct tern_launch_desc d;
@@ -348,7 +402,7 @@ static uint32_t run_launch(struct tern_launch_ring *r, const struct ring *rs,
 		err = tern_mmu_check(dev, &r->tlb, d.ctx, d.fence_addr, 8,
 				     true, "fence", f);
 	if (!err)
-		err = bind_slots(r, &d, slots, &ro_mask, f);
+		err = bind_slots(r, &d, daddr, slots, &ro_mask, &prof, f);
 	if (err)
 		return err;
 	if (d.ctx) {
@@ -359,10 +413,23 @@ static uint32_t run_launch(struct tern_launch_ring *r, const struct ring *rs,
 		prog = dev->cfg.hbm + d.prog_addr;
 	}
 	/* The core copies the program once and checks every slot. */
+	if (prof.size)
+		tern_core_profile_next(r->core, prof.size);
 	tern_core_run_ro(r->core, prog, d.prog_size, slots, d.slot_count,
 			 ro_mask, &r->cancel, st);
 	if (abandoned(r))
-		return ERR_ABORTED;
+		return ERR_ABORTED;	/* nor the profile: HBM may be reset */
+	/* the profile is there before the status and the fence say so */
+	if (prof.size) {
+		uint32_t count = 0, dropped = 0;
+
+		tern_core_profile_write(r->core, dev->cfg.hbm + prof.offset,
+					&count, &dropped);
+		if (dev->ops->trace_launch_profile)
+			dev->ops->trace_launch_profile(dev->opaque, r->index,
+						       idx, prof.offset,
+						       count, dropped);
+	}
 	encode_status(st, out);
 	err = put_out(r, &d, false, out, sizeof(out), f);
 	if (!err && (d.flags & TERN_LAUNCH_F_FENCE)) {

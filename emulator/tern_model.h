@@ -128,6 +128,13 @@ struct tern_host_ops {
 				  uint32_t job_status, uint32_t job_error,
 				  uint64_t cycles);
 	/*
+	 * The profile of core c's launch index was written at HBM offset
+	 * hbm_offset: count records, dropped more that did not fit.
+	 */
+	void (*trace_launch_profile)(void *opaque, unsigned int core,
+				     uint32_t index, uint64_t hbm_offset,
+				     uint32_t count, uint32_t dropped);
+	/*
 	 * An MMU fault halted queue (a queue number, or TERN_ERR_QUEUE_CORE(c)
 	 * for core c's launch ring) at ring index: va, and info as in
 	 * Q_FAULT_INFO (TERN_FAULT_INFO). Called with the device lock held.

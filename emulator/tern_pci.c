@@ -250,6 +250,13 @@ static void tern_host_trace_launch_done(void *opaque, unsigned int core,
 			       cycles);
 }
 
+static void tern_host_trace_launch_profile(void *opaque, unsigned int core,
+					   uint32_t index, uint64_t hbm_offset,
+					   uint32_t count, uint32_t dropped)
+{
+	trace_tern_launch_profile(core, index, hbm_offset, count, dropped);
+}
+
 static void tern_host_trace_mmu_fault(void *opaque, uint32_t queue,
 				      uint32_t index, uint64_t va,
 				      uint32_t info)
@@ -295,6 +302,7 @@ static const struct tern_host_ops tern_host_ops = {
 	.trace_queue_state = tern_host_trace_queue_state,
 	.trace_launch_start = tern_host_trace_launch_start,
 	.trace_launch_done = tern_host_trace_launch_done,
+	.trace_launch_profile = tern_host_trace_launch_profile,
 	.trace_mmu_fault = tern_host_trace_mmu_fault,
 	.trace_reset = tern_host_trace_reset,
 	.trace_link_copy = tern_host_trace_link_copy,

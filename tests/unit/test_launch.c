@@ -319,7 +319,7 @@ CORE_TEST(t_launch_bad_desc)
 			 "bad context"));
 	d = g; d.reserved1 = 1ull << 40;
 	CHECK(bad_launch(c, &d, TERN_ERR_RESERVED, DADDR, "reserved"));
-	d = g; d.flags |= 0x80;
+	d = g; d.flags |= TERN_LAUNCH_F_ALL + 1;
 	CHECK(bad_launch(c, &d, TERN_ERR_BAD_FLAGS, DADDR, "unknown launch"));
 	/* PHYS flags mean nothing in the physical context 0 */
 	d = g; d.flags |= TERN_LAUNCH_F_SLOTS_PHYS;

@@ -93,8 +93,8 @@ static bool t_identity(struct env *e)
 	CHECK_EQ(rd(e, TERN_REG_CAPS),
 		 TERN_CAP_DMA_SGL | TERN_CAP_RING_IN_HBM | TERN_CAP_COMPUTE |
 		 TERN_CAP_MMU | TERN_CAP_USER_QUEUES | TERN_CAP_LINKS |
-		 TERN_CAP_TELEMETRY);
-	CHECK_EQ(TERN_VERSION_MINOR, 3);
+		 TERN_CAP_TELEMETRY | TERN_CAP_PROFILE);
+	CHECK((rd(e, TERN_REG_VERSION) & 0xffff) >= 4);	/* profiles came in 1.4 */
 	CHECK_EQ(rd(e, TERN_REG_NUM_CONTEXTS), TERN_MAX_CONTEXTS);
 	/* no fabric: links exist, none is wired */
 	CHECK_EQ(rd(e, TERN_REG_CHIP_ID), 0);
