@@ -22,20 +22,24 @@ KDIR ?= $(LINUX_DIR)/kdir
 KSFT_DIR = $(LINUX_DIR)/selftests
 
 .PHONY: all deps linux qemu module lib tools unit ops kselftest bench-bins \
-	run test bench check clean help install uninstall dkms dkms-remove
+	run test bench check clean help install uninstall dkms dkms-remove \
+	fuzz-bins fuzz
 
 help:
 	@echo "make run     build everything, boot a VM with 8 tern chips in a ring, run the demo"
 	@echo "make test    build everything, run every test (two VMs), print 'N passed, M failed'"
 	@echo "make bench   DMA bandwidth and all-reduce against memcpy, matmul against OpenBLAS sgemm"
 	@echo "make check   checkpatch --strict, sparse and W=1 on kernel/"
+	@echo "make fuzz    the model's libFuzzer targets (ASan+UBSan), each for FUZZ_TIME"
+	@echo "             seconds (default 600) on its kept corpus (Documentation/reliability.rst)"
+	@echo "make fuzz-bins  build the fuzz targets into build/tests/fuzz/ (part of make all)"
 	@echo "make install libtern, headers, tern.pc, tools, man pages, udev rule, Python"
 	@echo "             package (PREFIX=/usr/local, DESTDIR=; Documentation/install.rst)"
 	@echo "make uninstall  remove what make install put there (same PREFIX, DESTDIR)"
 	@echo "make dkms    put the driver's source in /usr/src/tern-<version> and build and"
 	@echo "             install tern.ko with DKMS (KVER=<release>, default the running one)"
 
-all: qemu module lib tools unit ops kselftest bench-bins
+all: qemu module lib tools unit ops kselftest bench-bins fuzz-bins
 
 deps:
 	@sh tests/vm/deps.sh
@@ -55,7 +59,7 @@ module: linux
 lib: deps | $(B)
 	@$(MAKE) --no-print-directory -C lib
 
-tools: lib
+tools: lib linux
 	@$(MAKE) --no-print-directory -C tools
 
 unit: deps | $(B)
@@ -69,6 +73,16 @@ kselftest: linux lib
 
 bench-bins: lib
 	@$(MAKE) --no-print-directory -C tests/bench
+
+# Host libFuzzer targets of the model (tests/fuzz/, clang); `make fuzz`
+# runs each for FUZZ_TIME seconds, one at a time, and prints its execs.
+FUZZ_TIME ?= 600
+fuzz-bins: deps | $(B)
+	@$(MAKE) --no-print-directory -C tests/fuzz
+
+fuzz: fuzz-bins
+	@nice -n 10 sh tests/fuzz/run.sh long $(B)/tests/fuzz $(FUZZ_TIME) \
+		$$(cat $(B)/tests/fuzz/tests.txt)
 
 run: all
 	@sh tests/vm/run-vm.sh demo

@@ -17,7 +17,8 @@ PKGS="build-essential pkg-config flex bison ninja-build python3 python3-venv
  libdrm-dev liburing-dev seabios qemu-system-data dpkg-dev rsync
  libopenblas-dev libopenblas-pthread-dev udev fio
  dkms python3-numpy man-db groff-base
- libncurses-dev tmux"
+ libncurses-dev tmux
+ clang llvm bpftool libbpf-dev"
 
 apt_updated=0
 apt_update() {

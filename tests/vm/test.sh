@@ -6,6 +6,7 @@
 #   1. the host tests listed in build/tests/unit/tests.txt and
 #      build/tests/ops/tests.txt, each under `timeout`; output in
 #      build/test-results/{unit,ops}/<name>.tap;
+#   1b. the host libFuzzer targets of the model, a short run each (below);
 #   2. the kselftests in the guest (run-vm.sh test, two unlinked chips);
 #      output in build/vm/out-test/<name>.tap;
 #   3. the fabric kselftests in a second guest (run-vm.sh fabric, 16 chips
@@ -122,6 +123,26 @@ for isa in avx2 generic; do
 	host_tests unit $isa
 	host_tests ops $isa
 done
+
+# 1b. Host fuzzers: a short fixed-seed run of each libFuzzer target of the
+# model (tests/fuzz/run.sh smoke, TERN_FUZZ_SMOKE_TIME seconds each,
+# default 20), one at a time; output in build/test-results/fuzz/<name>.tap
+# (execs, coverage, corpus as TAP comments), logs and any crash input in
+# build/tests/fuzz/{logs,artifacts}/.
+FUZZ_SMOKE_TIME=${TERN_FUZZ_SMOKE_TIME:-20}
+case $FUZZ_SMOKE_TIME in *[!0-9]* | '' | 0) echo "test.sh: TERN_FUZZ_SMOKE_TIME must be a positive number" >&2; exit 2 ;; esac
+fuzz_list=$B/tests/fuzz/tests.txt
+mkdir -p "$RES/fuzz"
+if [ ! -f "$fuzz_list" ]; then
+	add fuzz 0 1 "tests.txt missing (run \`make fuzz-bins\`)"
+else
+	for name in $(names "$fuzz_list"); do
+		nice -n 10 sh "$ROOT/tests/fuzz/run.sh" smoke "$B/tests/fuzz" \
+			"$FUZZ_SMOKE_TIME" "$name" >"$RES/fuzz/$name.tap" 2>&1
+		echo $? >"$RES/fuzz/$name.rc"
+		count "fuzz/$name" "$RES/fuzz/$name.tap" "$RES/fuzz/$name.rc"
+	done
+fi
 
 # 2, 3. Kselftests in the guests: LABEL MODE LIST.
 vm_tests() {
