@@ -178,6 +178,7 @@ void tern_fence_publish(struct tern_fence *f)
 
 void tern_fence_discard(struct tern_fence *f)
 {
+	tern_prof_fence_drop(f);
 	syncobjs_put(f->dev, f->syncobjs, f->nsyncobjs);
 	tern_umem_free(f);
 	free(f);
@@ -190,6 +191,8 @@ static void fence_list_destroy(struct tern_device *dev, struct tern_fence *list)
 	for (f = list; f; f = next) {
 		next = f->next;
 		syncobjs_destroy(dev, f->syncobjs, f->nsyncobjs);
+		/* A launch still running: its job holds the profile buffer in the driver. */
+		tern_buffer_free(f->prof_buf);
 		tern_umem_free(f);
 		free(f);
 	}
@@ -284,6 +287,9 @@ int tern_copy_result(struct tern_device *dev, int queue, uint32_t status, uint32
 	case DRM_TERN_JOB_LINK_DOWN:
 		return tern_fail(-ENOLINK, "%s %s: the job's link went down (device error %u)",
 				 dev->node, where, code);
+	case DRM_TERN_JOB_RESET:
+		return tern_fail(-EAGAIN, "%s %s: job was in flight when the device was reset to recover from another fault; submit it again",
+				 dev->node, where);
 	}
 	return tern_fail(-EPROTO, "%s: job status %u unknown to libtern", dev->node, status);
 }
@@ -405,7 +411,19 @@ int64_t tern_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static int fence_wait(struct tern_device *dev, struct tern_fence *f, int64_t timeout_ns);
+
 TERN_EXPORT int tern_fence_wait(struct tern_device *dev, struct tern_fence *f, int64_t timeout_ns)
+{
+	int ret = fence_wait(dev, f, timeout_ns);
+
+	/* A copy job of a profiling session, seen done: the session times it. */
+	if (f && f->prof_gen && f->done && !f->launch)
+		tern_prof_copy_done(f);
+	return ret;
+}
+
+static int fence_wait(struct tern_device *dev, struct tern_fence *f, int64_t timeout_ns)
 {
 	int64_t deadline = 0, left;
 	int ret;

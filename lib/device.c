@@ -226,6 +226,7 @@ TERN_EXPORT int tern_device_close(struct tern_device *dev)
 	/* Unreleased fences and the syncobj pool; closing the fd would free them too. */
 	tern_fences_destroy(dev);
 	pthread_mutex_unlock(&dev->lock);
+	tern_prof_destroy(dev);		/* a profiling session never stopped */
 
 	/*
 	 * The cache's kernels, kernels freed while they ran, the launch status

@@ -443,6 +443,9 @@ TERN_EXPORT int tern_launch_async(struct tern_device *dev, struct tern_kernel *k
 	exec.slot_count = k->nslots;
 	exec.status_handle = dev->status.chunk[f->status_slot / TERN_STATUS_CHUNK]->handle;
 	exec.status_offset = (uint64_t)(f->status_slot % TERN_STATUS_CHUNK) * TERN_STATUS_SLOT_SIZE;
+	ret = tern_prof_launch_prepare(dev, f, &exec);	/* a profiling session's flag and buffer */
+	if (ret)
+		goto err_kernel;
 	if (uring) {
 		/* The driver reads exec and slots when it takes the command: keep both. */
 		struct drm_tern_exec *ue = malloc(sizeof(*ue) + k->nslots * sizeof(dslots[0]));
@@ -561,6 +564,10 @@ int tern_launch_settle(struct tern_fence *f, int wait_err, uint32_t status, uint
 			ret = tern_fail(-ECANCELED, "launch on %s core %d: aborted by a device reset or unbind",
 					dev->node, f->core);
 			break;
+		case DRM_TERN_JOB_RESET:
+			ret = tern_fail(-EAGAIN, "launch on %s core %d: was in flight when the device was reset to recover from another fault; submit it again",
+					dev->node, f->core);
+			break;
 		case DRM_TERN_JOB_DEVICE_ERROR:
 			snprintf(ls->error_name, sizeof(ls->error_name), "launch refused");
 			ret = tern_fail(-EIO, "launch on %s core %d: the chip refused the launch: device error %u (%s)",
@@ -573,6 +580,7 @@ int tern_launch_settle(struct tern_fence *f, int wait_err, uint32_t status, uint
 		}
 	}
 	ls->result = ret;
+	tern_prof_launch_done(f, !wait_err);
 	status_put(dev, f->status_slot);
 	f->status_slot = -1;
 	tern_kernel_put(f->kernel);

@@ -453,5 +453,9 @@ TERN_EXPORT int tern_op_run(struct tern_device *dev, int core, const struct tern
 	ret = tern_kernel_cached(dev, key.bytes, sizeof(key.bytes), build_op, (void *)op, &k);
 	if (ret)
 		return ret;
-	return tern_launch(dev, k, core, slots, nslots, status);
+	/* A profiling session names the launch after the op. */
+	tern_prof_launch_name = tern_op_name(op->kind);
+	ret = tern_launch(dev, k, core, slots, nslots, status);
+	tern_prof_launch_name = NULL;
+	return ret;
 }

@@ -215,6 +215,7 @@ int tern_jobs_submit(struct tern_device *dev, int queue, const struct tern_copy_
 		     unsigned int n, bool nop, struct tern_fence **fencep)
 {
 	struct tern_piece *pieces = NULL, scratch;
+	int64_t start_ns = tern_now_ns();
 	size_t npieces = 0, total = 0, sent;
 	unsigned int jobs;
 	struct tern_fence *f;
@@ -257,6 +258,8 @@ int tern_jobs_submit(struct tern_device *dev, int queue, const struct tern_copy_
 		f->done = 1;
 		goto out_publish;
 	}
+	if (!nop)
+		tern_prof_copy_begin(dev, f, c, n, start_ns);	/* timed in a profiling session */
 	if (queue == TERN_QUEUE_ANY) {
 		pthread_mutex_lock(&dev->lock);
 		queue = (int)dev->next_queue;

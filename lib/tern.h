@@ -643,7 +643,7 @@ struct tern_profile_launch {
 
 /**
  * struct tern_profile_copy - one DMA copy job of the session, timed by the host
- * @queue: the chip queue it ran on
+ * @queue: the DMA queue it ran on, UINT_MAX for the user-mode queue
  * @direction: TERN_PROFILE_H2D, _D2H, _D2D or _H2H: of its first copy
  * @bytes: bytes it moved
  * @host_start_ns: CLOCK_MONOTONIC ns of its submission

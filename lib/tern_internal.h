@@ -54,6 +54,7 @@ struct tern_status_pool {
 struct tern_kcache;
 struct tern_uring;
 struct tern_userq;
+struct tern_prof_session;
 
 /* How jobs reach the device (dev->path, f->path); TERN_SUBMIT_* of tern.h. */
 
@@ -86,6 +87,8 @@ struct tern_device {
 	struct tern_status_pool status;
 	unsigned int pool_count;	/* idle binary syncobjs in @pool */
 	uint32_t pool[TERN_SYNCOBJ_POOL_MAX];
+	struct tern_prof_session *prof;	/* tern_profile_start()'s session, or NULL */
+	uint64_t prof_gen;		/* sessions started so far */
 };
 
 struct tern_buffer {
@@ -159,6 +162,18 @@ struct tern_fence {
 	/* user-mode queue (submit_userq.c) */
 	uint64_t uq_gen;		/* queue generation the jobs went to */
 	uint64_t uq_first, uq_seq;	/* first and last descriptor sequence numbers */
+
+	/*
+	 * Profiling (profile.c): the session the job belongs to (0: none), a
+	 * launch's profile buffer in HBM and its name, a copy's bytes and
+	 * TERN_PROFILE_* direction (start_ns is its submission).
+	 */
+	uint64_t prof_gen;
+	struct tern_buffer *prof_buf;
+	void *prof_map;
+	char prof_name[32];
+	uint64_t prof_bytes;
+	unsigned int prof_dir;
 
 	unsigned int nsyncobjs;		/* syncobjs held, >= jobs */
 	uint32_t syncobjs[];
@@ -349,6 +364,31 @@ struct tern_op;
 int tern_op_check(const char *fn, const struct tern_op *op);
 /* "out" for @i 0, else the name of input @i - 1 of @op's kind ("a", "x", ...). */
 const char *tern_op_tensor_name(const struct tern_op *op, unsigned int i);
+
+/* ---- profiles (profile.c) ---- */
+
+/* The launch name tern_op_run() sets around its launch ("kernel" when NULL). */
+extern __thread const char *tern_prof_launch_name;
+/*
+ * While a session runs: gives launch @f a profile buffer and asks for the
+ * profile in @exec (flag and range). 0 (also with no session) or -errno.
+ */
+int tern_prof_launch_prepare(struct tern_device *dev, struct tern_fence *f,
+			     struct drm_tern_exec *exec);
+/*
+ * From tern_launch_settle(), f->ls filled: records the launch and gives its
+ * buffer back (frees it unless the job is known to have @ended).
+ */
+void tern_prof_launch_done(struct tern_fence *f, bool ended);
+/* Gives back the profile buffer of a launch that will not be recorded. */
+void tern_prof_fence_drop(struct tern_fence *f);
+/* While a session runs: marks copy fence @f (@n copies @c, submitted at @start_ns). */
+void tern_prof_copy_begin(struct tern_device *dev, struct tern_fence *f,
+			  const struct tern_copy_desc *c, unsigned int n, int64_t start_ns);
+/* tern_fence_wait() saw copy fence @f done: records it. */
+void tern_prof_copy_done(struct tern_fence *f);
+/* Ends a session still running at tern_device_close(). */
+void tern_prof_destroy(struct tern_device *dev);
 
 /* ---- names (error.c) ---- */
 

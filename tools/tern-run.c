@@ -17,176 +17,22 @@
  * program, a fault, a FAIL of the check), 2 for a bad command line.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "json.h"
+#include "op_cli.h"
 #include "tern.h"
 #include "tern_ops.h"
-#include "tern_program.h"
 
-#define MAX_DIM		(1ull << 24)	/* per shape option */
-#define MAX_REPEAT	100000u
-#define MAX_IMAGE	(1ull << 30)	/* program file */
-
-static const char *const engine_names[TERN_NUM_ENGINES] = {
-	"tensor", "vector", "scalar", "dma",
-};
-
-static const char *const dtype_names[TERN_DT_COUNT] = {
-	[TERN_DT_FP32] = "fp32", [TERN_DT_BF16] = "bf16", [TERN_DT_FP16] = "fp16",
-	[TERN_DT_FP8_E4M3] = "fp8e4m3", [TERN_DT_FP8_E5M2] = "fp8e5m2",
-};
-
-static const char *const act_names[TERN_ACT_COUNT] = {
-	[TERN_ACT_IDENTITY] = "identity", [TERN_ACT_RELU] = "relu",
-	[TERN_ACT_GELU] = "gelu", [TERN_ACT_GELU_TANH] = "gelu_tanh",
-	[TERN_ACT_SILU] = "silu", [TERN_ACT_SIGMOID] = "sigmoid",
-	[TERN_ACT_TANH] = "tanh", [TERN_ACT_EXP] = "exp", [TERN_ACT_LOG] = "log",
-	[TERN_ACT_SQRT] = "sqrt", [TERN_ACT_RSQRT] = "rsqrt",
-	[TERN_ACT_RECIPROCAL] = "reciprocal",
-};
-
-/* ---- the command line ---- */
-
-/* Long options without a short form; those from OPT_M to OPT_ACT are op options. */
-enum {
-	OPT_M = 256, OPT_N, OPT_K, OPT_ROWS, OPT_COLS, OPT_SQ, OPT_SK, OPT_D, OPT_DV,
-	OPT_CAUSAL, OPT_SCALE, OPT_EPS, OPT_ACT, OPT_DTYPE, OPT_OUT_DTYPE, OPT_SEED,
-	OPT_SLOT, OPT_PROGRAM, OPT_REPEAT,
-};
-#define BIT(opt)	(1u << ((opt) - OPT_M))
-#define OPTS_MNK	(BIT(OPT_M) | BIT(OPT_N) | BIT(OPT_K))
-#define OPTS_RC		(BIT(OPT_ROWS) | BIT(OPT_COLS))
-#define OPTS_ATTN	(BIT(OPT_SQ) | BIT(OPT_SK) | BIT(OPT_D) | BIT(OPT_DV) | \
-			 BIT(OPT_CAUSAL) | BIT(OPT_SCALE))
-#define OPTS_OP		(BIT(OPT_DTYPE) | BIT(OPT_OUT_DTYPE) | BIT(OPT_SEED))
-
-static const struct option long_opts[] = {
-	{ "m", required_argument, NULL, OPT_M },
-	{ "n", required_argument, NULL, OPT_N },
-	{ "k", required_argument, NULL, OPT_K },
-	{ "rows", required_argument, NULL, OPT_ROWS },
-	{ "cols", required_argument, NULL, OPT_COLS },
-	{ "sq", required_argument, NULL, OPT_SQ },
-	{ "sk", required_argument, NULL, OPT_SK },
-	{ "d", required_argument, NULL, OPT_D },
-	{ "dv", required_argument, NULL, OPT_DV },
-	{ "causal", no_argument, NULL, OPT_CAUSAL },
-	{ "scale", required_argument, NULL, OPT_SCALE },
-	{ "eps", required_argument, NULL, OPT_EPS },
-	{ "act", required_argument, NULL, OPT_ACT },
-	{ "dtype", required_argument, NULL, OPT_DTYPE },
-	{ "out-dtype", required_argument, NULL, OPT_OUT_DTYPE },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "slot", required_argument, NULL, OPT_SLOT },
-	{ "program", required_argument, NULL, OPT_PROGRAM },
-	{ "repeat", required_argument, NULL, OPT_REPEAT },
-	{ "device", required_argument, NULL, 'd' },
-	{ "core", required_argument, NULL, 'c' },
-	{ "json", no_argument, NULL, 'j' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-/* The option's name as typed, for messages. */
-static const char *opt_name(int opt)
-{
-	const struct option *o;
-
-	for (o = long_opts; o->name; o++)
-		if (o->val == opt)
-			return o->name;
-	return "?";
-}
-
-/* How the inputs of an op are drawn (all within [-1, 1]). */
-enum range {
-	R_FULL,		/* uniform in [-1, 1] */
-	R_POS,		/* uniform in [1/2, 1]: log, sqrt, rsqrt */
-	R_AWAY,		/* uniform in [-1, -1/2] or [1/2, 1]: divisors, reciprocal */
-};
-
-/* An op tern-run knows, and what its command line looks like. */
-struct op_desc {
-	const char *name;
-	unsigned int kind;		/* TERN_OPKIND_* */
-	unsigned int func;		/* TERN_ALU_* or TERN_ACT_* */
-	unsigned int takes;		/* op options it accepts */
-	enum range range[3];		/* per input */
-};
-
-static const struct op_desc op_descs[] = {
-	{ "matmul", TERN_OPKIND_MATMUL, 0, OPTS_MNK, { 0 } },
-	{ "add", TERN_OPKIND_BINARY, TERN_ALU_ADD, OPTS_RC, { 0 } },
-	{ "sub", TERN_OPKIND_BINARY, TERN_ALU_SUB, OPTS_RC, { 0 } },
-	{ "mul", TERN_OPKIND_BINARY, TERN_ALU_MUL, OPTS_RC, { 0 } },
-	{ "div", TERN_OPKIND_BINARY, TERN_ALU_DIV, OPTS_RC, { R_FULL, R_AWAY } },
-	{ "max", TERN_OPKIND_BINARY, TERN_ALU_MAX, OPTS_RC, { 0 } },
-	{ "min", TERN_OPKIND_BINARY, TERN_ALU_MIN, OPTS_RC, { 0 } },
-	{ "bias", TERN_OPKIND_BIAS, TERN_ACT_IDENTITY, OPTS_RC | BIT(OPT_ACT), { 0 } },
-	{ "identity", TERN_OPKIND_ACTIVATION, TERN_ACT_IDENTITY, OPTS_RC, { 0 } },
-	{ "relu", TERN_OPKIND_ACTIVATION, TERN_ACT_RELU, OPTS_RC, { 0 } },
-	{ "gelu", TERN_OPKIND_ACTIVATION, TERN_ACT_GELU, OPTS_RC, { 0 } },
-	{ "gelu_tanh", TERN_OPKIND_ACTIVATION, TERN_ACT_GELU_TANH, OPTS_RC, { 0 } },
-	{ "silu", TERN_OPKIND_ACTIVATION, TERN_ACT_SILU, OPTS_RC, { 0 } },
-	{ "sigmoid", TERN_OPKIND_ACTIVATION, TERN_ACT_SIGMOID, OPTS_RC, { 0 } },
-	{ "tanh", TERN_OPKIND_ACTIVATION, TERN_ACT_TANH, OPTS_RC, { 0 } },
-	{ "exp", TERN_OPKIND_ACTIVATION, TERN_ACT_EXP, OPTS_RC, { 0 } },
-	{ "log", TERN_OPKIND_ACTIVATION, TERN_ACT_LOG, OPTS_RC, { R_POS } },
-	{ "sqrt", TERN_OPKIND_ACTIVATION, TERN_ACT_SQRT, OPTS_RC, { R_POS } },
-	{ "rsqrt", TERN_OPKIND_ACTIVATION, TERN_ACT_RSQRT, OPTS_RC, { R_POS } },
-	{ "reciprocal", TERN_OPKIND_ACTIVATION, TERN_ACT_RECIPROCAL, OPTS_RC, { R_AWAY } },
-	{ "softmax", TERN_OPKIND_SOFTMAX, 0, OPTS_RC, { 0 } },
-	{ "layernorm", TERN_OPKIND_LAYERNORM, 0, OPTS_RC | BIT(OPT_EPS), { 0 } },
-	{ "rmsnorm", TERN_OPKIND_RMSNORM, 0, OPTS_RC | BIT(OPT_EPS), { 0 } },
-	{ "transpose", TERN_OPKIND_TRANSPOSE, 0, OPTS_RC, { 0 } },
-	{ "attention", TERN_OPKIND_ATTENTION, 0, OPTS_ATTN, { 0 } },
-};
-#define NUM_OPS		(sizeof(op_descs) / sizeof(op_descs[0]))
-
-/* Names of the inputs, per kind, for messages. */
-static const char *const input_names[TERN_OPKIND_COUNT][3] = {
-	[TERN_OPKIND_MATMUL] = { "a", "b" },
-	[TERN_OPKIND_BINARY] = { "a", "b" },
-	[TERN_OPKIND_BIAS] = { "x", "bias" },
-	[TERN_OPKIND_ACTIVATION] = { "x" },
-	[TERN_OPKIND_SOFTMAX] = { "x" },
-	[TERN_OPKIND_LAYERNORM] = { "x", "gamma", "beta" },
-	[TERN_OPKIND_RMSNORM] = { "x", "gamma" },
-	[TERN_OPKIND_TRANSPOSE] = { "x" },
-	[TERN_OPKIND_ATTENTION] = { "q", "k", "v" },
-};
-
-struct args {
-	const struct op_desc *op;	/* NULL with --program */
-	uint64_t m, n, k, rows, cols, sq, sk, d, dv;
-	bool causal;
-	bool scale_given;
-	float scale;
-	float eps;
-	unsigned int act;		/* bias: TERN_ACT_* after the addition */
-	unsigned int dtype, out_dtype;
-	uint64_t seed;
-	const char *program;
-	uint64_t slot_size[TERN_MAX_SLOTS];
-	unsigned int nslots;
-	unsigned int repeat;
-	unsigned int device;
-	int core;			/* or TERN_CORE_ANY */
-	bool json;
-	unsigned int given;		/* BIT() of each op option given */
-};
+#define engine_names	op_cli_engine_names
+#define dtype_names	op_cli_dtype_names
+#define act_names	op_cli_act_names
+#define json_number	op_cli_json_number
 
 static void usage(FILE *f)
 {
@@ -197,335 +43,14 @@ static void usage(FILE *f)
 		"the CPU reference, and print the max abs error, the modeled time of the chip,\n"
 		"the emulator's device time and the wall time. With --program, run a program\n"
 		"image (as written by tern_prog_finish()) on zero-filled device buffers.\n"
-		"\n"
-		"OP: matmul; add sub mul div max min; bias; identity relu gelu gelu_tanh silu\n"
-		"    sigmoid tanh exp log sqrt rsqrt reciprocal; softmax layernorm rmsnorm\n"
-		"    transpose; attention\n"
-		"\n"
-		"  --m M --n N --k K        matmul: C [M x N] = A [M x K] . B [K x N] (256 each)\n"
-		"  --rows R --cols C        the other ops: the input's shape (256 x 1024)\n"
-		"  --sq S --sk S --d D --dv D  attention: queries, keys, head and value\n"
-		"                           dimensions (256, 256, 64, --d)\n"
-		"  --causal                 attention: query i sees keys 0..i + sk - sq\n"
-		"  --scale X                attention: score scale (1/sqrt(d))\n"
-		"  --eps X                  layernorm, rmsnorm: added to the variance (1e-5)\n"
-		"  --act F                  bias: activation after the addition (identity)\n"
-		"  --dtype T                input dtype: fp32 bf16 fp16 fp8e4m3 fp8e5m2 (fp32)\n"
-		"  --out-dtype T            output dtype (--dtype)\n"
-		"  --seed N                 seed of the random inputs (1)\n"
-		"  --program FILE           run the program image in FILE instead of an op\n"
-		"  --slot SIZE              a device buffer of SIZE bytes (suffix K, M, G) for\n"
-		"                           the next slot of --program; one per slot\n"
-		"  --repeat N               launch N times (1): the first launch builds and\n"
-		"                           loads the program, later ones reuse it\n"
-		"  -d, --device N           tern device index (0)\n"
-		"  -c, --core N|any         core to run on (any: the library picks)\n"
+		"\n");
+	op_cli_usage_ops(f);
+	fprintf(f,
 		"  -j, --json               print one JSON object instead of text\n"
 		"  -h, --help               print this help\n"
 		"\n"
 		"Exit status: 0 PASS (or the program ran), 1 FAIL or a failure while running,\n"
 		"2 a bad command line.\n");
-}
-
-/* A bad command line: the message, a hint, and exit status 2. */
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "tern-run: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'tern-run --help'.\n");
-	return 2;
-}
-
-/* A whole number min..max, digits only (no sign, no spaces). */
-static int parse_uint(int opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	errno = 0;
-	if (s[0] < '0' || s[0] > '9')
-		goto bad;
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE || *end)
-		goto bad;
-	if (v < min || v > max)
-		return usage_error("--%s %s: must be %llu..%llu", opt_name(opt), s,
-				   (unsigned long long)min, (unsigned long long)max);
-	*out = v;
-	return 0;
-bad:
-	return usage_error("--%s \"%s\": not a %s whole number", opt_name(opt), s,
-			   min ? "positive" : "non-negative");
-}
-
-static int parse_count(int opt, const char *s, uint64_t max, uint64_t *out)
-{
-	return parse_uint(opt, s, 1, max, out);
-}
-
-/* A byte size like 4096, 64K, 16M, 1G (also KiB, MiB, GiB), at least 1. */
-static int parse_size(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-	int shift = 0;
-
-	errno = 0;
-	if (s[0] < '0' || s[0] > '9')
-		goto bad;
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		goto bad;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	}
-	if (shift && (!strcmp(end, "iB") || !strcmp(end, "B")))
-		end += strlen(end);
-	if (*end || v > (UINT64_MAX >> shift))
-		goto bad;
-	if (v == 0)
-		return usage_error("--slot %s: a buffer needs at least 1 byte", s);
-	*out = (uint64_t)v << shift;
-	return 0;
-bad:
-	return usage_error("--slot \"%s\": not a size (bytes, or with K, M, G)", s);
-}
-
-static int parse_float(int opt, const char *s, float *out)
-{
-	char *end;
-	float v;
-
-	errno = 0;
-	v = strtof(s, &end);
-	if (end == s || *end || errno == ERANGE || !isfinite(v))
-		return usage_error("--%s \"%s\": not a finite number", opt_name(opt), s);
-	*out = v;
-	return 0;
-}
-
-static int parse_name(int opt, const char *s, const char *const *names, unsigned int count,
-		      unsigned int *out)
-{
-	unsigned int i;
-
-	for (i = 0; i < count; i++) {
-		if (names[i] && !strcmp(s, names[i])) {
-			*out = i;
-			return 0;
-		}
-	}
-	fprintf(stderr, "tern-run: --%s \"%s\": not one of", opt_name(opt), s);
-	for (i = 0; i < count; i++)
-		if (names[i])
-			fprintf(stderr, " %s", names[i]);
-	fprintf(stderr, "\nTry 'tern-run --help'.\n");
-	return 2;
-}
-
-static int parse_args(int argc, char **argv, struct args *a)
-{
-	uint64_t v;
-	int opt, ret = 0;
-	unsigned int i;
-
-	memset(a, 0, sizeof(*a));
-	a->m = a->n = a->k = 256;
-	a->rows = 256;
-	a->cols = 1024;
-	a->sq = a->sk = 256;
-	a->d = 64;
-	a->eps = 1e-5f;
-	a->dtype = TERN_DT_FP32;
-	a->seed = 1;
-	a->repeat = 1;
-	a->core = TERN_CORE_ANY;
-
-	/* options may come before or after the OP name */
-	opterr = 0;	/* our own messages, below */
-	while ((opt = getopt_long(argc, argv, ":d:c:jh", long_opts, NULL)) != -1) {
-		if (opt >= OPT_M && opt <= OPT_SEED)
-			a->given |= BIT(opt);
-		switch (opt) {
-		case OPT_M: ret = parse_count(opt, optarg, MAX_DIM, &a->m); break;
-		case OPT_N: ret = parse_count(opt, optarg, MAX_DIM, &a->n); break;
-		case OPT_K: ret = parse_count(opt, optarg, MAX_DIM, &a->k); break;
-		case OPT_ROWS: ret = parse_count(opt, optarg, MAX_DIM, &a->rows); break;
-		case OPT_COLS: ret = parse_count(opt, optarg, MAX_DIM, &a->cols); break;
-		case OPT_SQ: ret = parse_count(opt, optarg, MAX_DIM, &a->sq); break;
-		case OPT_SK: ret = parse_count(opt, optarg, MAX_DIM, &a->sk); break;
-		case OPT_D: ret = parse_count(opt, optarg, MAX_DIM, &a->d); break;
-		case OPT_DV: ret = parse_count(opt, optarg, MAX_DIM, &a->dv); break;
-		case OPT_CAUSAL: a->causal = true; break;
-		case OPT_SCALE:
-			ret = parse_float(opt, optarg, &a->scale);
-			a->scale_given = true;
-			break;
-		case OPT_EPS:
-			ret = parse_float(opt, optarg, &a->eps);
-			if (!ret && a->eps < 0)
-				ret = usage_error("--eps %s: must be >= 0", optarg);
-			break;
-		case OPT_ACT:
-			ret = parse_name(opt, optarg, act_names, TERN_ACT_COUNT, &a->act);
-			break;
-		case OPT_DTYPE:
-			ret = parse_name(opt, optarg, dtype_names, TERN_DT_COUNT, &a->dtype);
-			break;
-		case OPT_OUT_DTYPE:
-			ret = parse_name(opt, optarg, dtype_names, TERN_DT_COUNT, &a->out_dtype);
-			break;
-		case OPT_SEED:
-			errno = 0;
-			if (optarg[0] >= '0' && optarg[0] <= '9') {
-				char *end;
-
-				a->seed = strtoull(optarg, &end, 0);
-				if (!errno && !*end)
-					break;
-			}
-			ret = usage_error("--seed \"%s\": not a whole number", optarg);
-			break;
-		case OPT_SLOT:
-			if (a->nslots == TERN_MAX_SLOTS) {
-				ret = usage_error("more than %u --slot options (a program has at "
-						  "most %u slots)", TERN_MAX_SLOTS, TERN_MAX_SLOTS);
-				break;
-			}
-			ret = parse_size(optarg, &a->slot_size[a->nslots]);
-			a->nslots++;
-			break;
-		case OPT_PROGRAM:
-			a->program = optarg;
-			break;
-		case OPT_REPEAT:
-			ret = parse_count(opt, optarg, MAX_REPEAT, &v);
-			a->repeat = (unsigned int)v;
-			break;
-		case 'd':
-			ret = parse_uint('d', optarg, 0, 1u << 20, &v);
-			a->device = (unsigned int)v;
-			break;
-		case 'c':
-			if (!strcmp(optarg, "any")) {
-				a->core = TERN_CORE_ANY;
-				break;
-			}
-			if (optarg[0] < '0' || optarg[0] > '9')
-				ret = usage_error("--core \"%s\": a core number or \"any\"",
-						  optarg);
-			else
-				ret = parse_uint('c', optarg, 0, 255, &v);
-			a->core = (int)v;
-			break;
-		case 'j':
-			a->json = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case ':':
-			return usage_error("--%s needs a value", opt_name(optopt));
-		default:
-			if (optopt >= OPT_M || optopt == 'j' || optopt == 'h')
-				return usage_error("--%s takes no value", opt_name(optopt));
-			if (optopt)
-				return usage_error("unknown option -%c", optopt);
-			return usage_error("unknown or ambiguous option \"%s\"", argv[optind - 1]);
-		}
-		if (ret)
-			return ret;
-	}
-
-	if (a->program) {
-		if (optind < argc)
-			return usage_error("--program runs a program file, not an op (\"%s\")",
-					   argv[optind]);
-		if (!a->nslots)
-			return usage_error("--program needs a --slot SIZE per buffer slot");
-		if (a->given & ~BIT(OPT_SLOT)) {
-			for (i = OPT_M; i <= OPT_SEED; i++)
-				if (a->given & BIT(i) & ~BIT(OPT_SLOT))
-					break;
-			return usage_error("--%s is an op option; it does not apply to --program",
-					   opt_name((int)i));
-		}
-		return 0;
-	}
-	if (optind >= argc)
-		return usage_error("no OP given (matmul, add, ..., attention) and no --program");
-	if (optind + 1 < argc)
-		return usage_error("one OP at a time (\"%s\", then \"%s\")", argv[optind],
-				   argv[optind + 1]);
-	for (i = 0; i < NUM_OPS; i++)
-		if (!strcmp(argv[optind], op_descs[i].name))
-			a->op = &op_descs[i];
-	if (!a->op)
-		return usage_error("unknown OP \"%s\"; tern-run --help lists them", argv[optind]);
-	if (a->given & ~(a->op->takes | OPTS_OP)) {
-		for (i = OPT_M; i <= OPT_SEED; i++)
-			if (a->given & BIT(i) & ~(a->op->takes | OPTS_OP))
-				break;
-		return usage_error("--%s does not apply to %s", opt_name((int)i), a->op->name);
-	}
-	if (!a->dv)
-		a->dv = a->d;
-	if (!a->out_dtype)
-		a->out_dtype = a->dtype;
-	if (!a->scale_given)
-		a->scale = (float)(1.0 / sqrt((double)a->d));
-	if (a->causal && a->sq > a->sk)
-		return usage_error("--causal needs --sq <= --sk (query i sees keys up to "
-				   "i + sk - sq)");
-	return 0;
-}
-
-/* ---- helpers ---- */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* splitmix64: a fixed sequence per seed, so a run can be repeated exactly. */
-static uint64_t rng_next(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [0, 1). */
-static double rng_unit(uint64_t *state)
-{
-	return (double)(rng_next(state) >> 11) / (double)(1ull << 53);
-}
-
-static float rng_value(uint64_t *state, enum range r)
-{
-	double u = rng_unit(state);
-
-	switch (r) {
-	case R_POS:
-		return (float)(0.5 + u / 2);
-	case R_AWAY:
-		u = u * 2 - 1;
-		return (float)(u < 0 ? u / 2 - 0.5 : u / 2 + 0.5);
-	case R_FULL:
-		break;
-	}
-	return (float)(u * 2 - 1);
 }
 
 static const char *fmt_ns(uint64_t ns, char *buf, size_t len)
@@ -543,69 +68,10 @@ static const char *fmt_ns(uint64_t ns, char *buf, size_t len)
 	return buf;
 }
 
-/* JSON has no NaN or infinity: those become null. */
-static void json_number(double v)
-{
-	if (isfinite(v))
-		printf("%.6g", v);
-	else
-		printf("null");
-}
-
 static double pct(uint64_t part, uint64_t whole)
 {
 	return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
-
-/* ---- the device ---- */
-
-static int open_device(const struct args *a, struct tern_device **devp,
-		       struct tern_device_info *info)
-{
-	int count, err;
-
-	count = tern_device_count();
-	if (count < 0) {
-		fprintf(stderr, "tern-run: cannot list devices: %s\n", tern_last_error());
-		return 1;
-	}
-	if (count == 0) {
-		fprintf(stderr, "tern-run: no tern devices found (is tern.ko loaded?)\n");
-		return 1;
-	}
-	if (a->device >= (unsigned int)count) {
-		fprintf(stderr, "tern-run: --device %u: there %s %d tern device%s (0..%d)\n",
-			a->device, count == 1 ? "is" : "are", count, count == 1 ? "" : "s",
-			count - 1);
-		return 1;
-	}
-	err = tern_device_open(a->device, devp);
-	if (err) {
-		/* the library's detail names the node and the reason */
-		fprintf(stderr, "tern-run: device %u: %s\n", a->device, tern_last_error());
-		return 1;
-	}
-	err = tern_device_info(*devp, info);
-	if (err) {
-		fprintf(stderr, "tern-run: device %u: %s\n", a->device, tern_last_error());
-		tern_device_close(*devp);
-		return 1;
-	}
-	if (a->core != TERN_CORE_ANY && (unsigned int)a->core >= info->num_cores) {
-		fprintf(stderr, "tern-run: --core %d: tern%u has %u core%s (0..%u)\n", a->core,
-			info->index, info->num_cores, info->num_cores == 1 ? "" : "s",
-			info->num_cores - 1);
-		tern_device_close(*devp);
-		return 1;
-	}
-	return 0;
-}
-
-/* One launch: what it cost beyond the launch itself, and the launch. */
-struct launch_rec {
-	uint64_t prepare_ns;	/* build + load on a cache miss; lookup on a hit */
-	struct tern_launch_status st;
-};
 
 static void print_status_text(const struct tern_launch_status *st, double flops)
 {
@@ -628,7 +94,7 @@ static void print_status_text(const struct tern_launch_status *st, double flops)
 	printf("\n");
 }
 
-static void print_launches_text(const struct launch_rec *l, unsigned int n, const char *what)
+static void print_launches_text(const struct op_cli_launch *l, unsigned int n, const char *what)
 {
 	char b1[32], b2[32], b3[32];
 	unsigned int i;
@@ -668,7 +134,7 @@ static void print_status_json(const struct tern_launch_status *st, double flops)
 	}
 }
 
-static void print_launches_json(const struct launch_rec *l, unsigned int n)
+static void print_launches_json(const struct op_cli_launch *l, unsigned int n)
 {
 	unsigned int i;
 
@@ -681,6 +147,60 @@ static void print_launches_json(const struct launch_rec *l, unsigned int n)
 	printf("]");
 }
 
+
+static void describe_shape(const struct op_cli_args *a, unsigned int kind, char *buf, size_t len)
+{
+	switch (kind) {
+	case TERN_OPKIND_MATMUL:
+		snprintf(buf, len, "m=%" PRIu64 " n=%" PRIu64 " k=%" PRIu64, a->m, a->n, a->k);
+		break;
+	case TERN_OPKIND_ATTENTION:
+		snprintf(buf, len, "sq=%" PRIu64 " sk=%" PRIu64 " d=%" PRIu64 " dv=%" PRIu64
+			 "%s scale=%g", a->sq, a->sk, a->d, a->dv, a->causal ? " causal" : "",
+			 a->scale);
+		break;
+	case TERN_OPKIND_LAYERNORM:
+	case TERN_OPKIND_RMSNORM:
+		snprintf(buf, len, "rows=%" PRIu64 " cols=%" PRIu64 " eps=%g", a->rows, a->cols,
+			 a->eps);
+		break;
+	case TERN_OPKIND_BIAS:
+		snprintf(buf, len, "rows=%" PRIu64 " cols=%" PRIu64 " act=%s", a->rows, a->cols,
+			 op_cli_act_names[a->act]);
+		break;
+	default:
+		snprintf(buf, len, "rows=%" PRIu64 " cols=%" PRIu64, a->rows, a->cols);
+		break;
+	}
+}
+
+static void json_shape(const struct op_cli_args *a, unsigned int kind)
+{
+	switch (kind) {
+	case TERN_OPKIND_MATMUL:
+		printf("{\"m\": %" PRIu64 ", \"n\": %" PRIu64 ", \"k\": %" PRIu64 "}", a->m, a->n,
+		       a->k);
+		break;
+	case TERN_OPKIND_ATTENTION:
+		printf("{\"sq\": %" PRIu64 ", \"sk\": %" PRIu64 ", \"d\": %" PRIu64 ", \"dv\": %"
+		       PRIu64 ", \"causal\": %s, \"scale\": ", a->sq, a->sk, a->d, a->dv,
+		       a->causal ? "true" : "false");
+		op_cli_json_number(a->scale);
+		printf("}");
+		break;
+	default:
+		printf("{\"rows\": %" PRIu64 ", \"cols\": %" PRIu64, a->rows, a->cols);
+		if (kind == TERN_OPKIND_LAYERNORM || kind == TERN_OPKIND_RMSNORM) {
+			printf(", \"eps\": ");
+			op_cli_json_number(a->eps);
+		}
+		if (kind == TERN_OPKIND_BIAS)
+			printf(", \"act\": \"%s\"", op_cli_act_names[a->act]);
+		printf("}");
+		break;
+	}
+}
+
 /* The fault of a launch that failed, from its status. */
 static void describe_fault(const struct tern_launch_status *st, char *buf, size_t len)
 {
@@ -689,7 +209,7 @@ static void describe_fault(const struct tern_launch_status *st, char *buf, size_
 		if (st->engine < TERN_NUM_ENGINES)
 			snprintf(buf, len, "FAULT: %s (error %u), %s engine, instruction %u, "
 				 "detail %#" PRIx64, st->error_name, st->error,
-				 engine_names[st->engine], st->index, st->detail);
+				 op_cli_engine_names[st->engine], st->index, st->detail);
 		else
 			snprintf(buf, len, "FAULT: %s (error %u), no instruction, detail %#" PRIx64,
 				 st->error_name, st->error, st->detail);
@@ -706,86 +226,15 @@ static void describe_fault(const struct tern_launch_status *st, char *buf, size_
 	}
 }
 
-/* ---- running an op ---- */
-
-/* A tensor's slot: its device buffer and a host buffer for staging and the reference. */
-struct slot {
-	const char *name;
-	uint64_t size;
-	struct tern_buffer *dbuf, *hbuf;
-	void *host;
-};
-
-/* The op the command line describes: input i in slot i, the output in slot nin. */
-static void describe_op(const struct args *a, struct tern_op *op)
-{
-	uint32_t dt = a->dtype, odt = a->out_dtype;
-	unsigned int i;
-
-	memset(op, 0, sizeof(*op));
-	op->kind = a->op->kind;
-	op->func = a->op->func;
-	switch (op->kind) {
-	case TERN_OPKIND_MATMUL:
-		op->nin = 2;
-		op->in[0] = tern_tensor_2d(0, dt, a->m, a->k);
-		op->in[1] = tern_tensor_2d(1, dt, a->k, a->n);
-		op->out = tern_tensor_2d(2, odt, a->m, a->n);
-		break;
-	case TERN_OPKIND_BINARY:
-		op->nin = 2;
-		op->in[0] = tern_tensor_2d(0, dt, a->rows, a->cols);
-		op->in[1] = tern_tensor_2d(1, dt, a->rows, a->cols);
-		op->out = tern_tensor_2d(2, odt, a->rows, a->cols);
-		break;
-	case TERN_OPKIND_BIAS:
-		op->func = a->act;
-		op->nin = 2;
-		op->in[0] = tern_tensor_2d(0, dt, a->rows, a->cols);
-		op->in[1] = tern_tensor_2d(1, dt, 1, a->cols);
-		op->out = tern_tensor_2d(2, odt, a->rows, a->cols);
-		break;
-	case TERN_OPKIND_LAYERNORM:
-	case TERN_OPKIND_RMSNORM:
-		/* with gamma (and beta): the form a model uses */
-		op->nin = op->kind == TERN_OPKIND_LAYERNORM ? 3 : 2;
-		op->eps = a->eps;
-		op->in[0] = tern_tensor_2d(0, dt, a->rows, a->cols);
-		for (i = 1; i < op->nin; i++)
-			op->in[i] = tern_tensor_2d(i, dt, 1, a->cols);
-		op->out = tern_tensor_2d(op->nin, odt, a->rows, a->cols);
-		break;
-	case TERN_OPKIND_TRANSPOSE:
-		op->nin = 1;
-		op->in[0] = tern_tensor_2d(0, dt, a->rows, a->cols);
-		op->out = tern_tensor_2d(1, odt, a->cols, a->rows);
-		break;
-	case TERN_OPKIND_ATTENTION:
-		op->nin = 3;
-		op->func = a->causal ? TERN_ATTN_CAUSAL : 0;
-		op->scale = a->scale;
-		op->in[0] = tern_tensor_2d(0, dt, a->sq, a->d);
-		op->in[1] = tern_tensor_2d(1, dt, a->sk, a->d);
-		op->in[2] = tern_tensor_2d(2, dt, a->sk, a->dv);
-		op->out = tern_tensor_2d(3, odt, a->sq, a->dv);
-		break;
-	default:	/* ACTIVATION, SOFTMAX */
-		op->nin = 1;
-		op->in[0] = tern_tensor_2d(0, dt, a->rows, a->cols);
-		op->out = tern_tensor_2d(1, odt, a->rows, a->cols);
-		break;
-	}
-}
-
 /* Floating-point operations of a matmul or attention (0 for the others). */
-static double op_flops(const struct args *a)
+static double op_flops(const struct op_cli_args *a, unsigned int kind)
 {
 	double pairs = 0;
 	uint64_t i;
 
-	if (a->op->kind == TERN_OPKIND_MATMUL)
+	if (kind == TERN_OPKIND_MATMUL)
 		return 2.0 * a->m * a->n * a->k;
-	if (a->op->kind != TERN_OPKIND_ATTENTION)
+	if (kind != TERN_OPKIND_ATTENTION)
 		return 0;
 	/* Q K^T and P V over the (query, key) pairs that count: causal skips half */
 	for (i = 0; i < a->sq; i++)
@@ -793,467 +242,117 @@ static double op_flops(const struct args *a)
 	return 2.0 * pairs * (double)(a->d + a->dv);
 }
 
-static void describe_shape(const struct args *a, char *buf, size_t len)
+/* The report of an op that ran: 0 PASS, 1 FAIL. */
+static int report_op(const struct op_cli_args *a, const struct op_cli_result *r)
 {
-	switch (a->op->kind) {
-	case TERN_OPKIND_MATMUL:
-		snprintf(buf, len, "m=%" PRIu64 " n=%" PRIu64 " k=%" PRIu64, a->m, a->n, a->k);
-		break;
-	case TERN_OPKIND_ATTENTION:
-		snprintf(buf, len, "sq=%" PRIu64 " sk=%" PRIu64 " d=%" PRIu64 " dv=%" PRIu64
-			 "%s scale=%g", a->sq, a->sk, a->d, a->dv, a->causal ? " causal" : "",
-			 a->scale);
-		break;
-	case TERN_OPKIND_LAYERNORM:
-	case TERN_OPKIND_RMSNORM:
-		snprintf(buf, len, "rows=%" PRIu64 " cols=%" PRIu64 " eps=%g", a->rows, a->cols,
-			 a->eps);
-		break;
-	case TERN_OPKIND_BIAS:
-		snprintf(buf, len, "rows=%" PRIu64 " cols=%" PRIu64 " act=%s", a->rows, a->cols,
-			 act_names[a->act]);
-		break;
-	default:
-		snprintf(buf, len, "rows=%" PRIu64 " cols=%" PRIu64, a->rows, a->cols);
-		break;
-	}
-}
-
-static void json_shape(const struct args *a)
-{
-	switch (a->op->kind) {
-	case TERN_OPKIND_MATMUL:
-		printf("{\"m\": %" PRIu64 ", \"n\": %" PRIu64 ", \"k\": %" PRIu64 "}", a->m, a->n,
-		       a->k);
-		break;
-	case TERN_OPKIND_ATTENTION:
-		printf("{\"sq\": %" PRIu64 ", \"sk\": %" PRIu64 ", \"d\": %" PRIu64 ", \"dv\": %"
-		       PRIu64 ", \"causal\": %s, \"scale\": ", a->sq, a->sk, a->d, a->dv,
-		       a->causal ? "true" : "false");
-		json_number(a->scale);
-		printf("}");
-		break;
-	default:
-		printf("{\"rows\": %" PRIu64 ", \"cols\": %" PRIu64, a->rows, a->cols);
-		if (a->op->kind == TERN_OPKIND_LAYERNORM || a->op->kind == TERN_OPKIND_RMSNORM) {
-			printf(", \"eps\": ");
-			json_number(a->eps);
-		}
-		if (a->op->kind == TERN_OPKIND_BIAS)
-			printf(", \"act\": \"%s\"", act_names[a->act]);
-		printf("}");
-		break;
-	}
-}
-
-static int alloc_slot(struct tern_device *dev, struct slot *s)
-{
-	int err;
-
-	err = tern_buffer_alloc(dev, s->size, TERN_MEM_DEVICE, &s->dbuf);
-	if (!err)
-		err = tern_buffer_alloc(dev, s->size, TERN_MEM_HOST, &s->hbuf);
-	if (!err)
-		err = tern_buffer_map(s->hbuf, &s->host);
-	if (err)
-		fprintf(stderr, "tern-run: cannot allocate %" PRIu64 " bytes for %s: %s\n  (%s)\n",
-			s->size, s->name, tern_strerror(err), tern_last_error());
-	return err;
-}
-
-/*
- * |device - reference| over the output's elements: NaN where one is NaN
- * and the other not counts as infinitely wrong, equal infinities as right.
- */
-static double max_error(const struct tern_tensor *t, const void *dev, const void *ref,
-			uint64_t *wr, uint64_t *wc)
-{
-	unsigned int size = tern_dtype_size(t->dtype);
-	double worst = 0, e;
-	uint64_t r, c, off;
-	float x, y;
-
-	*wr = *wc = 0;
-	for (r = 0; r < t->rows; r++) {
-		for (c = 0; c < t->cols; c++) {
-			off = t->offset + (r * (uint64_t)t->row_stride + c) * size;
-			x = tern_value_get(t->dtype, (const uint8_t *)dev + off);
-			y = tern_value_get(t->dtype, (const uint8_t *)ref + off);
-			if (isnan(x) || isnan(y))
-				e = isnan(x) && isnan(y) ? 0 : INFINITY;
-			else if (x == y)
-				e = 0;	/* also equal infinities */
-			else
-				e = fabs((double)x - (double)y);
-			if (e > worst || (isinf(e) && !isinf(worst))) {
-				worst = e;
-				*wr = r;
-				*wc = c;
-			}
-		}
-	}
-	return worst;
-}
-
-static int run_op(const struct args *a)
-{
-	struct tern_buffer *bufs[4] = { NULL }, *got = NULL;
-	struct slot slots[4] = { { 0 } };
-	struct tern_device_info info;
-	struct launch_rec *launches;
-	struct tern_device *dev;
-	struct tern_op op;
-	uint64_t sizes[4], state = a->seed, wr, wc, i, t0;
-	void *hosts[4], *gotp;
-	double tol, err_max, flops = op_flops(a);
-	unsigned int nslots, s;
+	const struct tern_launch_status *st = &r->launches[a->repeat - 1].st;
+	double flops = op_flops(a, r->op.kind);
 	char shape[160], dts[40];
-	bool pass;
-	int err, rc = 1;
 
-	describe_op(a, &op);
-	nslots = op.nin + 1;
-	tol = tern_op_tolerance(&op);
-	if (tol < 0) {
-		fprintf(stderr, "tern-run: %s: %s\n", a->op->name, tern_last_error());
-		return 1;
-	}
-	launches = calloc(a->repeat, sizeof(*launches));
-	if (!launches) {
-		fprintf(stderr, "tern-run: out of memory\n");
-		return 1;
-	}
-	rc = open_device(a, &dev, &info);
-	if (rc) {
-		free(launches);
-		return rc;
-	}
-	rc = 1;
-
-	/* buffers: inputs filled with random values, the output with NaN */
-	for (s = 0; s < nslots; s++) {
-		const struct tern_tensor *t = s < op.nin ? &op.in[s] : &op.out;
-
-		slots[s].name = s < op.nin ? input_names[op.kind][s] : "the output";
-		slots[s].size = tern_tensor_span(t);
-		if (alloc_slot(dev, &slots[s]))
-			goto out;
-		bufs[s] = slots[s].dbuf;
-		hosts[s] = slots[s].host;
-		sizes[s] = slots[s].size;
-		if (s == op.nin) {
-			/* all ones is NaN in every dtype: a result never written fails */
-			memset(slots[s].host, 0xff, slots[s].size);
-		} else {
-			for (i = 0; i < t->rows * t->cols; i++)
-				tern_value_set(t->dtype, (uint8_t *)slots[s].host +
-					       i * tern_dtype_size(t->dtype),
-					       rng_value(&state, a->op->range[s]));
-		}
-		err = tern_copy(dev, slots[s].dbuf, 0, slots[s].hbuf, 0, slots[s].size);
-		if (err) {
-			fprintf(stderr, "tern-run: cannot copy %s to the device: %s\n  (%s)\n",
-				slots[s].name, tern_strerror(err), tern_last_error());
-			goto out;
-		}
-	}
-	err = tern_buffer_alloc(dev, sizes[op.nin], TERN_MEM_HOST, &got);
-	if (!err)
-		err = tern_buffer_map(got, &gotp);
-	if (err) {
-		fprintf(stderr, "tern-run: cannot allocate the result buffer: %s\n  (%s)\n",
-			tern_strerror(err), tern_last_error());
-		goto out;
-	}
-
-	/*
-	 * Launch. tern_op_run() builds and loads the program on its first call
-	 * (tern_kernel_cached()); what a call takes beyond the launch's own wall
-	 * time is that preparation, which a cached program does not need.
-	 */
-	for (i = 0; i < a->repeat; i++) {
-		struct launch_rec *l = &launches[i];
-		uint64_t total;
-
-		t0 = now_ns();
-		err = tern_op_run(dev, a->core, &op, bufs, nslots, &l->st);
-		total = now_ns() - t0;
-		if (err) {
-			fprintf(stderr, "tern-run: %s: launch %" PRIu64 " failed: %s\n  (%s)\n",
-				a->op->name, i + 1, tern_strerror(err), tern_last_error());
-			goto out;
-		}
-		l->prepare_ns = total > l->st.wall_ns ? total - l->st.wall_ns : 0;
-	}
-	err = tern_copy(dev, got, 0, slots[op.nin].dbuf, 0, sizes[op.nin]);
-	if (err) {
-		fprintf(stderr, "tern-run: cannot copy the result back: %s\n  (%s)\n",
-			tern_strerror(err), tern_last_error());
-		goto out;
-	}
-
-	/* the same op on the CPU, over the same inputs */
-	err = tern_op_reference(&op, hosts, sizes, nslots);
-	if (err) {
-		fprintf(stderr, "tern-run: the CPU reference failed: %s\n", tern_last_error());
-		goto out;
-	}
-	err_max = max_error(&op.out, gotp, hosts[op.nin], &wr, &wc);
-	pass = err_max <= tol;
-
-	describe_shape(a, shape, sizeof(shape));
+	describe_shape(a, r->op.kind, shape, sizeof(shape));
 	snprintf(dts, sizeof(dts), "%s->%s", dtype_names[a->dtype], dtype_names[a->out_dtype]);
 	if (a->json) {
-		const struct tern_launch_status *st = &launches[a->repeat - 1].st;
-
 		printf("{\"op\": ");
-		json_string(a->op->name);
+		json_string(a->op_name);
 		printf(", \"shape\": ");
-		json_shape(a);
+		json_shape(a, r->op.kind);
 		printf(", \"dtype\": \"%s\", \"out_dtype\": \"%s\", \"device\": %u, \"seed\": %"
 		       PRIu64 ", \"max_abs_error\": ", dtype_names[a->dtype],
-		       dtype_names[a->out_dtype], info.index, a->seed);
-		json_number(err_max);
-		printf(", \"worst\": [%" PRIu64 ", %" PRIu64 "], \"tolerance\": ", wr, wc);
-		json_number(tol);
-		printf(", \"pass\": %s", pass ? "true" : "false");
+		       dtype_names[a->out_dtype], r->info.index, a->seed);
+		json_number(r->err_max);
+		printf(", \"worst\": [%" PRIu64 ", %" PRIu64 "], \"tolerance\": ", r->wr, r->wc);
+		json_number(r->tol);
+		printf(", \"pass\": %s", r->pass ? "true" : "false");
 		print_status_json(st, flops);
-		print_launches_json(launches, a->repeat);
+		print_launches_json(r->launches, a->repeat);
 		printf("}\n");
 	} else {
-		const struct tern_launch_status *st = &launches[a->repeat - 1].st;
-
-		printf("%s %s %s on tern%u core %u, seed %" PRIu64 "\n", a->op->name, shape, dts,
-		       info.index, st->core, a->seed);
-		printf("  error     max abs %.3g", err_max);
-		if (err_max > 0)
-			printf(" at [%" PRIu64 ", %" PRIu64 "]", wr, wc);
-		printf(", tolerance %.3g: %s\n", tol, pass ? "PASS" : "FAIL");
+		printf("%s %s %s on tern%u core %u, seed %" PRIu64 "\n", a->op_name, shape, dts,
+		       r->info.index, st->core, a->seed);
+		printf("  error     max abs %.3g", r->err_max);
+		if (r->err_max > 0)
+			printf(" at [%" PRIu64 ", %" PRIu64 "]", r->wr, r->wc);
+		printf(", tolerance %.3g: %s\n", r->tol, r->pass ? "PASS" : "FAIL");
 		print_status_text(st, flops);
-		print_launches_text(launches, a->repeat, "build+load");
+		print_launches_text(r->launches, a->repeat, "build+load");
 	}
-	if (!pass) {
-		size_t off = op.out.offset + (wr * (uint64_t)op.out.row_stride + wc) *
-			     tern_dtype_size(op.out.dtype);
-
+	if (!r->pass) {
 		fprintf(stderr, "tern-run: %s FAILED: max abs error %.3g at [%" PRIu64 ", %" PRIu64
 			"] (device %.6g, reference %.6g) exceeds the tolerance %.3g\n",
-			a->op->name, err_max, wr, wc,
-			tern_value_get(op.out.dtype, (uint8_t *)gotp + off),
-			tern_value_get(op.out.dtype, (uint8_t *)hosts[op.nin] + off), tol);
-		goto out;
-	}
-	rc = 0;
-out:
-	tern_buffer_free(got);
-	for (s = 0; s < 4; s++) {
-		tern_buffer_free(slots[s].hbuf);
-		tern_buffer_free(slots[s].dbuf);
-	}
-	tern_device_close(dev);
-	free(launches);
-	return rc;
-}
-
-/* ---- running a program file ---- */
-
-static int read_image(const char *path, void **imagep, size_t *sizep)
-{
-	struct stat sb;
-	size_t done = 0;
-	ssize_t n;
-	void *buf;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &sb)) {
-		fprintf(stderr, "tern-run: cannot read %s: %s\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+			a->op_name, r->err_max, r->wr, r->wc, r->dev_at, r->ref_at, r->tol);
 		return 1;
 	}
-	if (!S_ISREG(sb.st_mode) || sb.st_size == 0 || (uint64_t)sb.st_size > MAX_IMAGE) {
-		fprintf(stderr, "tern-run: %s: %s\n", path,
-			!S_ISREG(sb.st_mode) ? "not a regular file" :
-			sb.st_size == 0 ? "empty file, not a program image" :
-			"larger than 1 GiB, not a program image");
-		close(fd);
-		return 1;
-	}
-	buf = malloc((size_t)sb.st_size);
-	if (!buf) {
-		fprintf(stderr, "tern-run: out of memory for %s\n", path);
-		close(fd);
-		return 1;
-	}
-	while (done < (size_t)sb.st_size) {
-		n = read(fd, (char *)buf + done, (size_t)sb.st_size - done);
-		if (n <= 0) {
-			fprintf(stderr, "tern-run: cannot read %s: %s\n", path,
-				n < 0 ? strerror(errno) : "file shrank while read");
-			free(buf);
-			close(fd);
-			return 1;
-		}
-		done += (size_t)n;
-	}
-	close(fd);
-	*imagep = buf;
-	*sizep = done;
 	return 0;
 }
 
-static int run_program(const struct args *a)
+/* The report of a program file that was launched (or failed to). */
+static void report_program(const struct op_cli_args *a, struct op_cli_result *r)
 {
-	struct tern_buffer *bufs[TERN_MAX_SLOTS] = { NULL }, *zero = NULL;
-	struct tern_launch_status st;
-	struct tern_device_info info;
-	struct launch_rec *launches;
-	struct tern_kernel *k = NULL;
-	struct tern_device *dev;
-	uint64_t t0, load_ns, zsize = 0;
-	unsigned int i, need, ran = 0;
-	bool ended = false;	/* a launch ran and failed: st says how */
-	char fault[200] = "";
-	size_t size;
-	void *image, *zp;
-	int err, rc;
+	const struct tern_launch_status *st = &r->st, *last = NULL;
+	unsigned int i;
 
-	rc = read_image(a->program, &image, &size);
-	if (rc)
-		return rc;
-	launches = calloc(a->repeat, sizeof(*launches));
-	if (!launches) {
-		fprintf(stderr, "tern-run: out of memory\n");
-		free(image);
-		return 1;
-	}
-	rc = open_device(a, &dev, &info);
-	if (rc) {
-		free(launches);
-		free(image);
-		return rc;
-	}
-	rc = 1;
-
-	t0 = now_ns();
-	err = tern_kernel_load(dev, image, size, &k);
-	load_ns = now_ns() - t0;
-	if (err) {
-		fprintf(stderr, "tern-run: %s: not loaded: %s\n  (%s)\n", a->program,
-			tern_strerror(err), tern_last_error());
-		goto out;
-	}
-	need = tern_kernel_slots(k);
-	if (need > a->nslots) {
-		fprintf(stderr, "tern-run: %s uses %u buffer slot%s; give one --slot SIZE for each "
-			"(%u given)\n", a->program, need, need == 1 ? "" : "s", a->nslots);
-		rc = 2;
-		goto out;
-	}
-
-	/* device buffers of the given sizes, zero-filled from one host buffer */
-	for (i = 0; i < a->nslots; i++)
-		zsize = a->slot_size[i] > zsize ? a->slot_size[i] : zsize;
-	err = tern_buffer_alloc(dev, zsize, TERN_MEM_HOST, &zero);
-	if (!err)
-		err = tern_buffer_map(zero, &zp);
-	if (err) {
-		fprintf(stderr, "tern-run: cannot allocate %" PRIu64 " bytes of host memory: %s\n"
-			"  (%s)\n", zsize, tern_strerror(err), tern_last_error());
-		goto out;
-	}
-	memset(zp, 0, zsize);
-	for (i = 0; i < a->nslots; i++) {
-		err = tern_buffer_alloc(dev, a->slot_size[i], TERN_MEM_DEVICE, &bufs[i]);
-		if (!err)
-			err = tern_copy(dev, bufs[i], 0, zero, 0, a->slot_size[i]);
-		if (err) {
-			fprintf(stderr, "tern-run: slot %u: cannot allocate and clear %" PRIu64
-				" bytes: %s\n  (%s)\n", i, a->slot_size[i], tern_strerror(err),
-				tern_last_error());
-			goto out;
-		}
-	}
-
-	for (i = 0; i < a->repeat; i++) {
-		memset(&st, 0, sizeof(st));
-		err = tern_launch(dev, k, a->core, bufs, a->nslots, &st);
-		if (err) {
-			ended = st.result == err && err != -EINVAL;
-			if (ended)
-				describe_fault(&st, fault, sizeof(fault));
-			else
-				snprintf(fault, sizeof(fault), "not launched: %s",
-					 tern_strerror(err));
-			fprintf(stderr, "tern-run: %s: launch %u failed: %s\n  (%s)\n", a->program,
-				i + 1, tern_strerror(err), tern_last_error());
-			break;
-		}
-		launches[i].st = st;
-		launches[i].prepare_ns = i ? 0 : load_ns;
-		ran++;
-	}
-
+	if (r->ended)
+		describe_fault(st, r->fault, sizeof(r->fault));
+	if (r->ran)
+		last = &r->launches[r->ran - 1].st;
 	if (a->json) {
 		printf("{\"program\": ");
 		json_string(a->program);
-		printf(", \"size\": %zu, \"slots\": [", size);
+		printf(", \"size\": %zu, \"slots\": [", r->size);
 		for (i = 0; i < a->nslots; i++)
 			printf("%s%" PRIu64, i ? ", " : "", a->slot_size[i]);
-		printf("], \"device\": %u, \"result\": ", info.index);
-		if (err)
-			json_string(fault);
+		printf("], \"device\": %u, \"result\": ", r->info.index);
+		if (r->err)
+			json_string(r->fault);
 		else
 			printf("\"ok\"");
-		if (ended) {
-			printf(", \"error\": %u, \"error_name\": ", st.error);
-			json_string(st.error_name);
-			if (st.engine < TERN_NUM_ENGINES)
+		if (r->ended) {
+			printf(", \"error\": %u, \"error_name\": ", st->error);
+			json_string(st->error_name);
+			if (st->engine < TERN_NUM_ENGINES)
 				printf(", \"engine\": \"%s\", \"index\": %u",
-				       engine_names[st.engine], st.index);
+				       engine_names[st->engine], st->index);
 			else
 				printf(", \"engine\": null, \"index\": null");
-			printf(", \"detail\": %" PRIu64, st.detail);
+			printf(", \"detail\": %" PRIu64, st->detail);
 		}
-		if (!err || ended)
-			print_status_json(err ? &st : &launches[ran - 1].st, 0);
-		print_launches_json(launches, ran);
+		if (!r->err || r->ended)
+			print_status_json(r->err ? st : last, 0);
+		print_launches_json(r->launches, r->ran);
 		printf("}\n");
 	} else {
-		printf("program %s (%zu bytes, %u slot%s) on tern%u", a->program, size, need,
-		       need == 1 ? "" : "s", info.index);
-		if (!err || ended)
-			printf(" core %u\n", err ? st.core : launches[ran - 1].st.core);
+		printf("program %s (%zu bytes, %u slot%s) on tern%u", a->program, r->size, r->need,
+		       r->need == 1 ? "" : "s", r->info.index);
+		if (!r->err || r->ended)
+			printf(" core %u\n", r->err ? st->core : last->core);
 		else
 			printf("\n");
-		printf("  result    %s\n", err ? fault : "ok");
-		if (!err || st.result == -EIO) {
-			print_status_text(err ? &st : &launches[ran - 1].st, 0);
-			if (ran)
-				print_launches_text(launches, ran, "load");
+		printf("  result    %s\n", r->err ? r->fault : "ok");
+		if (!r->err || st->result == -EIO) {
+			print_status_text(r->err ? st : last, 0);
+			if (r->ran)
+				print_launches_text(r->launches, r->ran, "load");
 		}
 	}
-	if (!err)
-		rc = 0;
-out:
-	for (i = 0; i < TERN_MAX_SLOTS; i++)
-		tern_buffer_free(bufs[i]);
-	tern_buffer_free(zero);
-	tern_kernel_free(k);
-	tern_device_close(dev);
-	free(launches);
-	free(image);
-	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	struct args a;
+	static const struct op_cli_tool tool = { .name = "tern-run", .usage = usage };
+	struct op_cli_result r;
+	struct op_cli_args a;
 	int ret;
 
-	ret = parse_args(argc, argv, &a);
+	ret = op_cli_parse(argc, argv, &tool, &a);
 	if (ret)
 		return ret;
-	return a.program ? run_program(&a) : run_op(&a);
+	ret = op_cli_run(&a, NULL, &r);
+	if (r.report) {
+		if (a.program)
+			report_program(&a, &r);
+		else
+			ret = report_op(&a, &r);
+	}
+	op_cli_result_free(&r);
+	return ret;
 }

@@ -35,69 +35,13 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "json_parse.h"
 #include "tern_test.h"
 #include "tern.h"
 
 #define COPIES		16
 #define COPY_SIZE	(1u << 20)
 #define OUT_MAX		(1u << 20)
-
-static void build_dir(char *out, size_t len)
-{
-	char exe[PATH_MAX];
-	const char *env = getenv("TERN_BUILD");
-	ssize_t n;
-
-	if (env && *env) {
-		snprintf(out, len, "%s", env);
-		return;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	/* build/tests/kselftest/tern_monitor -> build */
-	snprintf(out, len, "%s", dirname(dirname(dirname(exe))));
-}
-
-/* Starts @argv with stdout into @ofd and stderr into @efd; returns the pid. */
-static pid_t start(const char *const argv[], int ofd, int efd)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		dup2(ofd, 1);
-		dup2(efd, 2);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* Waits for @pid and reads what it wrote; returns its exit status (128+sig if killed). */
-static int finish(pid_t pid, int ofd, char *out, size_t olen, int efd, char *err, size_t elen)
-{
-	int status = -1;
-	ssize_t n;
-
-	if (pid > 0)
-		waitpid(pid, &status, 0);
-	n = pread(ofd, out, olen - 1, 0);
-	out[n > 0 ? n : 0] = '\0';
-	n = pread(efd, err, elen - 1, 0);
-	err[n > 0 ? n : 0] = '\0';
-	if (pid <= 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static int tmpfile_fd(void)
-{
-	char name[] = "/tmp/tern_monitor.XXXXXX";
-	int fd = mkstemp(name);
-
-	if (fd >= 0)
-		unlink(name);
-	return fd;
-}
 
 /* Runs tern-monitor with @args (NULL-terminated); output into @out, @err. */
 static int run_monitor(const char *const *args, char *out, size_t olen, char *err, size_t elen)
@@ -117,95 +61,6 @@ static int run_monitor(const char *const *args, char *out, size_t olen, char *er
 	close(ofd);
 	close(efd);
 	return ret;
-}
-
-/*
- * Checks @json (JSON lines) with python3's json module, strictly, and
- * flattens it into @flat: one "<line>.<key>.<index>... <value>" per leaf,
- * then "lines <n>". Returns python's exit status (0: every line valid).
- */
-static int flatten(const char *json, char *flat, size_t len, char *err, size_t elen)
-{
-	static const char script[] =
-		"import json, sys\n"
-		"def bad(c):\n"
-		"    raise ValueError('not JSON: ' + c)\n"
-		"def walk(p, v):\n"
-		"    if isinstance(v, dict):\n"
-		"        for k, x in v.items():\n"
-		"            walk(p + '.' + k, x)\n"
-		"    elif isinstance(v, list):\n"
-		"        for i, x in enumerate(v):\n"
-		"            walk(p + '.' + str(i), x)\n"
-		"    else:\n"
-		"        print(p, json.dumps(v))\n"
-		"n = 0\n"
-		"for line in open(sys.argv[1]):\n"
-		"    o = json.loads(line, parse_constant=bad)\n"
-		"    if not isinstance(o, dict) or not line.endswith('\\n'):\n"
-		"        sys.exit('line %d: not one object per line' % n)\n"
-		"    walk(str(n), o)\n"
-		"    n += 1\n"
-		"print('lines', n)\n";
-	char in[64];
-	const char *argv[] = { "/usr/bin/python3", "-c", script, in, NULL };
-	int ifd = tmpfile_fd(), ofd = tmpfile_fd(), efd = tmpfile_fd(), ret;
-
-	snprintf(in, sizeof(in), "/proc/%d/fd/%d", getpid(), ifd);
-	if (write(ifd, json, strlen(json)) != (ssize_t)strlen(json))
-		return -1;
-	ret = finish(start(argv, ofd, efd), ofd, flat, len, efd, err, elen);
-	close(ifd);
-	close(ofd);
-	close(efd);
-	return ret;
-}
-
-/* The value of @key in a flattened output; 0 if found. */
-static int get(const char *flat, const char *key, double *v)
-{
-	size_t n = strlen(key);
-	const char *p = flat;
-
-	while ((p = strstr(p, key))) {
-		if ((p == flat || p[-1] == '\n') && p[n] == ' ') {
-			*v = strtod(p + n + 1, NULL);
-			return 0;
-		}
-		p += n;
-	}
-	return -1;
-}
-
-static double getf(const char *flat, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* The value of the key printf(@fmt, ...), or NAN if it is not there. */
-static double getf(const char *flat, const char *fmt, ...)
-{
-	char key[256];
-	va_list ap;
-	double v;
-
-	va_start(ap, fmt);
-	vsnprintf(key, sizeof(key), fmt, ap);
-	va_end(ap);
-	return get(flat, key, &v) ? NAN : v;
-}
-
-/* Whether any key of the flattened output contains @part. */
-static bool has_key(const char *flat, const char *part)
-{
-	const char *line;
-
-	for (line = flat; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-		const char *sp = strchr(line, ' ');
-		const char *hit = strstr(line, part);
-
-		if (hit && sp && hit < sp)
-			return true;
-	}
-	return false;
 }
 
 static uint64_t queue_h2d(const struct tern_stats *st)
