@@ -366,6 +366,13 @@ static void run_streams(struct tern_core *c, struct job *j, const uint8_t *p)
 			break;
 		en = &eng[best];
 		tern_core_exec(c, j, &en->cur);
+		if (j->ecc_hit) {
+			tern_core_fault(c, j, TERN_CERR_ECC, (uint32_t)best,
+					en->pc, j->ecc_off, "uncorrected ECC "
+					"error in the HBM line at 0x%" PRIx64,
+					j->ecc_off);
+			break;
+		}
 		if (j->aborted)
 			break;
 		cost = insn_cycles(&en->cur);
@@ -387,7 +394,7 @@ static void run_streams(struct tern_core *c, struct job *j, const uint8_t *p)
 	for (unsigned int e = 0; e < TERN_NUM_ENGINES; e++)
 		if (eng[e].t > st->cycles)
 			st->cycles = eng[e].t;
-	if (j->aborted) {
+	if (j->aborted && !j->ecc_hit) {
 		st->status = TERN_JOB_ABORTED;
 		snprintf(c->msg, sizeof(c->msg), "job cancelled");
 	}

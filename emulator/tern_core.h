@@ -92,6 +92,21 @@ void tern_core_profile_next(struct tern_core *core, uint64_t size);
 bool tern_core_profile_write(struct tern_core *core, uint8_t *dst,
 			     uint32_t *count, uint32_t *dropped);
 
+/*
+ * ECC of the HBM (optional, default none): read is called before a
+ * DMA_LOAD reads [off, off + len) of the HBM and returns false with the
+ * offset of a poisoned line in *bad to end the job TERN_JOB_FAULT with
+ * TERN_CERR_ECC (detail: that offset); write is called after a DMA_STORE
+ * wrote a contiguous run. Called on the job's thread.
+ */
+typedef bool (*tern_core_hbm_read_fn)(void *opaque, uint64_t off,
+				      uint64_t len, uint64_t *bad);
+typedef void (*tern_core_hbm_write_fn)(void *opaque, uint64_t off,
+				       uint64_t len);
+void tern_core_set_hbm_hooks(struct tern_core *core,
+			     tern_core_hbm_read_fn read,
+			     tern_core_hbm_write_fn write, void *opaque);
+
 /* The last job's fault explained in one line ("" if it did not fault). */
 const char *tern_core_fault_message(const struct tern_core *core);
 

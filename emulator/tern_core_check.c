@@ -31,6 +31,7 @@ const char *tern_cerr_name(uint32_t error)
 		[TERN_CERR_BAD_SLOT] = "BAD_SLOT",
 		[TERN_CERR_HBM_RANGE] = "HBM_RANGE",
 		[TERN_CERR_DEADLOCK] = "DEADLOCK",
+		[TERN_CERR_ECC] = "ECC",
 	};
 
 	return error < TERN_CERR_COUNT ? names[error] : "?";

@@ -323,6 +323,27 @@ static void dma_elem(uint8_t *s, uint8_t *h, int64_t esz, bool load)
 		memcpy(h, s, (size_t)esz);
 }
 
+void tern_core_set_hbm_hooks(struct tern_core *c,
+			     tern_core_hbm_read_fn read,
+			     tern_core_hbm_write_fn write, void *opaque)
+{
+	c->hbm_read = read;
+	c->hbm_write = write;
+	c->hbm_opaque = opaque;
+}
+
+/* A DMA_LOAD may read [h, h + n) of the HBM? Else the job ends. */
+static bool hbm_readable(struct tern_core *c, struct job *j,
+			 const uint8_t *h, uint64_t n)
+{
+	if (!c->hbm_read ||
+	    c->hbm_read(c->hbm_opaque, (uint64_t)(h - c->hbm), n, &j->ecc_off))
+		return true;
+	j->ecc_hit = true;
+	j->aborted = true;	/* stops the job; tern_core.c reports it */
+	return false;
+}
+
 static void exec_dma(struct tern_core *c, struct job *j,
 		     const struct insn *in)
 {
@@ -350,10 +371,17 @@ static void exec_dma(struct tern_core *c, struct job *j,
 			if (cancelled(j))
 				return;
 			if (t->s0 == 1 && hs0 == esz) {
+				if (load && !hbm_readable(c, j, h,
+							  (uint64_t)n0 * esz))
+					return;
 				if (load)
 					memcpy(s, h, (size_t)n0 * esz);
 				else
 					memcpy(h, s, (size_t)n0 * esz);
+				if (!load && c->hbm_write)
+					c->hbm_write(c->hbm_opaque,
+						     (uint64_t)(h - c->hbm),
+						     (uint64_t)n0 * esz);
 				continue;
 			}
 			for (uint32_t k0 = 0; k0 < n0; k0 += TK_CHUNK) {
@@ -363,10 +391,16 @@ static void exec_dma(struct tern_core *c, struct job *j,
 				/* zero strides make rows of 2^32 elements */
 				if (cancelled(j))
 					return;
-				for (uint32_t k = k0; k < end; k++)
+				for (uint32_t k = k0; k < end; k++) {
+					uint8_t *he = hbm + ho +
+						      (int64_t)k * hs0;
+
+					if (load && !hbm_readable(c, j, he,
+								  esz))
+						return;
 					dma_elem(s + (int64_t)k * t->s0 * esz,
-						 hbm + ho + (int64_t)k * hs0,
-						 esz, load);
+						 he, esz, load);
+				}
 			}
 		}
 	}

@@ -97,6 +97,11 @@ struct tern_core {
 	float *mm_c;		/* staging: MATMUL dst, TRANSPOSE */
 
 	char msg[MSG_LEN];
+
+	/* ECC hooks, tern_core_set_hbm_hooks() */
+	tern_core_hbm_read_fn hbm_read;
+	tern_core_hbm_write_fn hbm_write;
+	void *hbm_opaque;
 };
 
 /* What a job needs besides the core. */
@@ -109,6 +114,8 @@ struct job {
 	uint32_t sbuf_hi, psum_hi;		/* bytes/partition written */
 	const atomic_bool *cancel;
 	bool aborted;
+	bool ecc_hit;		/* a DMA_LOAD read a poisoned HBM line */
+	uint64_t ecc_off;	/* its offset */
 };
 
 static inline uint16_t le16(const uint8_t *p)

@@ -324,14 +324,19 @@ static uint32_t move_bytes(struct tern_engine *e, const struct seg *s,
 	struct tern_dev *dev = e->dev;
 	uint8_t *hbm = dev->cfg.hbm;
 	void *o = dev->opaque;
+	uint32_t err;
 
+	if (s->hbm && (err = tern_ras_check(dev, s->addr, n, "copy source", f)))
+		return err;
 	if (s->hbm && d->hbm) {
 		memmove(hbm + d->addr, hbm + s->addr, n);
+		tern_ras_write(dev, d->addr, n);
 		return 0;
 	}
 	if (d->hbm) {
 		if (!dev->ops->dma_read(o, s->addr, hbm + d->addr, n))
 			goto bad_src;
+		tern_ras_write(dev, d->addr, n);
 		return 0;
 	}
 	if (s->hbm) {
@@ -358,7 +363,7 @@ bad_dst:
 
 /* HBM to HBM without SG lists: correct for overlapping ranges too. */
 static uint32_t copy_hbm_flat(struct tern_engine *e, struct tern_queue *q,
-			      const struct tern_dma_desc *d)
+			      const struct tern_dma_desc *d, struct fault *f)
 {
 	unsigned int qn = (unsigned int)(q - e->dev->q);
 	uint8_t *hbm = e->dev->cfg.hbm;
@@ -369,9 +374,15 @@ static uint32_t copy_hbm_flat(struct tern_engine *e, struct tern_queue *q,
 		uint64_t n = min_u64(d->size - done, TERN_DMA_CHUNK);
 		uint64_t off = backward ? d->size - done - n : done;
 
+		uint32_t err;
+
 		if (queue_aborted(q))
 			return ERR_ABORTED;
+		err = tern_ras_check(e->dev, d->src + off, n, "copy source", f);
+		if (err)
+			return err;
 		memmove(hbm + d->dst + off, hbm + d->src + off, n);
+		tern_ras_write(e->dev, d->dst + off, n);
 		tern_telem_bytes(e->dev, e->index, qn, TERN_TELEM_D2D, n);
 		done += n;
 	}
@@ -398,7 +409,7 @@ static uint32_t do_copy(struct tern_engine *e, struct tern_queue *q,
 	if (err)
 		return err;
 	if (!ctx && s->hbm && t->hbm && !s->sgl && !t->sgl)
-		return copy_hbm_flat(e, q, d);
+		return copy_hbm_flat(e, q, d, f);
 
 	while (left) {
 		struct seg ps, pt;
@@ -477,6 +488,8 @@ struct ring {
 	uint32_t size;
 	bool in_hbm;
 	uint32_t ctx;		/* Q_CTX */
+	bool abort;		/* injected: this descriptor aborts */
+	bool lost;		/* injected: its completion is lost */
 };
 
 /* Run descriptor idx of queue qn; returns 0, a TERN_ERR_* or ERR_ABORTED. */
@@ -496,9 +509,12 @@ static uint32_t run_desc(struct tern_engine *e, unsigned int qn,
 				    sizeof(raw), "ring", f);
 		if (err)
 			return err;
-	} else if (r->in_hbm)
+	} else if (r->in_hbm) {
+		err = tern_ras_check(dev, daddr, sizeof(raw), "descriptor", f);
+		if (err)
+			return err;
 		memcpy(raw, dev->cfg.hbm + daddr, sizeof(raw));
-	else if (!dev->ops->dma_read(dev->opaque, daddr, raw, sizeof(raw)))
+	} else if (!dev->ops->dma_read(dev->opaque, daddr, raw, sizeof(raw)))
 		return tern_fail(f, TERN_ERR_RING_FETCH, daddr,
 			    "cannot fetch the descriptor at 0x%" PRIx64, daddr);
 	decode_desc(raw, &d);
@@ -508,6 +524,9 @@ static uint32_t run_desc(struct tern_engine *e, unsigned int qn,
 	err = validate_desc(dev, &d, r->ctx, daddr, &ctx, f);
 	if (err)
 		return err;
+	if (r->abort)
+		return tern_fail(f, TERN_ERR_DMA_ABORT, daddr, "the DMA engine "
+			    "aborted the transfer (injected fault)");
 	if (d.opcode == TERN_DESC_OP_COPY &&
 	    (d.flags & (TERN_DESC_F_REDUCE_SUM | TERN_DESC_F_REDUCE_MAX)))
 		err = tern_reduce_copy(e, q, &d, ctx, f);
@@ -517,7 +536,7 @@ static uint32_t run_desc(struct tern_engine *e, unsigned int qn,
 		err = tern_link_copy(e, q, &d, ctx, f);
 	if (err)
 		return err;
-	if (d.flags & TERN_DESC_F_FENCE) {
+	if ((d.flags & TERN_DESC_F_FENCE) && !r->lost) {
 		if (queue_aborted(q))
 			return ERR_ABORTED;
 		err = write_fence(e, &d, ctx, f);
@@ -564,6 +583,15 @@ static void finish_desc(struct tern_dev *dev, unsigned int en, unsigned int qn,
 	if (err == ERR_ABORTED || queue_aborted(q))
 		return;
 	tern_telem_desc(dev, en, qn, !err);
+	if (err == TERN_ERR_DMA_ABORT && r->abort) {
+		dev->ras.dma_abort &= ~(1ull << qn);
+		tern_ras_count(dev);
+	}
+	if (!err && r->lost) {
+		dev->ras.lost_queue &= ~(1ull << qn);
+		tern_ras_count(dev);
+		irq = false;	/* no fence was written either */
+	}
 	if (err) {
 		q->state = TERN_Q_STATE_HALTED;
 		q->error = err;
@@ -619,6 +647,8 @@ static void *worker_main(void *arg)
 		r.size = q->size;
 		r.in_hbm = q->in_hbm;
 		r.ctx = q->ctx;
+		r.abort = dev->ras.dma_abort & (1ull << qn);
+		r.lost = dev->ras.lost_queue & (1ull << qn);
 		idx = q->head;
 		q->inflight = true;
 		pthread_mutex_unlock(&dev->lock);

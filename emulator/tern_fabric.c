@@ -441,6 +441,9 @@ bool tern_dev_set_link_down(struct tern_dev *dev, uint32_t mask, char *err,
 		return false;
 	}
 	pthread_mutex_lock(&fabric_lock);
+	/* a fault takes effect when a port goes down that was not */
+	if (mask & ~atomic_load(&dev->links.down_mask))
+		tern_ras_count(dev);
 	atomic_store(&dev->links.down_mask, mask);
 	if (dev->links.fab)
 		recompute(dev->links.fab, NULL);

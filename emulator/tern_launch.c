@@ -30,7 +30,8 @@
 
 #define ERR_ABORTED	UINT32_MAX	/* internal: launch abandoned */
 #define TERN_C_CTRL_ALL	(TERN_C_CTRL_ENABLE | TERN_C_CTRL_RING_IN_HBM | \
-			 TERN_C_CTRL_RESUME | TERN_C_CTRL_ABORT)
+			 TERN_C_CTRL_RESUME | TERN_C_CTRL_ABORT | \
+			 TERN_C_CTRL_RESET)
 
 _Static_assert(sizeof(struct tern_launch_desc) == TERN_LAUNCH_DESC_SIZE,
 	       "launch descriptor layout");
@@ -293,6 +294,9 @@ static uint32_t bind_slots(struct tern_launch_ring *r,
 
 	*ro_mask = 0;
 	if (slots_phys(d)) {
+		err = tern_ras_check(dev, d->slot_addr, len, "slot table", f);
+		if (err)
+			return err;
 		memcpy(tab, dev->cfg.hbm + d->slot_addr, len);
 	} else if (len) {
 		err = tern_mmu_read(dev, &r->tlb, d->ctx, d->slot_addr, tab,
@@ -381,6 +385,9 @@ static uint32_t run_launch(struct tern_launch_ring *r, const struct ring *rs,
 	uint64_t ro_mask;
 	uint32_t err;
 
+	if (rs->in_hbm && (err = tern_ras_check(dev, daddr, sizeof(raw),
+						"launch descriptor", f)))
+		return err;
 	if (rs->in_hbm)
 		memcpy(raw, dev->cfg.hbm + daddr, sizeof(raw));
 	else if (!dev->ops->dma_read(dev->opaque, daddr, raw, sizeof(raw)))
@@ -410,6 +417,10 @@ static uint32_t run_launch(struct tern_launch_ring *r, const struct ring *rs,
 		if (err)
 			return err;
 	} else {
+		err = tern_ras_check(dev, d.prog_addr, d.prog_size, "program",
+				     f);
+		if (err)
+			return err;
 		prog = dev->cfg.hbm + d.prog_addr;
 	}
 	/* The core copies the program once and checks every slot. */
@@ -432,7 +443,7 @@ static uint32_t run_launch(struct tern_launch_ring *r, const struct ring *rs,
 	}
 	encode_status(st, out);
 	err = put_out(r, &d, false, out, sizeof(out), f);
-	if (!err && (d.flags & TERN_LAUNCH_F_FENCE)) {
+	if (!err && (d.flags & TERN_LAUNCH_F_FENCE) && !r->lost_now) {
 		uint8_t v[8];
 
 		put_le64(v, d.fence_value);
@@ -503,7 +514,7 @@ static void *core_main(void *arg)
 		struct tern_job_status st;
 		struct fault f;
 		struct ring rs;
-		bool irq = false;
+		bool irq = false, hang;
 		uint32_t idx, err;
 
 		if (dev->resetting || r->state != TERN_Q_STATE_ACTIVE ||
@@ -516,15 +527,24 @@ static void *core_main(void *arg)
 		rs.in_hbm = r->in_hbm;
 		idx = r->head;
 		r->inflight = true;
+		hang = tern_ras_take_hang(dev, r->index);
+		r->lost_now = dev->ras.lost_core & (1u << r->index);
 		pthread_mutex_unlock(&dev->lock);
 
 		memset(&st, 0, sizeof(st));
 		tern_telem_core_begin(dev, r->index);
-		err = run_launch(r, &rs, idx, &irq, &st, &f);
+		err = hang ? tern_ras_hang(r) :
+		      run_launch(r, &rs, idx, &irq, &st, &f);
 		tern_telem_core_end(dev, r->index, &st);
 
 		pthread_mutex_lock(&dev->lock);
 		r->inflight = false;
+		if (!err && r->lost_now && !abandoned(r)) {
+			/* injected: no fence was written, no IRQ now */
+			dev->ras.lost_core &= ~(1u << r->index);
+			tern_ras_count(dev);
+			irq = false;
+		}
 		finish_launch(r, &rs, idx, err, irq, &st, &f);
 		pthread_cond_broadcast(&dev->idle);
 	}
@@ -555,6 +575,8 @@ static void ring_cancel(struct tern_launch_ring *r)
 {
 	struct tern_dev *dev = r->dev;
 
+	if (tern_ras_core_hung(dev, r->index))
+		return;	/* a hung core ignores ABORT */
 	r->quiesce++;
 	if (r->inflight) {
 		atomic_store(&r->cancel, true);
@@ -611,6 +633,10 @@ static void ring_ctrl_write(struct tern_launch_ring *r, uint32_t val)
 	if (val & ~TERN_C_CTRL_ALL) {
 		tern_guest_err(dev, "core %u: CTRL write 0x%" PRIx32 " has "
 			       "unknown bits; ignored", r->index, val);
+		return;
+	}
+	if (val & TERN_C_CTRL_RESET) {
+		tern_ras_core_reset(r);	/* the write's other bits do nothing */
 		return;
 	}
 	if (val & TERN_C_CTRL_ABORT) {

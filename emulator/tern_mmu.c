@@ -226,6 +226,7 @@ bool tern_put_phys(struct tern_dev *dev, bool hbm, uint64_t addr,
 	} else {
 		memcpy(dev->cfg.hbm + addr, buf, len);
 	}
+	tern_ras_write(dev, addr, len);	/* whole lines written are good */
 	return true;
 }
 
@@ -252,9 +253,17 @@ static uint32_t mmu_access(struct tern_dev *dev, struct tern_tlb *tlb,
 		if (write)
 			ok = tern_put_phys(dev, tern_pte_hbm(x.pte), x.pa,
 					   wbuf + done, x.len);
-		else if (tern_pte_hbm(x.pte))
-			ok = (memcpy(rbuf + done, dev->cfg.hbm + x.pa, x.len),
-			      true);
+		else if (tern_pte_hbm(x.pte)) {
+			uint64_t bad;
+
+			if (tern_ras_read(dev, x.pa, x.len, &bad))
+				return tern_fail(f, TERN_ERR_ECC_UNCORRECTED,
+					    bad, "uncorrected ECC error in the "
+					    "HBM line at 0x%" PRIx64 " (%s)",
+					    bad, what);
+			memcpy(rbuf + done, dev->cfg.hbm + x.pa, x.len);
+			ok = true;
+		}
 		else
 			ok = dev->ops->dma_read(dev->opaque, x.pa, rbuf + done,
 						x.len);

@@ -22,9 +22,9 @@
 #define TERN_REVISION	1
 #define TERN_CAPS	(TERN_CAP_DMA_SGL | TERN_CAP_RING_IN_HBM | TERN_CAP_COMPUTE | \
 		 TERN_CAP_MMU | TERN_CAP_USER_QUEUES | TERN_CAP_LINKS | \
-		 TERN_CAP_TELEMETRY | TERN_CAP_PROFILE)
+		 TERN_CAP_TELEMETRY | TERN_CAP_PROFILE | TERN_CAP_RAS)
 #define TERN_INT_ALL	(TERN_INT_ERROR | TERN_INT_QUEUE | TERN_INT_CORE | \
-			 TERN_INT_LINK)
+			 TERN_INT_LINK | TERN_INT_RAS)
 #define TERN_Q_CTRL_ALL	(TERN_Q_CTRL_ENABLE | TERN_Q_CTRL_RING_IN_HBM | \
 			 TERN_Q_CTRL_RESUME)
 #define LINE_MAX_LEN	320
@@ -53,6 +53,8 @@ const char *tern_err_name(uint32_t code)
 		[TERN_ERR_BAD_LAUNCH] = "BAD_LAUNCH",
 		[TERN_ERR_MMU_FAULT] = "MMU_FAULT",
 		[TERN_ERR_LINK_DOWN] = "LINK_DOWN",
+		[TERN_ERR_ECC_UNCORRECTED] = "ECC_UNCORRECTED",
+		[TERN_ERR_DMA_ABORT] = "DMA_ABORT",
 	};
 
 	return code < TERN_ERR_COUNT ? names[code] : "?";
@@ -119,6 +121,12 @@ const char *tern_reg_name(uint64_t offset)
 	case TERN_REG_NUM_LINKS: return "NUM_LINKS";
 	case TERN_REG_LINK_EVENTS: return "LINK_EVENTS";
 	case TERN_REG_LINK_ERRORS: return "LINK_ERRORS";
+	case TERN_REG_RAS_STATUS: return "RAS_STATUS";
+	case TERN_REG_RAS_CE_ADDR_LO: return "RAS_CE_ADDR_LO";
+	case TERN_REG_RAS_CE_ADDR_HI: return "RAS_CE_ADDR_HI";
+	case TERN_REG_RAS_UE_ADDR_LO: return "RAS_UE_ADDR_LO";
+	case TERN_REG_RAS_UE_ADDR_HI: return "RAS_UE_ADDR_HI";
+	case TERN_REG_RAS_POISONED: return "RAS_POISONED";
 	}
 	if (offset >= TERN_REG_QUEUE_BASE &&
 	    offset < TERN_REG_QUEUE(TERN_MAX_QUEUES) && !(offset & 3)) {
@@ -221,6 +229,13 @@ void tern_device_error(struct tern_dev *dev, uint32_t queue, uint32_t index,
 						  addr, info);
 	}
 	dev->int_status |= TERN_INT_ERROR;
+	/*
+	 * An ECC error or a DMA abort is the chip's fault (injected), not the
+	 * guest's: the RAS registers and trace events report it, not the
+	 * guest-error log.
+	 */
+	if (code == TERN_ERR_ECC_UNCORRECTED || code == TERN_ERR_DMA_ABORT)
+		goto irq;
 	if (queue == TERN_ERR_QUEUE_NONE)
 		snprintf(qname, sizeof(qname), "queue none");
 	else if (queue >= TERN_ERR_QUEUE_CORE_BASE)
@@ -231,6 +246,7 @@ void tern_device_error(struct tern_dev *dev, uint32_t queue, uint32_t index,
 	tern_guest_err(dev, "%s index %" PRIu32 ": %s (error %u %s, addr 0x%"
 		  PRIx64 ")", qname, index, why, code, tern_err_name(code),
 		  addr);
+irq:
 	tern_send_irq(dev, TERN_MSIX_VEC_ERROR, dev->int_mask & TERN_INT_ERROR);
 }
 
@@ -281,6 +297,7 @@ static void reset_state(struct tern_dev *dev)
 	dev->err_count = 0;
 	tern_link_reset(dev);
 	tern_telem_reset(dev);
+	tern_ras_reset(dev);
 }
 
 static void do_reset(struct tern_dev *dev)
@@ -289,6 +306,8 @@ static void do_reset(struct tern_dev *dev)
 	for (unsigned int i = 0; i < dev->cfg.queues; i++)
 		atomic_store(&dev->q[i].abort, true);
 	tern_launch_reset_begin(dev);
+	for (unsigned int c = 0; c < dev->cfg.cores; c++)
+		pthread_cond_broadcast(&dev->cr[c].wake);	/* hung jobs */
 	if (dev->ops->trace_reset)
 		dev->ops->trace_reset(dev->opaque, false);
 	for (unsigned int i = 0; i < dev->cfg.queues; i++)
@@ -514,7 +533,8 @@ static bool reg_read(struct tern_dev *dev, uint64_t off, uint32_t *v)
 	case TERN_REG_INT_STATUS:
 		*v = dev->int_status | (dev->qdone ? TERN_INT_QUEUE : 0) |
 		     (dev->core_done ? TERN_INT_CORE : 0) |
-		     (dev->links.events ? TERN_INT_LINK : 0);
+		     (dev->links.events ? TERN_INT_LINK : 0) |
+		     tern_ras_int(dev);
 		return true;
 	case TERN_REG_INT_MASK: *v = dev->int_mask; return true;
 	case TERN_REG_QDONE_LO: *v = (uint32_t)dev->qdone; return true;
@@ -532,6 +552,8 @@ static bool reg_read(struct tern_dev *dev, uint64_t off, uint32_t *v)
 	case TERN_REG_NUM_CONTEXTS: *v = TERN_MAX_CONTEXTS; return true;
 	case TERN_REG_MMU_FAULTS: *v = dev->mmu_faults; return true;
 	}
+	if (off >= TERN_REG_RAS_STATUS && off <= TERN_REG_RAS_POISONED)
+		return tern_ras_reg_read(dev, off, v);
 	if (off >= TERN_REG_QUEUE_BASE && off < TERN_REG_QUEUE(dev->cfg.queues))
 		return queue_reg_read(dev, off, v);
 	if (off >= TERN_REG_CORE_BASE && off < TERN_REG_CORE(dev->cfg.cores))
@@ -554,7 +576,8 @@ static void int_mask_write(struct tern_dev *dev, uint32_t val)
 	/* A cause still pending when unmasked is signalled now. */
 	if (((unmasked & TERN_INT_ERROR) &&
 	     (dev->int_status & TERN_INT_ERROR)) ||
-	    ((unmasked & TERN_INT_LINK) && dev->links.events))
+	    ((unmasked & TERN_INT_LINK) && dev->links.events) ||
+	    ((unmasked & TERN_INT_RAS) && tern_ras_int(dev)))
 		tern_send_irq(dev, TERN_MSIX_VEC_ERROR, false);
 	if (unmasked & TERN_INT_QUEUE)
 		for (unsigned int i = 0; i < dev->cfg.queues; i++)
@@ -676,6 +699,8 @@ static bool reg_write(struct tern_dev *dev, uint64_t off, uint32_t val)
 		tern_mmu_invalidate(dev, val);
 		return true;
 	}
+	if (off >= TERN_REG_RAS_STATUS && off <= TERN_REG_RAS_POISONED)
+		return tern_ras_reg_write(dev, off, val);
 	if (off >= TERN_REG_QUEUE_BASE && off < TERN_REG_QUEUE(dev->cfg.queues))
 		return queue_reg_write(dev, off, val);
 	if (off >= TERN_REG_CORE_BASE && off < TERN_REG_CORE(dev->cfg.cores))
@@ -826,6 +851,18 @@ bool tern_config_check(const struct tern_config *cfg, char *err,
 	return true;
 }
 
+/* ECC of the cores' DMA_LOAD / DMA_STORE (tern_core.h). */
+static bool core_hbm_read(void *opaque, uint64_t off, uint64_t len,
+			  uint64_t *bad)
+{
+	return !tern_ras_read(opaque, off, len, bad);
+}
+
+static void core_hbm_write(void *opaque, uint64_t off, uint64_t len)
+{
+	tern_ras_write(opaque, off, len);
+}
+
 static void free_dev(struct tern_dev *dev)
 {
 	tern_launch_fini(dev);
@@ -894,6 +931,9 @@ struct tern_dev *tern_dev_create(const struct tern_config *cfg,
 		free_dev(dev);
 		return NULL;
 	}
+	for (unsigned int c = 0; c < cfg->cores; c++)
+		tern_core_set_hbm_hooks(dev->cr[c].core, core_hbm_read,
+					core_hbm_write, dev);
 	reset_state(dev);
 	if (!tern_fabric_join(dev, cfg->link, err, errlen)) {
 		free_dev(dev);

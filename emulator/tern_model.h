@@ -213,6 +213,62 @@ bool tern_dev_set_link_down(struct tern_dev *dev, uint32_t mask, char *err,
 uint32_t tern_dev_link_down(struct tern_dev *dev);
 
 /*
+ * Fault injection (include/tern_regs.h, "Fault injection"; the QEMU
+ * properties inject-*). Any thread, never with the device's lock held.
+ * Each returns false with a message in err for a bad argument (an offset
+ * outside the HBM, a queue or core the chip does not have) and changes
+ * nothing then. A fault is armed until it takes effect, exactly once:
+ *  - ECC: "corrected" makes the next engine read of the 64-byte line at
+ *    offset count a CE (data intact); "uncorrected" poisons the line: every
+ *    engine read of it fails until an engine writes the whole line.
+ *  - DMA abort: the queue's next descriptor that passes validation ends
+ *    TERN_ERR_DMA_ABORT without moving data.
+ *  - core hang: the core's next launch never ends; ABORT is ignored;
+ *    TERN_C_CTRL_RESET of the core or a device reset drops it.
+ *  - lost completion: the next job done on the queue (core: launch) moves
+ *    its data and HEAD but writes no fence and raises no interrupt.
+ * A device reset drops the armed DMA aborts, hangs and lost completions,
+ * not the ECC errors (the bad data stays in the HBM).
+ */
+bool tern_dev_inject_ecc(struct tern_dev *dev, bool uncorrected,
+			 uint64_t offset, char *err, size_t errlen);
+bool tern_dev_inject_dma_abort(struct tern_dev *dev, unsigned int queue,
+			       char *err, size_t errlen);
+bool tern_dev_inject_core_hang(struct tern_dev *dev, unsigned int core,
+			       char *err, size_t errlen);
+bool tern_dev_inject_lost_completion(struct tern_dev *dev, bool core,
+				     unsigned int idx, char *err,
+				     size_t errlen);
+
+/* PCIe AER kinds: the adapter reports the error, the core counts it. */
+#define TERN_AER_CORRECTABLE	0
+#define TERN_AER_NONFATAL	1
+#define TERN_AER_FATAL		2
+bool tern_dev_note_aer(struct tern_dev *dev, unsigned int kind, char *err,
+		       size_t errlen);
+
+/*
+ * Faults that took effect since the device was created (not cleared by a
+ * reset): a CE or UE line read for the first time, a DMA abort, a hang or
+ * a lost completion taken, an AER error reported, link-down set.
+ */
+uint64_t tern_dev_faults_injected(struct tern_dev *dev);
+/* HBM lines poisoned now (RAS_POISONED). */
+uint32_t tern_dev_poisoned_lines(struct tern_dev *dev);
+
+/*
+ * The property strings: "ce:<off>" / "ue:<off>" (decimal or 0x hex),
+ * "queue:<q>" / "core:<c>", "correctable" / "nonfatal" / "fatal". False
+ * with a message in err if malformed (range is checked on injection).
+ */
+bool tern_inject_parse_ecc(const char *s, bool *uncorrected, uint64_t *off,
+			   char *err, size_t errlen);
+bool tern_inject_parse_target(const char *s, bool *core, unsigned int *idx,
+			      char *err, size_t errlen);
+bool tern_inject_parse_aer(const char *s, unsigned int *kind, char *err,
+			   size_t errlen);
+
+/*
  * Check a link configuration alone (chip id, chips, topology, width,
  * peers). Returns true if valid; otherwise writes a message naming the
  * QEMU property ("chip-id", "fabric-chips", "topology", "torus-width",

@@ -30,6 +30,7 @@
 #include "tern_fabric.h"
 #include "tern_mmu.h"
 #include "tern_model.h"
+#include "tern_ras.h"
 #include "tern_telem.h"
 
 #define ERR_ABORTED	UINT32_MAX	/* internal: descriptor abandoned */
@@ -107,6 +108,7 @@ struct tern_launch_ring {
 	struct tern_tlb tlb;	/* this core's translations */
 	uint8_t *prog;		/* a ctx != 0 program, copied through the MMU */
 	size_t prog_cap;
+	bool lost_now;		/* under lock: this launch's completion is lost */
 };
 
 struct tern_dev {
@@ -136,6 +138,7 @@ struct tern_dev {
 
 	struct tern_links links;	/* see tern_fabric.h for its locking */
 	struct tern_telem telem;	/* see tern_telem.h for its locking */
+	struct tern_ras ras;		/* see tern_ras.h for its locking */
 };
 
 /* ---- small helpers ---- */

@@ -10,6 +10,9 @@
  * Links: chips naming the same `fabric` in one QEMU share it (the model
  * keeps a registry by name); `link-down` may be set at run time with
  * qom-set to force link ports down.
+ * Fault injection: the inject-* properties, settable at run time with
+ * qom-set (the model injects; inject-aer reports a PCIe AER error through
+ * the AER extended capability), and faults-injected for qom-get.
  *
  * Threads: the core's DMA and launch workers never take the BQL. They copy guest RAM
  * through MemoryRegionCache pointers (refusing anything that is not RAM) and
@@ -29,6 +32,8 @@
 #include "hw/pci/msix.h"
 #include "hw/pci/pci_device.h"
 #include "hw/pci/pcie.h"
+#include "hw/pci/pcie_aer.h"
+#include "hw/pci/pcie_regs.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "trace/trace-hw_tern.h"
@@ -40,6 +45,7 @@
 OBJECT_DECLARE_SIMPLE_TYPE(TernState, TERN)
 
 #define TERN_PCIE_CAP_OFFSET	0x80
+#define TERN_AER_OFFSET		PCI_CONFIG_SPACE_SIZE	/* extended space */
 #define TERN_PCI_REVISION	1
 
 struct TernState {
@@ -372,6 +378,7 @@ static void tern_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
 {
 	pci_default_write_config(pdev, addr, val, len);
 	pcie_cap_flr_write_config(pdev, addr, val, len);
+	pcie_aer_write_config(pdev, addr, val, len);
 }
 
 /* ---- link properties ---- */
@@ -496,6 +503,141 @@ static void tern_set_link_down(Object *obj, Visitor *v, const char *name,
 	s->link_down = mask;
 }
 
+/* ---- fault injection (include/tern_regs.h, "Fault injection") ---- */
+
+static bool tern_inject_ready(TernState *s, const char *name, Error **errp)
+{
+	if (s->core)
+		return true;
+	error_setg(errp, "tern: %s: the device is not realized yet", name);
+	return false;
+}
+
+/* Setters of the string-valued injections; the getters read "". */
+static char *tern_get_inject_str(Object *obj, Error **errp)
+{
+	return g_strdup("");
+}
+
+static void tern_set_inject_ecc(Object *obj, const char *str, Error **errp)
+{
+	TernState *s = TERN(obj);
+	uint64_t off;
+	bool ue;
+	char err[160];
+
+	if (!tern_inject_ready(s, "inject-ecc", errp))
+		return;
+	if (!tern_inject_parse_ecc(str, &ue, &off, err, sizeof(err)) ||
+	    !tern_dev_inject_ecc(s->core, ue, off, err, sizeof(err))) {
+		error_setg(errp, "tern: %s", err);
+		return;
+	}
+	trace_tern_inject_ecc(ue, off);
+}
+
+static void tern_set_inject_lost(Object *obj, const char *str, Error **errp)
+{
+	TernState *s = TERN(obj);
+	unsigned int idx;
+	bool core;
+	char err[160];
+
+	if (!tern_inject_ready(s, "inject-lost-completion", errp))
+		return;
+	if (!tern_inject_parse_target(str, &core, &idx, err, sizeof(err)) ||
+	    !tern_dev_inject_lost_completion(s->core, core, idx, err,
+					     sizeof(err))) {
+		error_setg(errp, "tern: inject-lost-completion: %s", err);
+		return;
+	}
+	trace_tern_inject_lost_completion(core, idx);
+}
+
+/*
+ * A PCIe AER error of the chip, as a real endpoint reports it: one status
+ * bit, the message sent up to the root port. Correctable: Receiver Error;
+ * uncorrectable non-fatal: Completer Abort; fatal: Data Link Protocol
+ * Error (their default severities; the guest's UNCOR_SEVER decides).
+ */
+static void tern_set_inject_aer(Object *obj, const char *str, Error **errp)
+{
+	TernState *s = TERN(obj);
+	PCIEAERErr aer = { 0 };
+	unsigned int kind;
+	char err[160];
+	int ret;
+
+	if (!tern_inject_ready(s, "inject-aer", errp))
+		return;
+	if (!tern_inject_parse_aer(str, &kind, err, sizeof(err))) {
+		error_setg(errp, "tern: %s", err);
+		return;
+	}
+	aer.source_id = pci_requester_id(PCI_DEVICE(s));
+	switch (kind) {
+	case TERN_AER_CORRECTABLE:
+		aer.status = PCI_ERR_COR_RCVR;
+		aer.flags = PCIE_AER_ERR_IS_CORRECTABLE;
+		break;
+	case TERN_AER_NONFATAL:
+		aer.status = PCI_ERR_UNC_COMP_ABORT;
+		break;
+	default:
+		aer.status = PCI_ERR_UNC_DLP;
+		break;
+	}
+	ret = pcie_aer_inject_error(PCI_DEVICE(s), &aer);
+	trace_tern_inject_aer(str, aer.status, ret);
+	if (ret < 0) {
+		error_setg_errno(errp, -ret, "tern: inject-aer %s failed", str);
+		return;
+	}
+	tern_dev_note_aer(s->core, kind, err, sizeof(err));
+}
+
+static void tern_get_inject_idx(Object *obj, Visitor *v, const char *name,
+				void *opaque, Error **errp)
+{
+	uint32_t none = UINT32_MAX;
+
+	visit_type_uint32(v, name, &none, errp);
+}
+
+/* inject-dma-abort (opaque NULL) and inject-core-hang (non-NULL). */
+static void tern_set_inject_idx(Object *obj, Visitor *v, const char *name,
+				void *opaque, Error **errp)
+{
+	TernState *s = TERN(obj);
+	bool core = opaque != NULL;
+	uint32_t idx;
+	char err[160];
+	bool ok;
+
+	if (!visit_type_uint32(v, name, &idx, errp) ||
+	    !tern_inject_ready(s, name, errp))
+		return;
+	ok = core ? tern_dev_inject_core_hang(s->core, idx, err, sizeof(err)) :
+	     tern_dev_inject_dma_abort(s->core, idx, err, sizeof(err));
+	if (!ok) {
+		error_setg(errp, "tern: %s: %s", name, err);
+		return;
+	}
+	if (core)
+		trace_tern_inject_core_hang(idx);
+	else
+		trace_tern_inject_dma_abort(idx);
+}
+
+static void tern_get_faults(Object *obj, Visitor *v, const char *name,
+			    void *opaque, Error **errp)
+{
+	TernState *s = TERN(obj);
+	uint64_t n = s->core ? tern_dev_faults_injected(s->core) : 0;
+
+	visit_type_uint64(v, name, &n, errp);
+}
+
 static void tern_realize(PCIDevice *pdev, Error **errp)
 {
 	TernState *s = TERN(pdev);
@@ -559,13 +701,19 @@ static void tern_realize(PCIDevice *pdev, Error **errp)
 		goto fail;
 	}
 	pcie_cap_flr_init(pdev);
+	ret = pcie_aer_init(pdev, PCI_ERR_VER, TERN_AER_OFFSET, PCI_ERR_SIZEOF,
+			    errp);
+	if (ret < 0) {
+		error_prepend(errp, "tern: cannot add the AER capability: ");
+		goto fail;
+	}
 
 	ret = msix_init(pdev, nvec, &s->bar0, TERN_BAR_REGS,
 			TERN_MSIX_TABLE_OFFSET, &s->bar0, TERN_BAR_REGS,
 			TERN_MSIX_PBA_OFFSET, 0, errp);
 	if (ret) {
 		error_prepend(errp, "tern: MSI-X is required: ");
-		goto fail;
+		goto fail_aer;
 	}
 	for (unsigned int v = 0; v < nvec; v++)
 		msix_vector_use(pdev, v);
@@ -580,7 +728,7 @@ static void tern_realize(PCIDevice *pdev, Error **errp)
 		qemu_bh_delete(s->irq_bh);
 		s->irq_bh = NULL;
 		msix_uninit(pdev, &s->bar0, &s->bar0);
-		goto fail;
+		goto fail_aer;
 	}
 	if (s->link_down &&
 	    !tern_dev_set_link_down(s->core, s->link_down, err, sizeof(err)))
@@ -593,6 +741,8 @@ static void tern_realize(PCIDevice *pdev, Error **errp)
 					s->link_bandwidth, s->link_latency);
 	return;
 
+fail_aer:
+	pcie_aer_exit(pdev);
 fail:
 	g_free(s->name);
 	s->name = NULL;
@@ -607,6 +757,7 @@ static void tern_exit(PCIDevice *pdev)
 	qemu_bh_delete(s->irq_bh);
 	s->irq_bh = NULL;
 	msix_uninit(pdev, &s->bar0, &s->bar0);
+	pcie_aer_exit(pdev);
 	g_free(s->name);
 	s->name = NULL;
 }
@@ -702,6 +853,34 @@ static void tern_class_init(ObjectClass *oc, void *data)
 				  NULL, NULL);
 	object_class_property_set_description(oc, "link-down",
 		"mask of link ports forced down; settable at run time");
+	object_class_property_add_str(oc, "inject-ecc", tern_get_inject_str,
+				      tern_set_inject_ecc);
+	object_class_property_set_description(oc, "inject-ecc",
+		"run time: ce:<hbm offset> or ue:<hbm offset> ECC error");
+	object_class_property_add(oc, "inject-dma-abort", "uint32",
+				  tern_get_inject_idx, tern_set_inject_idx,
+				  NULL, NULL);
+	object_class_property_set_description(oc, "inject-dma-abort",
+		"run time: the queue whose next descriptor aborts");
+	object_class_property_add(oc, "inject-core-hang", "uint32",
+				  tern_get_inject_idx, tern_set_inject_idx,
+				  NULL, (void *)1);
+	object_class_property_set_description(oc, "inject-core-hang",
+		"run time: the core whose next launch never ends");
+	object_class_property_add_str(oc, "inject-lost-completion",
+				      tern_get_inject_str,
+				      tern_set_inject_lost);
+	object_class_property_set_description(oc, "inject-lost-completion",
+		"run time: queue:<q> or core:<c>: next completion loses its "
+		"fence and interrupt");
+	object_class_property_add_str(oc, "inject-aer", tern_get_inject_str,
+				      tern_set_inject_aer);
+	object_class_property_set_description(oc, "inject-aer",
+		"run time: correctable, nonfatal or fatal PCIe AER error");
+	object_class_property_add(oc, "faults-injected", "uint64",
+				  tern_get_faults, NULL, NULL, NULL);
+	object_class_property_set_description(oc, "faults-injected",
+		"faults that took effect since the device was created");
 }
 
 static const TypeInfo tern_info = {

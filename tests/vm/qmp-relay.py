@@ -10,10 +10,14 @@
 # another name and renamed into place, so the relay never reads half a
 # request:
 #     qom-get CHIP PROPERTY
-#     qom-set CHIP link-down MASK
+#     qom-set CHIP PROPERTY VALUE
 # The relay turns it into a QMP command on /machine/peripheral/tern<CHIP>
 # (nothing else: only these two verbs, only tern devices, and qom-set only
-# of the properties in SETTABLE), writes the answer to OUT/relay/.resp-<name>,
+# of the properties in SETTABLE, each value checked by its own pattern before
+# QEMU sees it: link-down MASK, inject-dma-abort QUEUE, inject-core-hang
+# CORE, inject-ecc ce:OFF|ue:OFF, inject-lost-completion queue:Q|core:C,
+# inject-aer correctable|nonfatal|fatal; Documentation/chip/spec.rst,
+# "Fault injection"), writes the answer to OUT/relay/.resp-<name>,
 # renames it to OUT/relay/resp-<name> and deletes the request. An answer is
 # one line, "ok VALUE" (qom-get: the property's value, JSON-encoded unless it
 # is a number or a string; qom-set: "ok") or "error MESSAGE".
@@ -30,7 +34,38 @@ import socket
 import sys
 import time
 
-SETTABLE = {"link-down"}
+def _int_value(text, hi):
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise ValueError("value '%s' is not an integer" % text[:40])
+    if not 0 <= value <= hi:
+        raise ValueError("value %d out of range (0..%#x)" % (value, hi))
+    return value
+
+
+def _str_value(pattern, what):
+    rx = re.compile(pattern)
+
+    def check(text):
+        if not rx.match(text):
+            raise ValueError("value '%s' is not %s" % (text[:40], what))
+        return text
+    return check
+
+
+# property -> function turning the request's text into the QMP value
+SETTABLE = {
+    "link-down": lambda t: _int_value(t, 0xFFFFFFFF),
+    "inject-dma-abort": lambda t: _int_value(t, 63),
+    "inject-core-hang": lambda t: _int_value(t, 7),
+    "inject-ecc": _str_value(r"^(ce|ue):(0x[0-9a-fA-F]{1,16}|[0-9]{1,20})$",
+                             "ce:OFFSET or ue:OFFSET"),
+    "inject-lost-completion": _str_value(r"^(queue:[0-9]{1,2}|core:[0-9])$",
+                                         "queue:Q or core:C"),
+    "inject-aer": _str_value(r"^(correctable|nonfatal|fatal)$",
+                             "correctable, nonfatal or fatal"),
+}
 PROP_RE = re.compile(r"^[a-z][a-z0-9-]{0,63}$")
 NAME_RE = re.compile(r"^req-[A-Za-z0-9_.-]{1,100}$")
 MAX_REQ = 256
@@ -99,12 +134,7 @@ def parse(text):
     if verb == "qom-get" and len(words) == 3:
         value = None
     elif verb == "qom-set" and len(words) == 4:
-        try:
-            value = int(words[3], 0)
-        except ValueError:
-            raise ValueError("value '%s' is not an integer" % words[3])
-        if not 0 <= value <= 0xFFFFFFFF:
-            raise ValueError("value %d out of range (0..0xffffffff)" % value)
+        value = words[3]
     else:
         raise ValueError("unknown request '%s' (qom-get CHIP PROP | qom-set CHIP PROP VALUE)"
                          % text.strip()[:80])
@@ -116,6 +146,8 @@ def parse(text):
     if verb == "qom-set" and prop not in SETTABLE:
         raise ValueError("property '%s' may not be set (allowed: %s)"
                          % (prop, ", ".join(sorted(SETTABLE))))
+    if verb == "qom-set":
+        value = SETTABLE[prop](value)
     return verb, int(words[1]), prop, value
 
 
@@ -132,7 +164,7 @@ def handle(qmp, text):
     if not ok:
         return "error %s" % ret
     if verb == "qom-set":
-        log("%s link-down = %#x" % (path, value))
+        log("%s %s = %s" % (path, prop, value))
         return "ok"
     if isinstance(ret, bool):
         return "ok %s" % ("true" if ret else "false")
