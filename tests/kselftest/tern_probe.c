@@ -107,7 +107,11 @@ TEST_F(dev, get_info_sane)
 	EXPECT_EQ(0, i->caps & ~(uint32_t)(TERN_CAP_DMA_SGL | TERN_CAP_RING_IN_HBM |
 					   TERN_CAP_COMPUTE | TERN_CAP_MMU |
 					   TERN_CAP_USER_QUEUES | TERN_CAP_LINKS |
-					   TERN_CAP_TELEMETRY));
+					   TERN_CAP_TELEMETRY | TERN_CAP_PROFILE |
+					   TERN_CAP_RAS));
+	/* Register interface 1.4 and 1.5: profiles, RAS and fault injection. */
+	EXPECT_NE(0, i->caps & TERN_CAP_PROFILE);
+	EXPECT_NE(0, i->caps & TERN_CAP_RAS);
 	/* Register interface 1.3: the emulated chip counts for telemetry. */
 	EXPECT_NE(0, i->caps & TERN_CAP_TELEMETRY);
 	/* UAPI 1.2: the emulated chip has a device MMU and user-mode queues. */
