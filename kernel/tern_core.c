@@ -16,12 +16,14 @@
 
 #include <drm/drm_gem.h>
 #include <drm/drm_managed.h>
+#include <drm/drm_print.h>
 
 #include "tern_core.h"
 #include "tern_gem.h"
 #include "tern_hw.h"
 #include "tern_job.h"
 #include "tern_mmu.h"
+#include "tern_recover.h"
 #include "tern_telem.h"
 #include "tern_trace.h"
 
@@ -130,6 +132,28 @@ int tern_cores_init(struct tern_device *tdev)
 		INIT_LIST_HEAD(&core->pending);
 		init_waitqueue_head(&core->space_wq);
 		INIT_DELAYED_WORK(&core->timeout_work, tern_core_timeout_work);
+		core->stop_head = U32_MAX;
+	}
+	return 0;
+}
+
+/* Program and enable the launch ring of @core: at probe and after a reset. */
+static int tern_core_hw_start(struct tern_core *core)
+{
+	u32 state, code;
+
+	tern_cwr32(core, TERN_C_RING_BASE_LO, lower_32_bits(core->ring_dma));
+	tern_cwr32(core, TERN_C_RING_BASE_HI, upper_32_bits(core->ring_dma));
+	tern_cwr32(core, TERN_C_RING_SIZE, core->entries);
+	tern_cwr32(core, TERN_C_CTRL, TERN_C_CTRL_ENABLE);
+
+	state = tern_crd32(core, TERN_C_STATUS);
+	if (state != TERN_Q_STATE_ACTIVE) {
+		code = tern_crd32(core, TERN_C_ERROR);
+		drm_err(&core->tdev->drm, "core %u launch ring is %s after enable: %s (%u)\n",
+			core->index, tern_hw_queue_state_name(state), tern_hw_error_name(code),
+			code);
+		return -EIO;
 	}
 	return 0;
 }
@@ -137,23 +161,13 @@ int tern_cores_init(struct tern_device *tdev)
 /* Program and enable every launch ring. The chip was reset: all are empty. */
 int tern_cores_start(struct tern_device *tdev)
 {
-	u32 i, state, code;
+	u32 i;
+	int ret;
 
 	for (i = 0; i < tdev->num_cores; i++) {
-		struct tern_core *core = &tdev->cores[i];
-
-		tern_cwr32(core, TERN_C_RING_BASE_LO, lower_32_bits(core->ring_dma));
-		tern_cwr32(core, TERN_C_RING_BASE_HI, upper_32_bits(core->ring_dma));
-		tern_cwr32(core, TERN_C_RING_SIZE, core->entries);
-		tern_cwr32(core, TERN_C_CTRL, TERN_C_CTRL_ENABLE);
-
-		state = tern_crd32(core, TERN_C_STATUS);
-		if (state != TERN_Q_STATE_ACTIVE) {
-			code = tern_crd32(core, TERN_C_ERROR);
-			drm_err(&tdev->drm, "core %u launch ring is %s after enable: %s (%u)\n",
-				i, tern_hw_queue_state_name(state), tern_hw_error_name(code), code);
-			return -EIO;
-		}
+		ret = tern_core_hw_start(&tdev->cores[i]);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -162,7 +176,22 @@ static bool tern_core_has_space(struct tern_core *core)
 {
 	u32 used = (core->tail - READ_ONCE(core->retired)) & tern_core_mask(core);
 
-	return READ_ONCE(core->stopped) || core->entries - 1 - used >= 1;
+	return READ_ONCE(core->stopped) || READ_ONCE(core->paused) ||
+	       core->entries - 1 - used >= 1;
+}
+
+/* As tern_queue_wait_resumed(): -EAGAIN if a recovery does not end in time. */
+static int tern_core_wait_resumed(struct tern_core *core)
+{
+	unsigned long timeout = tern_timeout_jiffies(core->tdev, TERN_RING_SPACE_TIMEOUT_MS);
+	long left;
+
+	left = wait_event_interruptible_timeout(core->space_wq,
+						!READ_ONCE(core->paused) ||
+						READ_ONCE(core->stopped), timeout);
+	if (left < 0)
+		return left;
+	return left ? 0 : -EAGAIN;
 }
 
 /* Start the clock of the first job in the ring (job_lock held). */
@@ -173,7 +202,7 @@ static void tern_core_arm_timeout_locked(struct tern_core *core)
 	lockdep_assert_held(&core->job_lock);
 
 	job = list_first_entry_or_null(&core->pending, struct tern_exec_job, node);
-	if (!job || core->stopped)
+	if (!job || core->stopped || core->paused)
 		return;
 	job->deadline = jiffies + job->timeout;
 	mod_delayed_work(system_wq, &core->timeout_work, job->timeout);
@@ -242,11 +271,13 @@ static void tern_core_write_locked(struct tern_core *core, struct tern_exec_job 
  * @core: core
  * @job: validated job
  *
- * Waits (interruptibly, with a timeout) for ring space. On success the
- * core owns @job and the caller must not touch it again.
+ * Waits (interruptibly, with a timeout) for ring space, and while a
+ * recovery runs for it to end. On success the core owns @job and the
+ * caller must not touch it again.
  *
  * Return: a reference to the job's fence, or an ERR_PTR (-EINTR,
- * -ERESTARTSYS, -EBUSY, -ENODEV); on error the caller still owns @job.
+ * -ERESTARTSYS, -EBUSY, -EAGAIN when a recovery did not end in time,
+ * -ENODEV); on error the caller still owns @job.
  */
 struct dma_fence *tern_core_push(struct tern_core *core, struct tern_exec_job *job)
 {
@@ -256,6 +287,10 @@ struct dma_fence *tern_core_push(struct tern_core *core, struct tern_exec_job *j
 	int ret;
 	u32 idx;
 
+retry:
+	ret = tern_core_wait_resumed(core);
+	if (ret)
+		return ERR_PTR(ret);
 	ret = mutex_lock_interruptible(&core->submit_lock);
 	if (ret)
 		return ERR_PTR(ret);
@@ -266,6 +301,11 @@ struct dma_fence *tern_core_push(struct tern_core *core, struct tern_exec_job *j
 	if (left <= 0) {
 		ret = left ? left : -EBUSY;
 		goto err_unlock;
+	}
+	/* Recovery needs submit_lock to rewind the ring: wait without it. */
+	if (READ_ONCE(core->paused) && !READ_ONCE(core->stopped)) {
+		mutex_unlock(&core->submit_lock);
+		goto retry;
 	}
 
 	idx = core->tail;
@@ -290,9 +330,14 @@ struct dma_fence *tern_core_push(struct tern_core *core, struct tern_exec_job *j
 	atomic64_inc(&tdev->jobs_submitted);
 	job->start_ns = ktime_get_ns();
 	trace_tern_job_start(tern_minor(tdev), job->id);
-	/* writel() orders the ring stores before the doorbell. */
-	writel(core->tail, tdev->doorbells +
-	       (size_t)(tdev->hw.num_queues + core->index) * tdev->hw.doorbell_stride);
+	/*
+	 * writel() orders the ring stores before the doorbell. A job pushed
+	 * while a recovery pauses the core rings nothing; the recovery fails
+	 * it with DRM_TERN_JOB_RESET.
+	 */
+	if (!core->paused)
+		writel(core->tail, tdev->doorbells +
+		       (size_t)(tdev->hw.num_queues + core->index) * tdev->hw.doorbell_stride);
 	mutex_unlock(&core->job_lock);
 
 	mutex_unlock(&core->submit_lock);
@@ -475,20 +520,25 @@ void tern_core_retire(struct tern_core *core)
  * even if the job finished meanwhile and the next one started; it returns
  * once the job ended (status, fence and vector delivered). The status the
  * chip wrote says whether the abort hit: if the job had not started yet,
- * try again a little later.
+ * try again a little later. A core that still has not ended the job
+ * TERN_CORE_ABORT_BOUND_MS after the first try ignores ABORT (it hangs):
+ * then the core is recovered (tern_recover()) with the job as culprit.
  */
 static void tern_core_timeout_work(struct work_struct *work)
 {
 	struct tern_core *core = container_of(to_delayed_work(work), struct tern_core,
 					      timeout_work);
 	struct tern_device *tdev = core->tdev;
+	struct tern_recover_culprit c = { .core = true, .index = core->index,
+					  .error = -ETIMEDOUT };
 	struct tern_exec_job *job;
+	bool recover = false;
 	u64 finished;
 	u32 status;
 
 	mutex_lock(&core->job_lock);
 	job = list_first_entry_or_null(&core->pending, struct tern_exec_job, node);
-	if (!job || core->stopped || job->timed_out)
+	if (!job || core->stopped || core->paused || job->timed_out)
 		goto unlock;
 	if (time_before(jiffies, job->deadline)) {
 		mod_delayed_work(system_wq, &core->timeout_work, job->deadline - jiffies);
@@ -512,7 +562,18 @@ static void tern_core_timeout_work(struct work_struct *work)
 	dma_rmb();
 	status = le32_to_cpu((__force __le32)READ_ONCE(core->status[job->ring_idx].status));
 	if (finished < job->seqno) {
-		/* Nothing was running: the job has not started yet. */
+		/* Nothing ended: the job has not started yet, or the core hangs. */
+		if (!job->abort_since) {
+			job->abort_since = jiffies ?: 1;
+		} else if (time_after(jiffies, job->abort_since +
+				      tern_timeout_jiffies(tdev, TERN_CORE_ABORT_BOUND_MS))) {
+			tern_err_ratelimited(tdev, "core %u: job %llu exceeded its timeout and ABORT does not end it; recovering the core\n",
+					     core->index, job->id);
+			atomic64_inc(&core->timeouts);
+			c.job_id = job->id;
+			recover = true;
+			goto unlock;
+		}
 		job->timed_out = false;
 		mod_delayed_work(system_wq, &core->timeout_work, msecs_to_jiffies(10));
 	} else if (status == TERN_JOB_ABORTED) {
@@ -524,6 +585,8 @@ static void tern_core_timeout_work(struct work_struct *work)
 	}
 unlock:
 	mutex_unlock(&core->job_lock);
+	if (recover)
+		tern_recover(tdev, TERN_RECOVER_CORE_HANG, &c);
 }
 
 /*
@@ -542,7 +605,7 @@ void tern_core_recover(struct tern_core *core)
 	mutex_lock(&core->job_lock);
 
 	state = tern_crd32(core, TERN_C_STATUS);
-	if (state != TERN_Q_STATE_HALTED || core->stopped)
+	if (state != TERN_Q_STATE_HALTED || core->stopped || core->paused)
 		goto unlock;
 	head = tern_crd32(core, TERN_C_HEAD) & mask;
 	code = tern_crd32(core, TERN_C_ERROR);
@@ -563,6 +626,15 @@ void tern_core_recover(struct tern_core *core)
 		goto unlock;
 	}
 
+	if (tern_recover_fatal_code(code)) {
+		struct tern_recover_culprit c = { .core = true, .index = core->index,
+						  .job_id = bad->id, .error = -EIO, .code = code };
+
+		tern_err_ratelimited(tdev, "core %u: job %llu: %s (code %u); recovering the device\n",
+				     core->index, bad->id, tern_hw_error_name(code), code);
+		tern_recover(tdev, TERN_RECOVER_FATAL_ERROR, &c);
+		goto unlock;
+	}
 	if (code == TERN_ERR_MMU_FAULT) {
 		u32 info = tern_mmu_ring_fault(tdev, TERN_REG_CORE(core->index), "core",
 					       core->index, head, bad->id, bad->ctx,
@@ -618,4 +690,118 @@ void tern_cores_abort(struct tern_device *tdev, int error)
 
 		tern_core_free_done(core, &done);
 	}
+}
+
+/* Recovery, first step: cores in @mask take no new job and time none out. */
+void tern_cores_pause(struct tern_device *tdev, u32 mask)
+{
+	u32 i, head;
+
+	for (i = 0; i < tdev->num_cores; i++) {
+		struct tern_core *core = &tdev->cores[i];
+
+		if (!(mask & BIT(i)))
+			continue;
+		mutex_lock(&core->job_lock);
+		WRITE_ONCE(core->paused, true);
+		/* The job at HEAD may run on (a hung core): the ones before it ended. */
+		head = tern_crd32(core, TERN_C_HEAD);
+		core->stop_head = head == U32_MAX ? U32_MAX : head & tern_core_mask(core);
+		mutex_unlock(&core->job_lock);
+		cancel_delayed_work_sync(&core->timeout_work);
+		wake_up_all(&core->space_wq);
+	}
+}
+
+/*
+ * Reset @core alone (TERN_C_CTRL_RESET, interface 1.5): its running job is
+ * dropped, the ring left disabled. False when the chip does not have it
+ * (older interface, or the ring is still enabled after the write): then
+ * the caller resets the device.
+ */
+bool tern_core_reset_one(struct tern_core *core)
+{
+	struct tern_device *tdev = core->tdev;
+
+	if ((tdev->hw.version & 0xffff) < 5)
+		return false;
+	tern_cwr32(core, TERN_C_CTRL, TERN_C_CTRL_RESET);
+	return tern_crd32(core, TERN_C_STATUS) == TERN_Q_STATE_DISABLED;
+}
+
+/*
+ * Recovery, after the core or device reset: as tern_queues_restart() for
+ * the cores in @mask. A job before the HEAD of the pause ended: its
+ * status says how.
+ */
+void tern_cores_restart(struct tern_device *tdev, u32 mask,
+			const struct tern_recover_culprit *c, u32 nc)
+{
+	struct tern_exec_job *job, *tmp;
+	u32 i, k, code, mask_ring;
+	int error;
+
+	for (i = 0; i < tdev->num_cores; i++) {
+		struct tern_core *core = &tdev->cores[i];
+		bool finished = true;
+		LIST_HEAD(done);
+
+		if (!(mask & BIT(i)))
+			continue;
+		mask_ring = tern_core_mask(core);
+		mutex_lock(&core->submit_lock);
+		mutex_lock(&core->job_lock);
+		tern_core_retire_locked(core, &done);
+		list_for_each_entry_safe(job, tmp, &core->pending, node) {
+			/* Only a prefix of the ring can be done. */
+			if (finished && core->stop_head != U32_MAX &&
+			    ((job->ring_idx - core->retired) & mask_ring) <
+			    ((core->stop_head - core->retired) & mask_ring)) {
+				tern_recover_lost_completion(tdev);
+				error = tern_core_job_result(core, job, &code);
+				tern_core_finish_locked(core, job, error, code, &done);
+				continue;
+			}
+			finished = false;
+			error = -EAGAIN;
+			code = 0;
+			for (k = 0; k < nc; k++) {
+				if (c[k].core && c[k].index == i && c[k].job_id == job->id) {
+					error = c[k].error;
+					code = c[k].code;
+				}
+			}
+			tern_core_finish_locked(core, job, error, code, &done);
+		}
+		core->tail = 0;
+		WRITE_ONCE(core->retired, 0);
+		core->stop_head = U32_MAX;
+		if (!core->stopped && tern_core_hw_start(core))
+			WRITE_ONCE(core->stopped, true);
+		WRITE_ONCE(core->paused, false);
+		mutex_unlock(&core->job_lock);
+		mutex_unlock(&core->submit_lock);
+
+		tern_core_free_done(core, &done);
+		wake_up_all(&core->space_wq);
+	}
+}
+
+/* devcoredump: the launch ring's registers and its jobs in flight. */
+void tern_core_dump(struct tern_core *core, struct drm_printer *p)
+{
+	struct tern_exec_job *job;
+
+	mutex_lock(&core->job_lock);
+	drm_printf(p, "core %u: state %s head %u tail %u error %u",
+		   core->index, tern_hw_queue_state_name(tern_crd32(core, TERN_C_STATUS)),
+		   tern_crd32(core, TERN_C_HEAD), tern_crd32(core, TERN_C_TAIL),
+		   tern_crd32(core, TERN_C_ERROR));
+	drm_printf(p, " driver tail %u retired %u fence %llu\n", core->tail, core->retired,
+		   le64_to_cpu(READ_ONCE(*core->fence_slot)));
+	list_for_each_entry(job, &core->pending, node)
+		drm_printf(p, "  job %llu seqno %llu ring %u prog 0x%llx+%u pid %d%s\n",
+			   job->id, job->seqno, job->ring_idx, job->prog_addr, job->prog_size,
+			   tern_ctx_pid(job->ctx), job->timed_out ? " timed-out" : "");
+	mutex_unlock(&core->job_lock);
 }

@@ -29,6 +29,8 @@ struct tern_mapping;
 #define TERN_CORE_SLOT_TABLE_SIZE	((TERN_LAUNCH_MAX_SLOTS + 1) * TERN_LAUNCH_SLOT_SIZE)
 /* Default EXEC timeout on silicon, scaled like the other timeouts. */
 #define TERN_EXEC_TIMEOUT_MS		10000u
+/* How long a core may ignore the ABORT of a timed-out job before it is reset. */
+#define TERN_CORE_ABORT_BOUND_MS	1000u
 
 /**
  * struct tern_exec_job - one EXEC job on one core
@@ -58,6 +60,8 @@ struct tern_exec_job {
 	unsigned long timeout;		/* jiffies it may run */
 	unsigned long deadline;		/* jiffies, set once it is first in the ring */
 	bool timed_out;			/* the timeout aborted it */
+	/* jiffies of the first ABORT that did not end it (0: none): a hung core */
+	unsigned long abort_since;
 	/* debugfs inject_launch: the descriptor as given, unchecked; read once by the push */
 	const struct tern_launch_desc *raw;
 
@@ -105,11 +109,17 @@ struct tern_core {
 	u32 tail;
 	u64 next_seqno;
 
-	/* Protects pending, retired (writes), stopped, busy_until, the doorbell, ABORT. */
+	/*
+	 * Protects pending, retired (writes), stopped, paused, stop_head,
+	 * busy_until, the doorbell, ABORT.
+	 */
 	struct mutex job_lock;
 	struct list_head pending;	/* tern_exec_job.node, in ring order */
 	u32 retired;			/* read locklessly by ring-space waiters */
 	bool stopped;			/* device gone: no new jobs */
+	/* A recovery runs (tern_recover.c): submitters wait; read locklessly. */
+	bool paused;
+	u32 stop_head;			/* HEAD at the recovery's pause, U32_MAX: unknown */
 	u64 busy_until;			/* end of the last retired job, for fdinfo */
 
 	wait_queue_head_t space_wq;	/* woken when jobs retire or the core stops */
@@ -121,6 +131,9 @@ struct tern_core {
 	atomic64_t timeouts;
 };
 
+struct drm_printer;
+struct tern_recover_culprit;
+
 int tern_cores_init(struct tern_device *tdev);
 int tern_cores_start(struct tern_device *tdev);
 void tern_cores_stop(struct tern_device *tdev);
@@ -130,6 +143,13 @@ struct dma_fence *tern_core_push(struct tern_core *core, struct tern_exec_job *j
 void tern_core_retire(struct tern_core *core);
 void tern_core_recover(struct tern_core *core);
 void tern_exec_job_free(struct tern_exec_job *job);
+
+/* Recovery (tern_recover.c): cores in @mask pause, reset, restart. */
+void tern_cores_pause(struct tern_device *tdev, u32 mask);
+bool tern_core_reset_one(struct tern_core *core);
+void tern_cores_restart(struct tern_device *tdev, u32 mask,
+			const struct tern_recover_culprit *c, u32 nc);
+void tern_core_dump(struct tern_core *core, struct drm_printer *p);
 int tern_core_inject(struct tern_device *tdev, const struct tern_launch_desc *raw);
 
 struct dma_fence *tern_exec(struct drm_file *file, struct drm_tern_exec *args);

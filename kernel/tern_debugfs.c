@@ -2,7 +2,7 @@
 /*
  * debugfs: /sys/kernel/debug/accel/<PCI address>/ (and the <minor> link to
  * it) holds "queues", "bos", "contexts", "user_queues", "links" and the
- * root-only "inject_desc" and "inject_launch".
+ * root-only "inject_desc", "inject_launch", "recover" and "dma_timeout_ms".
  */
 
 #include <linux/debugfs.h>
@@ -20,6 +20,7 @@
 #include "tern_link.h"
 #include "tern_mmu.h"
 #include "tern_queue.h"
+#include "tern_recover.h"
 #include "tern_uq.h"
 
 static struct tern_device *tern_debugfs_dev(struct seq_file *m)
@@ -157,6 +158,38 @@ static const struct file_operations tern_inject_launch_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * recover: any write (text of [A-Za-z0-9._-], up to a space or newline)
+ * runs one recovery with reason "debugfs:<text>" and returns once it is
+ * done (root only).
+ */
+static ssize_t tern_recover_write(struct file *file, const char __user *ubuf, size_t count,
+				  loff_t *ppos)
+{
+	struct tern_device *tdev = file->private_data;
+	char text[TERN_RECOVER_REASON_LEN - 8];
+	int idx, ret;
+
+	if (!count || count >= sizeof(text))
+		return -EINVAL;
+	if (copy_from_user(text, ubuf, count))
+		return -EFAULT;
+	text[count] = '\0';
+
+	if (!drm_dev_enter(&tdev->drm, &idx))
+		return -ENODEV;
+	ret = tern_recover_debugfs(tdev, text);
+	drm_dev_exit(idx);
+	return ret ? ret : count;
+}
+
+static const struct file_operations tern_recover_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = tern_recover_write,
+	.llseek = noop_llseek,
+};
+
 /* Called before drm_dev_register(); drm_dev_unregister() removes it all. */
 void tern_debugfs_init(struct tern_device *tdev)
 {
@@ -173,6 +206,8 @@ void tern_debugfs_init(struct tern_device *tdev)
 			    &tern_inject_launch_fops);
 	debugfs_create_u32("uapi_major_override", 0600, drm->debugfs_root,
 			   &tdev->uapi_major_override);
+	debugfs_create_file("recover", 0200, drm->debugfs_root, tdev, &tern_recover_fops);
+	debugfs_create_u32("dma_timeout_ms", 0600, drm->debugfs_root, &tdev->dma_timeout_ms);
 }
 
 /*

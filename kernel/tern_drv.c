@@ -24,6 +24,7 @@
 #include "tern_link.h"
 #include "tern_mmu.h"
 #include "tern_queue.h"
+#include "tern_recover.h"
 #include "tern_telem.h"
 #include "tern_uq.h"
 #include "tern_uring.h"
@@ -299,6 +300,9 @@ static int tern_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = tern_hw_init(tdev);
 	if (ret)
 		return ret;
+	ret = tern_recover_init(tdev);
+	if (ret)
+		return ret;
 	ret = tern_gem_init(tdev);
 	if (ret)
 		return ret;
@@ -359,7 +363,8 @@ static int tern_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 }
 
 /*
- * Unbind, with or without open files. First the queues stop taking jobs
+ * Unbind, with or without open files. First recovery ends (no new one
+ * starts), then the queues stop taking jobs
  * and the chip is reset, which stops its DMA engines; jobs it had not
  * finished fail with -ENODEV. That also ends every wait an ioctl or
  * inject_desc may be blocked in, so drm_dev_unplug() does not wait for
@@ -371,6 +376,7 @@ static void tern_remove(struct pci_dev *pdev)
 {
 	struct tern_device *tdev = pci_get_drvdata(pdev);
 
+	tern_recover_fini(tdev);
 	tern_queues_stop(tdev);
 	tern_cores_stop(tdev);
 	tern_hw_reset(tdev, "remove");
@@ -386,6 +392,7 @@ static void tern_shutdown(struct pci_dev *pdev)
 {
 	struct tern_device *tdev = pci_get_drvdata(pdev);
 
+	tern_recover_fini(tdev);
 	tern_queues_stop(tdev);
 	tern_cores_stop(tdev);
 	tern_hw_reset(tdev, "shutdown");
@@ -403,6 +410,7 @@ static struct pci_driver tern_pci_driver = {
 	.probe = tern_probe,
 	.remove = tern_remove,
 	.shutdown = tern_shutdown,
+	.err_handler = &tern_pci_err_handlers,
 };
 module_pci_driver(tern_pci_driver);
 

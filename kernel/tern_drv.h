@@ -40,6 +40,8 @@
  */
 #define TERN_INJECT_TIMEOUT_MS		5000u
 #define TERN_RING_SPACE_TIMEOUT_MS	10000u
+/* A DMA job's timeout from when it is first in its ring (TDR, tern_queue.c). */
+#define TERN_DMA_TIMEOUT_MS		10000u
 #define TERN_EMULATED_TIMEOUT_SCALE	10u
 
 struct file;
@@ -49,6 +51,7 @@ struct tern_links;
 struct tern_mmu;
 struct tern_client_stats;
 struct tern_queue;
+struct tern_recover;
 struct tern_telem;
 struct tern_uqs;
 
@@ -147,6 +150,8 @@ struct tern_device {
 	struct tern_links *links;
 	/* Counters, sampler and hwmon (TERN_CAP_TELEMETRY), see tern_telem.c. */
 	struct tern_telem *telem;
+	/* The one recovery path: its work, state and counters, see tern_recover.h. */
+	struct tern_recover *rec;
 
 	struct dentry *debugfs_minor_link;
 	/*
@@ -155,6 +160,12 @@ struct tern_device {
 	 * space refuses a driver it does not speak. Read once per ioctl.
 	 */
 	u32 uapi_major_override;
+	/*
+	 * debugfs dma_timeout_ms: when non-zero, the timeout of DMA jobs in
+	 * milliseconds, not scaled (tests make a job exceed it). Read when a
+	 * job becomes first in its ring.
+	 */
+	u32 dma_timeout_ms;
 };
 
 /**

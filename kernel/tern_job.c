@@ -493,6 +493,9 @@ void tern_fence_result(struct dma_fence *fence, struct tern_job_result *r)
 			r->error_code = to_tern_fence(job_fence)->error_code;
 		} else if (status == -ETIMEDOUT) {
 			r->status = DRM_TERN_JOB_TIMEOUT;
+		} else if (status == -EAGAIN) {
+			/* In flight when a recovery reset the device or its core. */
+			r->status = DRM_TERN_JOB_RESET;
 		} else if (status < 0) {
 			r->status = DRM_TERN_JOB_ABORTED;
 		}

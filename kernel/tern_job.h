@@ -80,6 +80,10 @@ struct tern_job {
 	u64 start_ns;			/* when its doorbell was rung (set by the push) */
 	u64 bytes;			/* bytes its copies move */
 
+	/* TDR, under the queue's job_lock: set once the job is first in the ring. */
+	unsigned long deadline;		/* jiffies */
+	bool timed_out;			/* the TDR asked for a recovery */
+
 	/* Descriptors in CPU byte order; freed once copied into the ring. */
 	struct tern_dma_desc *descs;
 

@@ -145,6 +145,32 @@ static void tern_link_devices_remove(void *arg)
 	mutex_unlock(&tern_link_devices_lock);
 }
 
+/*
+ * Record every port's state and peer as the baseline and clear the
+ * LINK_EVENTS the chip latched: at probe, and after a recovery's reset
+ * (tern_link_restore()), where changes during the reset are not events.
+ */
+static void tern_link_read_ports(struct tern_device *tdev)
+{
+	struct tern_links *links = tdev->links;
+	u32 p, n = tdev->hw.num_links;
+
+	mutex_lock(&links->lock);
+	for (p = 0; p < n; p++) {
+		links->ports[p].state = tern_link_state(tdev, p);
+		links->ports[p].peer_chip = tern_link_rd(tdev, p, TERN_L_PEER_CHIP);
+	}
+	mutex_unlock(&links->lock);
+	if (n)
+		tern_wr32(tdev, TERN_REG_LINK_EVENTS, GENMASK(n - 1, 0));
+}
+
+/* After a device reset (tern_recover.c): the link ports' baseline again. */
+void tern_link_restore(struct tern_device *tdev)
+{
+	tern_link_read_ports(tdev);
+}
+
 /**
  * tern_link_init() - read the chip's fabric and link ports (probe)
  * @tdev: device, reset, before its interrupts are requested
@@ -159,7 +185,6 @@ int tern_link_init(struct tern_device *tdev)
 {
 	struct tern_hw_info *hw = &tdev->hw;
 	struct tern_links *links;
-	u32 p;
 	int ret;
 
 	links = drmm_kzalloc(&tdev->drm, sizeof(*links), GFP_KERNEL);
@@ -176,13 +201,8 @@ int tern_link_init(struct tern_device *tdev)
 		drm_info(&tdev->drm, "chip %u of %u in fabric 0x%x, %u link ports\n",
 			 hw->chip_id, hw->fabric_chips, hw->fabric_id, hw->num_links);
 
-	for (p = 0; p < hw->num_links; p++) {
-		links->ports[p].state = tern_link_state(tdev, p);
-		links->ports[p].peer_chip = tern_link_rd(tdev, p, TERN_L_PEER_CHIP);
-	}
-	if (hw->num_links)
-		tern_wr32(tdev, TERN_REG_LINK_EVENTS, GENMASK(hw->num_links - 1, 0));
 	tdev->links = links;
+	tern_link_read_ports(tdev);
 
 	mutex_lock(&tern_link_devices_lock);
 	list_add_tail(&links->node, &tern_link_devices);

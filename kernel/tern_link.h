@@ -63,6 +63,7 @@ struct tern_link_peer {
 
 int tern_link_init(struct tern_device *tdev);
 void tern_link_irq(struct tern_device *tdev);
+void tern_link_restore(struct tern_device *tdev);
 int tern_link_sysfs_init(struct tern_device *tdev);
 void tern_link_show(struct tern_device *tdev, struct seq_file *m);
 int tern_ioctl_link_query(struct drm_device *drm, void *data, struct drm_file *file);

@@ -67,7 +67,7 @@ struct tern_mmu {
 	struct tern_device *tdev;
 	u32 num_contexts;		/* ids 1..num_contexts-1 */
 	struct ida ids;			/* has its own lock */
-	struct mutex list_lock;		/* Protects contexts */
+	struct mutex list_lock;		/* Protects contexts and their CTX registers */
 	struct list_head contexts;	/* tern_ctx.node, for debugfs */
 };
 
@@ -572,6 +572,42 @@ bool tern_ctx_range_ok(struct tern_ctx *ctx, u64 va, u64 len, bool write)
 	return ok;
 }
 
+/* Point the chip's context registers at @ctx's page tables and enable it. */
+static void tern_ctx_hw_enable(struct tern_ctx *ctx)
+{
+	struct tern_device *tdev = ctx->tdev;
+	u32 id = ctx->id;
+
+	lockdep_assert_held(&tdev->mmu->list_lock);
+
+	/* Its translations are dropped when the CTX registers are written. */
+	tern_wr32(tdev, TERN_REG_CTX(id) + TERN_CTX_ROOT_LO, lower_32_bits(ctx->root.dma));
+	tern_wr32(tdev, TERN_REG_CTX(id) + TERN_CTX_ROOT_HI, upper_32_bits(ctx->root.dma));
+	tern_wr32(tdev, TERN_REG_CTX(id) + TERN_CTX_CTRL, TERN_CTX_CTRL_ENABLE);
+}
+
+/*
+ * After a device reset (tern_recover.c): the chip forgot every context;
+ * program the live ones again. Their page tables are in host memory and
+ * did not change.
+ */
+void tern_mmu_restore(struct tern_device *tdev)
+{
+	struct tern_mmu *mmu = tdev->mmu;
+	struct tern_ctx *ctx;
+
+	mutex_lock(&mmu->list_lock);
+	list_for_each_entry(ctx, &mmu->contexts, node)
+		tern_ctx_hw_enable(ctx);
+	mutex_unlock(&mmu->list_lock);
+}
+
+/* Thread group that opened @ctx's file, for logs and devcoredumps; 0 for none. */
+pid_t tern_ctx_pid(const struct tern_ctx *ctx)
+{
+	return ctx ? pid_nr(ctx->owner) : 0;
+}
+
 int tern_ctx_open(struct tern_file *tfile)
 {
 	struct tern_device *tdev = tfile->tdev;
@@ -607,12 +643,12 @@ int tern_ctx_open(struct tern_file *tfile)
 	xa_init(&ctx->maps);
 	atomic64_set(&ctx->faults, 0);
 
-	/* Its translations are dropped when the CTX registers are written. */
-	tern_wr32(tdev, TERN_REG_CTX(id) + TERN_CTX_ROOT_LO, lower_32_bits(ctx->root.dma));
-	tern_wr32(tdev, TERN_REG_CTX(id) + TERN_CTX_ROOT_HI, upper_32_bits(ctx->root.dma));
-	tern_wr32(tdev, TERN_REG_CTX(id) + TERN_CTX_CTRL, TERN_CTX_CTRL_ENABLE);
-
+	/*
+	 * Under list_lock with the list: a recovery re-programs every listed
+	 * context after its reset (tern_mmu_restore()).
+	 */
 	mutex_lock(&mmu->list_lock);
+	tern_ctx_hw_enable(ctx);
 	list_add_tail(&ctx->node, &mmu->contexts);
 	mutex_unlock(&mmu->list_lock);
 
@@ -634,17 +670,17 @@ static void tern_ctx_release(struct kref *ref)
 	struct tern_mmu *mmu = tdev->mmu;
 	int idx;
 
+	/* Off the list first, so a recovery does not switch it on again. */
+	mutex_lock(&mmu->list_lock);
+	list_del(&ctx->node);
 	if (drm_dev_enter(&tdev->drm, &idx)) {
 		tern_wr32(tdev, TERN_REG_CTX(ctx->id) + TERN_CTX_CTRL, 0);
 		tern_wr32(tdev, TERN_REG_CTX(ctx->id) + TERN_CTX_ROOT_LO, 0);
 		tern_wr32(tdev, TERN_REG_CTX(ctx->id) + TERN_CTX_ROOT_HI, 0);
 		drm_dev_exit(idx);
 	}
-	tern_ctx_invalidate(ctx);
-
-	mutex_lock(&mmu->list_lock);
-	list_del(&ctx->node);
 	mutex_unlock(&mmu->list_lock);
+	tern_ctx_invalidate(ctx);
 
 	tern_pt_free(tdev, &ctx->root);
 	drm_mm_takedown(&ctx->va_mm);

@@ -28,6 +28,11 @@ int tern_ctx_open(struct tern_file *tfile);
 /* Drop the file's reference; in-flight jobs keep the context alive. */
 void tern_ctx_close(struct tern_file *tfile);
 
+/* After a device reset: program every live context into the chip again. */
+void tern_mmu_restore(struct tern_device *tdev);
+/* The pid of the thread group that opened the context's file (0 for NULL). */
+pid_t tern_ctx_pid(const struct tern_ctx *ctx);
+
 /* The context's number: TERN_REG_CTX(n), descriptors' ctx and Q_CTX. */
 u32 tern_ctx_id(const struct tern_ctx *ctx);
 

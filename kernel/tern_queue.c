@@ -14,12 +14,14 @@
 #include <linux/sched.h>
 
 #include <drm/drm_managed.h>
+#include <drm/drm_print.h>
 
 #include "tern_hw.h"
 #include "tern_job.h"
 #include "tern_link.h"
 #include "tern_mmu.h"
 #include "tern_queue.h"
+#include "tern_recover.h"
 #include "tern_telem.h"
 #include "tern_trace.h"
 
@@ -30,6 +32,8 @@ static inline u32 tern_ring_mask(struct tern_queue *q)
 {
 	return q->entries - 1;
 }
+
+static void tern_queue_tdr_work(struct work_struct *work);
 
 int tern_queues_init(struct tern_device *tdev)
 {
@@ -77,6 +81,8 @@ int tern_queues_init(struct tern_device *tdev)
 		INIT_LIST_HEAD(&q->pending);
 		init_waitqueue_head(&q->space_wq);
 		spin_lock_init(&q->doorbell_lock);
+		INIT_DELAYED_WORK(&q->tdr_work, tern_queue_tdr_work);
+		q->stop_head = U32_MAX;
 	}
 	return 0;
 }
@@ -99,7 +105,48 @@ static bool tern_ring_has_space(struct tern_queue *q, u32 count)
 {
 	u32 used = (q->tail - READ_ONCE(q->retired)) & tern_ring_mask(q);
 
-	return READ_ONCE(q->stopped) || q->entries - 1 - used >= count;
+	return READ_ONCE(q->stopped) || READ_ONCE(q->paused) || q->entries - 1 - used >= count;
+}
+
+/* The timeout of a DMA job: the debugfs override, else the scaled default. */
+static unsigned long tern_queue_timeout(struct tern_device *tdev)
+{
+	u32 ms = READ_ONCE(tdev->dma_timeout_ms);
+
+	return ms ? msecs_to_jiffies(ms) : tern_timeout_jiffies(tdev, TERN_DMA_TIMEOUT_MS);
+}
+
+/* Start the clock of the first job in the ring, if it has none yet. */
+static void tern_queue_arm_tdr_locked(struct tern_queue *q)
+{
+	struct tern_job *job;
+	unsigned long timeout;
+
+	lockdep_assert_held(&q->job_lock);
+
+	job = list_first_entry_or_null(&q->pending, struct tern_job, node);
+	if (!job || q->stopped || q->paused || job->deadline)
+		return;
+	timeout = tern_queue_timeout(q->tdev);
+	job->deadline = (jiffies + timeout) ?: 1;
+	mod_delayed_work(system_wq, &q->tdr_work, timeout);
+}
+
+/*
+ * Wait, interruptibly and at most the ring-space timeout, until a recovery
+ * of the device ends: -EAGAIN if it does not.
+ */
+static int tern_queue_wait_resumed(struct tern_queue *q)
+{
+	long left;
+
+	left = wait_event_interruptible_timeout(q->space_wq,
+						!READ_ONCE(q->paused) || READ_ONCE(q->stopped),
+						tern_timeout_jiffies(q->tdev,
+								     TERN_RING_SPACE_TIMEOUT_MS));
+	if (left < 0)
+		return left;
+	return left ? 0 : -EAGAIN;
 }
 
 /* Copy one descriptor into the ring in the chip's (little endian) order. */
@@ -189,12 +236,14 @@ static void tern_queue_doorbell_locked(struct tern_queue *q, u32 tail)
  * @job: job with its descriptors built; its last descriptor gets the
  *	 queue's fence and interrupt here
  *
- * Waits (interruptibly, with a timeout) for ring space. On success the
- * queue owns @job and the caller must not touch it again.
+ * Waits (interruptibly, with a timeout) for ring space, and while a
+ * recovery runs for it to end. On success the queue owns @job and the
+ * caller must not touch it again.
  *
  * Return: a reference to the job's fence, or an ERR_PTR: -EINTR or
  * -ERESTARTSYS when interrupted, -EBUSY when the ring stayed full,
- * -ENODEV when the device is gone. On error the caller still owns @job.
+ * -EAGAIN when a recovery did not end in time, -ENODEV when the device
+ * is gone. On error the caller still owns @job.
  */
 struct dma_fence *tern_queue_push(struct tern_queue *q, struct tern_job *job)
 {
@@ -207,6 +256,10 @@ struct dma_fence *tern_queue_push(struct tern_queue *q, struct tern_job *job)
 	if (!job->desc_count || job->desc_count >= q->entries)
 		return ERR_PTR(-EINVAL);
 
+retry:
+	ret = tern_queue_wait_resumed(q);
+	if (ret)
+		return ERR_PTR(ret);
 	ret = mutex_lock_interruptible(&q->submit_lock);
 	if (ret)
 		return ERR_PTR(ret);
@@ -218,6 +271,11 @@ struct dma_fence *tern_queue_push(struct tern_queue *q, struct tern_job *job)
 	if (left <= 0) {
 		ret = left ? left : -EBUSY;
 		goto err_unlock;
+	}
+	/* Recovery needs submit_lock to rewind the ring: wait without it. */
+	if (READ_ONCE(q->paused) && !READ_ONCE(q->stopped)) {
+		mutex_unlock(&q->submit_lock);
+		goto retry;
 	}
 
 	idx = tern_ring_write_locked(q, job);
@@ -231,6 +289,7 @@ struct dma_fence *tern_queue_push(struct tern_queue *q, struct tern_job *job)
 	tern_fence_init(job->fence, q->fence_context, job->seqno);
 	fence = dma_fence_get(&job->fence->base);
 	list_add_tail(&job->node, &q->pending);
+	tern_queue_arm_tdr_locked(q);
 	q->next_seqno++;
 	q->tail = idx;
 	atomic64_inc(&q->submitted);
@@ -239,8 +298,10 @@ struct dma_fence *tern_queue_push(struct tern_queue *q, struct tern_job *job)
 	trace_tern_job_start(tern_minor(tdev), job->id);
 	/*
 	 * Under job_lock, and doorbell_off for a deferred one: once
-	 * tern_queues_stop() has run, no doorbell reaches the chip, which is
-	 * about to be reset.
+	 * tern_queues_stop() or a recovery's pause has run, no doorbell
+	 * reaches the chip, which is about to be reset. A job pushed while
+	 * paused (it got past the check above first) stays pending, and the
+	 * recovery fails it with DRM_TERN_JOB_RESET.
 	 */
 	tern_queue_doorbell_locked(q, idx);
 	mutex_unlock(&q->job_lock);
@@ -287,6 +348,7 @@ static void tern_queue_retire_locked(struct tern_queue *q, struct list_head *don
 			break;
 		tern_queue_finish_locked(q, job, 0, 0, done);
 	}
+	tern_queue_arm_tdr_locked(q);
 }
 
 /* Free retired jobs (BO references, pins, SG lists) outside job_lock. */
@@ -334,7 +396,8 @@ void tern_queue_recover(struct tern_queue *q)
 	mutex_lock(&q->job_lock);
 
 	state = tern_qrd32(q, TERN_Q_STATUS);
-	if (state != TERN_Q_STATE_HALTED || q->stopped)
+	/* While a recovery runs, it owns the ring. */
+	if (state != TERN_Q_STATE_HALTED || q->stopped || q->paused)
 		goto unlock;
 	head = tern_qrd32(q, TERN_Q_HEAD) & mask;
 	code = tern_qrd32(q, TERN_Q_ERROR);
@@ -370,6 +433,17 @@ void tern_queue_recover(struct tern_queue *q)
 	}
 
 	next = (bad->ring_start + bad->desc_count) & mask;
+	if (tern_recover_fatal_code(code)) {
+		struct tern_recover_culprit c = {
+			.index = q->index, .job_id = bad->id, .error = -EIO, .code = code,
+		};
+
+		/* The engine's state is unknown: the device is reset, the job fails. */
+		tern_err_ratelimited(tdev, "queue %u: job %llu: %s (code %u); recovering the device\n",
+				     q->index, bad->id, tern_hw_error_name(code), code);
+		tern_recover(tdev, TERN_RECOVER_FATAL_ERROR, &c);
+		goto unlock;
+	}
 	if (code == TERN_ERR_MMU_FAULT) {
 		u32 info = tern_mmu_ring_fault(tdev, TERN_REG_QUEUE(q->index), "queue",
 					       q->index, head, bad->id, bad->ctx,
@@ -409,6 +483,7 @@ void tern_queues_stop(struct tern_device *tdev)
 		q->doorbell_off = true;
 		spin_unlock(&q->doorbell_lock);
 		mutex_unlock(&q->job_lock);
+		cancel_delayed_work_sync(&q->tdr_work);
 		wake_up_all(&q->space_wq);
 	}
 }
@@ -448,4 +523,170 @@ void tern_queue_show(struct tern_queue *q, struct seq_file *m)
 		   atomic64_read(&q->failed),
 		   state == TERN_Q_STATE_HALTED ?
 		   tern_hw_error_name(tern_qrd32(q, TERN_Q_ERROR)) : "-");
+}
+
+/* True if the job's last descriptor lies before ring index @head (after @q->retired). */
+static bool tern_queue_job_before(struct tern_queue *q, struct tern_job *job, u32 head)
+{
+	u32 mask = tern_ring_mask(q);
+	u32 end = (job->ring_start + job->desc_count - q->retired) & mask;
+
+	return end && end <= ((head - q->retired) & mask);
+}
+
+/*
+ * TDR: the first job of @q ran past its deadline. If the chip finished it
+ * after all (its fence is written, or HEAD is past its last descriptor: a
+ * lost completion), it completes as usual and the device is left alone;
+ * otherwise the device is recovered with the job as the culprit
+ * (DRM_TERN_JOB_TIMEOUT).
+ */
+static void tern_queue_tdr_work(struct work_struct *work)
+{
+	struct tern_queue *q = container_of(to_delayed_work(work), struct tern_queue, tdr_work);
+	struct tern_device *tdev = q->tdev;
+	struct tern_recover_culprit c = { .index = q->index, .error = -ETIMEDOUT };
+	struct tern_job *job;
+	bool recover = false;
+	LIST_HEAD(done);
+	u32 head;
+
+	mutex_lock(&q->job_lock);
+	tern_queue_retire_locked(q, &done);
+	job = list_first_entry_or_null(&q->pending, struct tern_job, node);
+	if (!job || q->stopped || q->paused || job->timed_out || !job->deadline)
+		goto unlock;
+	if (time_before(jiffies, job->deadline)) {
+		mod_delayed_work(system_wq, &q->tdr_work, job->deadline - jiffies);
+		goto unlock;
+	}
+	/* A halted ring is the error interrupt's business. */
+	if (tern_qrd32(q, TERN_Q_STATUS) != TERN_Q_STATE_ACTIVE)
+		goto unlock;
+	head = tern_qrd32(q, TERN_Q_HEAD) & tern_ring_mask(q);
+	if (tern_queue_job_before(q, job, head)) {
+		tern_err_ratelimited(tdev, "queue %u: job %llu finished without its completion; completing it\n",
+				     q->index, job->id);
+		tern_recover_lost_completion(tdev);
+		tern_queue_finish_locked(q, job, 0, 0, &done);
+		tern_queue_arm_tdr_locked(q);
+		goto unlock;
+	}
+	tern_err_ratelimited(tdev, "queue %u: job %llu exceeded its timeout; recovering the device\n",
+			     q->index, job->id);
+	job->timed_out = true;
+	atomic64_inc(&q->timeouts);
+	c.job_id = job->id;
+	recover = true;
+unlock:
+	mutex_unlock(&q->job_lock);
+	tern_queue_free_done(q, &done);
+	if (recover)
+		tern_recover(tdev, TERN_RECOVER_DMA_TIMEOUT, &c);
+}
+
+/*
+ * Recovery, first step: take no new job (submitters wait), ring no
+ * doorbell, stop the TDR, and disable every ring. Disabling lets the
+ * descriptor in flight finish, so HEAD then tells which jobs the chip
+ * completed even if their completion was lost.
+ */
+void tern_queues_pause(struct tern_device *tdev)
+{
+	u32 i, head;
+
+	for (i = 0; i < tdev->num_queues; i++) {
+		struct tern_queue *q = &tdev->queues[i];
+
+		mutex_lock(&q->job_lock);
+		WRITE_ONCE(q->paused, true);
+		spin_lock(&q->doorbell_lock);
+		q->doorbell_off = true;
+		spin_unlock(&q->doorbell_lock);
+		tern_qwr32(q, TERN_Q_CTRL, 0);
+		head = tern_qrd32(q, TERN_Q_HEAD);
+		/* All ones: the device does not answer (AER), HEAD says nothing. */
+		q->stop_head = head == U32_MAX ? U32_MAX : head & tern_ring_mask(q);
+		mutex_unlock(&q->job_lock);
+		cancel_delayed_work_sync(&q->tdr_work);
+		wake_up_all(&q->space_wq);
+	}
+}
+
+/*
+ * Recovery, after the chip reset: jobs the chip finished complete (their
+ * fence was written, or HEAD was past them: a lost completion), the
+ * culprit jobs of @c fail with their error, every other job in flight
+ * fails with -EAGAIN (DRM_TERN_JOB_RESET). Then the ring starts again
+ * empty and submitters go on. Jobs are failed, not replayed: replaying a
+ * copy that was half done is not always idempotent (Documentation/driver.rst).
+ */
+void tern_queues_restart(struct tern_device *tdev, const struct tern_recover_culprit *c, u32 nc)
+{
+	struct tern_job *job, *tmp;
+	u32 i, k;
+
+	for (i = 0; i < tdev->num_queues; i++) {
+		struct tern_queue *q = &tdev->queues[i];
+		bool finished = true;
+		LIST_HEAD(done);
+
+		mutex_lock(&q->submit_lock);
+		mutex_lock(&q->job_lock);
+		tern_queue_retire_locked(q, &done);
+		list_for_each_entry_safe(job, tmp, &q->pending, node) {
+			int error = -EAGAIN;
+			u32 code = 0;
+
+			/* The chip runs a ring in order: only a prefix can be done. */
+			if (finished && q->stop_head != U32_MAX &&
+			    tern_queue_job_before(q, job, q->stop_head)) {
+				tern_recover_lost_completion(tdev);
+				tern_queue_finish_locked(q, job, 0, 0, &done);
+				continue;
+			}
+			finished = false;
+			for (k = 0; k < nc; k++) {
+				if (c[k].core || c[k].index != q->index || c[k].job_id != job->id)
+					continue;
+				error = c[k].error;
+				code = c[k].code;
+			}
+			tern_queue_finish_locked(q, job, error, code, &done);
+		}
+		q->tail = 0;
+		WRITE_ONCE(q->retired, 0);
+		q->stop_head = U32_MAX;
+		if (!q->stopped && tern_hw_queue_enable(q))
+			WRITE_ONCE(q->stopped, true);
+		spin_lock(&q->doorbell_lock);
+		q->doorbell_tail = 0;
+		q->doorbell_off = q->stopped;
+		spin_unlock(&q->doorbell_lock);
+		WRITE_ONCE(q->paused, false);
+		mutex_unlock(&q->job_lock);
+		mutex_unlock(&q->submit_lock);
+
+		tern_queue_free_done(q, &done);
+		wake_up_all(&q->space_wq);
+	}
+}
+
+/* devcoredump: the ring's registers and the jobs in flight on it. */
+void tern_queue_dump(struct tern_queue *q, struct drm_printer *p)
+{
+	struct tern_job *job;
+
+	mutex_lock(&q->job_lock);
+	drm_printf(p, "queue %u: state %s head %u tail %u error %u",
+		   q->index, tern_hw_queue_state_name(tern_qrd32(q, TERN_Q_STATUS)),
+		   tern_qrd32(q, TERN_Q_HEAD), tern_qrd32(q, TERN_Q_TAIL),
+		   tern_qrd32(q, TERN_Q_ERROR));
+	drm_printf(p, " driver tail %u retired %u fence %llu\n", q->tail, q->retired,
+		   le64_to_cpu(READ_ONCE(*q->fence_slot)));
+	list_for_each_entry(job, &q->pending, node)
+		drm_printf(p, "  job %llu seqno %llu ring %u+%u bytes %llu pid %d%s\n",
+			   job->id, job->seqno, job->ring_start, job->desc_count, job->bytes,
+			   tern_ctx_pid(job->ctx), job->timed_out ? " timed-out" : "");
+	mutex_unlock(&q->job_lock);
 }

@@ -11,10 +11,12 @@
 #include <linux/seq_file.h>
 #include <linux/types.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include "tern_drv.h"
 
 struct dma_fence;
+struct drm_printer;
 struct tern_job;
 
 /**
@@ -43,14 +45,27 @@ struct tern_queue {
 	u32 tail;
 	u64 next_seqno;
 
-	/* Protects pending, retired (writes), stopped, busy_until, the doorbell */
+	/*
+	 * Protects pending, retired (writes), stopped, paused, stop_head,
+	 * busy_until, the jobs' deadlines, the doorbell.
+	 */
 	struct mutex job_lock;
 	struct list_head pending;	/* tern_job.node, in ring order */
 	u32 retired;			/* read locklessly by ring-space waiters */
 	bool stopped;			/* device gone: no new jobs */
+	/*
+	 * Recovery (tern_recover.c) runs: submitters wait for it to end
+	 * (read locklessly by them, written under job_lock).
+	 */
+	bool paused;
+	/* HEAD when recovery disabled the ring (U32_MAX: not read). */
+	u32 stop_head;
 	u64 busy_until;			/* end of the last retired job, for fdinfo */
 
-	wait_queue_head_t space_wq;	/* woken when jobs retire or the queue stops */
+	/* Woken when jobs retire, the queue stops, or recovery ends. */
+	wait_queue_head_t space_wq;
+	/* TDR: looks at the first job once its deadline passed. */
+	struct delayed_work tdr_work;
 
 	/*
 	 * Protects doorbell_tail and doorbell_off. A spinlock: the doorbell of
@@ -64,7 +79,10 @@ struct tern_queue {
 	atomic64_t submitted;
 	atomic64_t completed;
 	atomic64_t failed;
+	atomic64_t timeouts;		/* jobs the TDR found past their deadline */
 };
+
+struct tern_recover_culprit;
 
 int tern_queues_init(struct tern_device *tdev);
 int tern_queues_start(struct tern_device *tdev);
@@ -75,5 +93,11 @@ struct dma_fence *tern_queue_push(struct tern_queue *q, struct tern_job *job);
 void tern_queue_retire(struct tern_queue *q);
 void tern_queue_recover(struct tern_queue *q);
 void tern_queue_show(struct tern_queue *q, struct seq_file *m);
+void tern_queue_dump(struct tern_queue *q, struct drm_printer *p);
+
+/* Recovery (tern_recover.c): pause, then, after the reset, restart. */
+void tern_queues_pause(struct tern_device *tdev);
+void tern_queues_restart(struct tern_device *tdev, const struct tern_recover_culprit *c,
+			 u32 nc);
 
 #endif /* __TERN_QUEUE_H__ */

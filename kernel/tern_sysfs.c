@@ -14,6 +14,7 @@
 
 #include "tern_drv.h"
 #include "tern_isa.h"
+#include "tern_recover.h"
 #include "tern_telem.h"
 
 static struct tern_device *tern_sysfs_dev(struct device *dev)
@@ -51,6 +52,22 @@ TERN_ATTR_U64(host_used, atomic64_read(&tdev->host_used));
 TERN_ATTR_U64(kernel_used, atomic64_read(&tdev->kernel_used));
 TERN_ATTR_U64(mmu_faults, atomic64_read(&tdev->mmu_faults));
 TERN_ATTR_U64(utilization, tern_telem_utilization(tdev));
+/* Recovery (tern_recover.c). */
+TERN_ATTR_U64(resets, atomic64_read(&tdev->rec->resets));
+TERN_ATTR_U64(lost_completions, atomic64_read(&tdev->rec->lost_completions));
+
+static ssize_t last_reset_reason_show(struct device *dev, struct device_attribute *attr,
+				      char *buf)
+{
+	struct tern_recover *rec = tern_sysfs_dev(dev)->rec;
+	char reason[TERN_RECOVER_REASON_LEN];
+
+	spin_lock(&rec->lock);
+	strscpy(reason, rec->last_reason);
+	spin_unlock(&rec->lock);
+	return sysfs_emit(buf, "%s\n", reason);
+}
+static DEVICE_ATTR_RO(last_reset_reason);
 
 /* A global telemetry counter, read live (TERN_CAP_TELEMETRY only). */
 #define TERN_ATTR_TELEM(_name, _reg)						\
@@ -113,6 +130,9 @@ static struct attribute *tern_sysfs_attrs[] = {
 	&dev_attr_ecc_corrected.attr,
 	&dev_attr_ecc_uncorrected.attr,
 	&dev_attr_utilization.attr,
+	&dev_attr_resets.attr,
+	&dev_attr_last_reset_reason.attr,
+	&dev_attr_lost_completions.attr,
 	NULL
 };
 

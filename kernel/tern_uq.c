@@ -28,6 +28,7 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_managed.h>
+#include <drm/drm_print.h>
 #include <drm/drm_vma_manager.h>
 
 #include "tern_hw.h"
@@ -56,6 +57,12 @@ struct tern_uq {
 	u32 ctx_id;
 	u64 completed_base;		/* chip's COMPLETED count at create */
 	bool halt_seen;			/* the error thread reported the halt */
+	/*
+	 * A device recovery stopped the queue: it stays disabled (QUEUE_QUERY
+	 * state 0) until its owner destroys it.
+	 */
+	bool reset;
+	u64 pause_done;			/* completed at the recovery's pause */
 
 	/* Under tfile->uq_lock: in tfile->uq_list while owned. */
 	struct list_head node;
@@ -331,6 +338,7 @@ int tern_ioctl_queue_create(struct drm_device *drm, void *data, struct drm_file 
 	uq->entries = args->ring_entries;
 	uq->ctx_id = ctx_id;
 	uq->halt_seen = false;
+	uq->reset = false;
 	atomic64_set(&uq->irqs, 0);
 	spin_lock(&uq->event_lock);
 	uq->eventfd = efd;
@@ -408,7 +416,10 @@ int tern_ioctl_queue_query(struct drm_device *drm, void *data, struct drm_file *
 	}
 	state = tern_uq_rd(uq, TERN_Q_STATUS);
 	error = state == TERN_Q_STATE_HALTED ? tern_uq_rd(uq, TERN_Q_ERROR) : 0;
-	/* DISABLED (0) only after a device reset took the queue down. */
+	/*
+	 * DISABLED (0) only after a device reset took the queue down
+	 * (tern_uq_restart()): the owner destroys it and makes a new one.
+	 */
 	args->state = state == TERN_Q_STATE_ACTIVE ? DRM_TERN_QUEUE_ACTIVE :
 		      state == TERN_Q_STATE_HALTED ? DRM_TERN_QUEUE_HALTED : 0;
 	args->error = error;
@@ -487,6 +498,77 @@ void tern_uq_recover(struct tern_device *tdev)
 			 uq->slot, uq->ctx_id, pid_nr(uq->tfile->owner),
 			 tern_uq_rd(uq, TERN_Q_HEAD), tern_hw_error_name(code), code);
 		tern_uq_signal(uq);
+	}
+	mutex_unlock(&uqs->lock);
+}
+
+/*
+ * Recovery, first step: stop every owned user queue (the descriptor in
+ * flight finishes), so nothing of a context is touched during the reset.
+ */
+void tern_uq_pause(struct tern_device *tdev)
+{
+	struct tern_uqs *uqs = tdev->uqs;
+	u32 i;
+
+	mutex_lock(&uqs->lock);
+	for (i = 0; i < uqs->count; i++) {
+		struct tern_uq *uq = &uqs->uq[i];
+
+		if (!uq->tfile || uq->reset)
+			continue;
+		tern_uq_wr(uq, TERN_Q_CTRL, 0);
+		uq->pause_done = tern_uq_completed(uq);
+	}
+	mutex_unlock(&uqs->lock);
+}
+
+/*
+ * Recovery, after the device reset: a user queue's ring and its tail are
+ * its owner's, and the reset lost the chip's HEAD, so the driver cannot
+ * restart it where it was. The queue stays disabled and bound to its
+ * owner, who sees state 0 in QUEUE_QUERY (and a wakeup on its eventfd),
+ * destroys it and creates a new one. Its completed count goes on from
+ * where it was.
+ */
+void tern_uq_restart(struct tern_device *tdev)
+{
+	struct tern_uqs *uqs = tdev->uqs;
+	u32 i;
+
+	mutex_lock(&uqs->lock);
+	for (i = 0; i < uqs->count; i++) {
+		struct tern_uq *uq = &uqs->uq[i];
+
+		if (!uq->tfile || uq->reset)
+			continue;
+		/* COMPLETED restarted at 0 with the reset. */
+		uq->completed_base = tern_uq_hw_completed(uq) - uq->pause_done;
+		uq->reset = true;
+		tern_uq_signal(uq);
+	}
+	mutex_unlock(&uqs->lock);
+}
+
+/* devcoredump: the owned user queues' registers. */
+void tern_uq_dump(struct tern_device *tdev, struct drm_printer *p)
+{
+	struct tern_uqs *uqs = tdev->uqs;
+	u32 i;
+
+	mutex_lock(&uqs->lock);
+	for (i = 0; i < uqs->count; i++) {
+		struct tern_uq *uq = &uqs->uq[i];
+
+		if (!uq->tfile)
+			continue;
+		drm_printf(p, "user queue %u (chip queue %u): pid %d context %u",
+			   i, uq->hw_index, pid_nr(uq->tfile->owner), uq->ctx_id);
+		drm_printf(p, " state %s head %u tail %u error %u completed %llu%s\n",
+			   tern_hw_queue_state_name(tern_uq_rd(uq, TERN_Q_STATUS)),
+			   tern_uq_rd(uq, TERN_Q_HEAD), tern_uq_rd(uq, TERN_Q_TAIL),
+			   tern_uq_rd(uq, TERN_Q_ERROR), tern_uq_completed(uq),
+			   uq->reset ? " reset" : "");
 	}
 	mutex_unlock(&uqs->lock);
 }
@@ -610,7 +692,8 @@ int tern_uq_debugfs_show(struct seq_file *m, void *data)
 		state = tern_uq_rd(uq, TERN_Q_STATUS);
 		seq_printf(m, "%4u %5u %7d %3u %-8s %6u %6u %6u %10llu %10lld %s\n",
 			   i, uq->hw_index, pid_nr(uq->tfile->owner), uq->ctx_id,
-			   tern_hw_queue_state_name(state), tern_uq_rd(uq, TERN_Q_HEAD),
+			   uq->reset ? "reset" : tern_hw_queue_state_name(state),
+			   tern_uq_rd(uq, TERN_Q_HEAD),
 			   tern_uq_rd(uq, TERN_Q_TAIL), uq->entries, tern_uq_completed(uq),
 			   atomic64_read(&uq->irqs),
 			   state == TERN_Q_STATE_HALTED ?

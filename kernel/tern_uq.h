@@ -12,6 +12,7 @@
 
 #include "tern_drv.h"
 
+struct drm_printer;
 struct tern_uq;
 
 /*
@@ -34,6 +35,10 @@ struct tern_uq *tern_uq_get(struct tern_device *tdev, u32 i);
 void tern_uq_irq(struct tern_uq *uq);
 /* Error interrupt thread: look at halted user queues (never resumes them). */
 void tern_uq_recover(struct tern_device *tdev);
+/* Recovery (tern_recover.c): stop the owned queues; after the reset, mark them reset. */
+void tern_uq_pause(struct tern_device *tdev);
+void tern_uq_restart(struct tern_device *tdev);
+void tern_uq_dump(struct tern_device *tdev, struct drm_printer *p);
 /* debugfs "user_queues". */
 int tern_uq_debugfs_show(struct seq_file *m, void *data);
 
