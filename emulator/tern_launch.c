@@ -802,23 +802,28 @@ void tern_launch_wait_idle(struct tern_dev *dev)
 			pthread_cond_wait(&dev->idle, &dev->lock);
 }
 
+void tern_launch_ring_clear(struct tern_launch_ring *r)
+{
+	r->prog_base = 0;
+	r->prog_size = 0;
+	r->base = 0;
+	r->size = 0;
+	r->in_hbm = false;
+	r->state = TERN_Q_STATE_DISABLED;
+	r->head = 0;
+	r->tail = 0;
+	r->error = TERN_ERR_NONE;
+	r->completed = 0;
+	r->fault_addr = 0;
+	r->fault_info = 0;
+}
+
 void tern_launch_reset_state(struct tern_dev *dev)
 {
 	for (unsigned int c = 0; c < TERN_MAX_CORES; c++) {
 		struct tern_launch_ring *r = &dev->cr[c];
 
-		r->prog_base = 0;
-		r->prog_size = 0;
-		r->base = 0;
-		r->size = 0;
-		r->in_hbm = false;
-		r->state = TERN_Q_STATE_DISABLED;
-		r->head = 0;
-		r->tail = 0;
-		r->error = TERN_ERR_NONE;
-		r->completed = 0;
-		r->fault_addr = 0;
-		r->fault_info = 0;
+		tern_launch_ring_clear(r);
 		atomic_store(&r->cancel, false);
 		atomic_store(&r->abandon, false);
 	}

@@ -227,6 +227,8 @@ void tern_launch_doorbell(struct tern_dev *dev, unsigned int c, uint32_t tail,
 void tern_launch_reset_begin(struct tern_dev *dev);
 void tern_launch_wait_idle(struct tern_dev *dev);
 void tern_launch_reset_state(struct tern_dev *dev);
+/* A launch ring's registers as after reset: disabled, empty, no error. */
+void tern_launch_ring_clear(struct tern_launch_ring *r);
 
 /* Block asynchronous signals around creating worker threads. */
 void tern_block_signals(sigset_t *old);

@@ -241,18 +241,7 @@ void tern_ras_core_reset(struct tern_launch_ring *r)
 	dev->ras.hung &= ~(1u << c);
 	dev->ras.core_hang &= ~(1u << c);
 	dev->ras.lost_core &= ~(1u << c);
-	r->prog_base = 0;
-	r->prog_size = 0;
-	r->base = 0;
-	r->size = 0;
-	r->in_hbm = false;
-	r->state = TERN_Q_STATE_DISABLED;
-	r->head = 0;
-	r->tail = 0;
-	r->error = TERN_ERR_NONE;
-	r->completed = 0;
-	r->fault_addr = 0;
-	r->fault_info = 0;
+	tern_launch_ring_clear(r);
 	dev->core_done &= ~(1u << c);
 	if (dev->ops->trace_queue_state)
 		dev->ops->trace_queue_state(dev->opaque, TERN_ERR_QUEUE_CORE(c),

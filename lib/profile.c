@@ -26,6 +26,7 @@
 
 #include "tern_internal.h"
 #include "tern_isa.h"
+#include "tern_program.h"
 #include "tern_regs.h"
 
 /* Profile buffers a session keeps for reuse. */
@@ -392,30 +393,6 @@ void tern_prof_copy_done(struct tern_fence *f)
 
 /* ---- the Trace Event Format (Documentation/tools/tern-profile.rst) ---- */
 
-static const char *opcode_text(unsigned int opcode)
-{
-	switch (opcode) {
-	case TERN_OP_NOP: return "NOP";
-	case TERN_OP_END: return "END";
-	case TERN_OP_WAIT: return "WAIT";
-	case TERN_OP_SIGNAL: return "SIGNAL";
-	case TERN_OP_MATMUL: return "MATMUL";
-	case TERN_OP_TRANSPOSE: return "TRANSPOSE";
-	case TERN_OP_TENSOR_TENSOR: return "TENSOR_TENSOR";
-	case TERN_OP_TENSOR_SCALAR: return "TENSOR_SCALAR";
-	case TERN_OP_UNARY: return "UNARY";
-	case TERN_OP_REDUCE: return "REDUCE";
-	case TERN_OP_CAST: return "CAST";
-	case TERN_OP_COPY: return "COPY";
-	case TERN_OP_MEMSET: return "MEMSET";
-	case TERN_OP_IOTA: return "IOTA";
-	case TERN_OP_ACTIVATE: return "ACTIVATE";
-	case TERN_OP_DMA_LOAD: return "DMA_LOAD";
-	case TERN_OP_DMA_STORE: return "DMA_STORE";
-	}
-	return "?";
-}
-
 static const char *const engine_words[TERN_NUM_ENGINES] = { "tensor", "vector", "scalar", "dma" };
 static const char *const direction_words[4] = { "h2d", "d2h", "d2d", "h2h" };
 
@@ -470,7 +447,7 @@ static void write_insn(FILE *f, const struct tern_profile *p, const struct tern_
 			in->wait_value, in->start - in->ready);
 	fprintf(f, ",\n{\"name\":\"%s\",\"cat\":\"insn\",\"ph\":\"X\",\"pid\":%u,\"tid\":%u,"
 		"\"ts\":%.6f,\"dur\":%.6f,\"args\":{\"launch\":%zu,\"index\":%u,\"cycles\":%" PRIu64
-		",\"bytes\":%" PRIu64 ",\"sync\":%u", opcode_text(in->opcode), pid, tid,
+		",\"bytes\":%" PRIu64 ",\"sync\":%u", tern_opcode_name(in->opcode), pid, tid,
 		cycles_us(base + in->start, hz),
 		cycles_us(in->end > in->start ? in->end - in->start : 0, hz), li, in->index,
 		in->end > in->start ? in->end - in->start : 0, in->bytes, in->sync);

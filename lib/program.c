@@ -33,7 +33,7 @@ static const char *mem_name(unsigned int mem)
 	return mem == TERN_AP_SBUF ? "SBUF" : mem == TERN_AP_PSUM ? "PSUM" : "?";
 }
 
-static const char *opcode_name(unsigned int opcode)
+TERN_EXPORT const char *tern_opcode_name(unsigned int opcode)
 {
 	switch (opcode) {
 	case TERN_OP_NOP: return "NOP";
@@ -856,7 +856,7 @@ static int check_deadlock(const struct tern_program *p)
 		len += (size_t)snprintf(msg + len, sizeof(msg) - len,
 					"%s%s instruction %" PRIu32 " (%s) waits for semaphore %u >= %"
 					PRIu32 ", which reaches only %" PRIu32, len ? "; " : "",
-					prog_engine_name(e), pc[e], opcode_name(h->opcode),
+					prog_engine_name(e), pc[e], tern_opcode_name(h->opcode),
 					h->wait_sem, h->wait_value, val[h->wait_sem]);
 		if (len >= sizeof(msg))
 			len = sizeof(msg) - 1;

@@ -506,6 +506,15 @@ int tern_prog_insn(const struct tern_program *prog, unsigned int engine, unsigne
  */
 int tern_prog_finish(struct tern_program *prog, const void **image, size_t *size);
 
+/**
+ * tern_opcode_name() - an instruction's opcode as text
+ * @opcode: TERN_OP_* of tern_isa.h
+ *
+ * Return: its name as in Documentation/chip/isa.rst ("MATMUL", "DMA_LOAD",
+ * ...), or "?" for a value that is not an opcode.
+ */
+const char *tern_opcode_name(unsigned int opcode);
+
 /* ---- Values on the host ---- */
 
 /**

@@ -32,6 +32,7 @@
 #include "tern.h"
 #include "tern_isa.h"
 #include "tern_ops.h"
+#include "tern_program.h"
 
 #define TOP_OPCODES	3
 #define MAX_INSNS	(4ull << 20)	/* --max-insns: four full streams */
@@ -133,30 +134,6 @@ static int stop(struct tern_device *dev, void *p)
 }
 
 /* ---- the summary ---- */
-
-static const char *opcode_name(unsigned int opcode)
-{
-	switch (opcode) {
-	case TERN_OP_NOP: return "NOP";
-	case TERN_OP_END: return "END";
-	case TERN_OP_WAIT: return "WAIT";
-	case TERN_OP_SIGNAL: return "SIGNAL";
-	case TERN_OP_MATMUL: return "MATMUL";
-	case TERN_OP_TRANSPOSE: return "TRANSPOSE";
-	case TERN_OP_TENSOR_TENSOR: return "TENSOR_TENSOR";
-	case TERN_OP_TENSOR_SCALAR: return "TENSOR_SCALAR";
-	case TERN_OP_UNARY: return "UNARY";
-	case TERN_OP_REDUCE: return "REDUCE";
-	case TERN_OP_CAST: return "CAST";
-	case TERN_OP_COPY: return "COPY";
-	case TERN_OP_MEMSET: return "MEMSET";
-	case TERN_OP_IOTA: return "IOTA";
-	case TERN_OP_ACTIVATE: return "ACTIVATE";
-	case TERN_OP_DMA_LOAD: return "DMA_LOAD";
-	case TERN_OP_DMA_STORE: return "DMA_STORE";
-	}
-	return "?";
-}
 
 /* One core engine over the session's launches. */
 struct eng {
@@ -290,7 +267,7 @@ static void print_text(FILE *f, const struct tern_profile *p, const struct summa
 				pct(g->busy, s->core_cycles[c]), g->wait);
 			for (unsigned int t = 0; t < TOP_OPCODES; t++)
 				if (g->op_count[g->top[t]])
-					fprintf(f, " %s %.1f%%", opcode_name(g->top[t]),
+					fprintf(f, " %s %.1f%%", tern_opcode_name(g->top[t]),
 						pct(g->op_cycles[g->top[t]], g->busy));
 			fputc('\n', f);
 		}
@@ -356,7 +333,7 @@ static void print_json(const struct tern_profile *p, const struct summary *s,
 				if (g->op_count[g->top[t]])
 					printf("%s{\"opcode\": \"%s\", \"count\": %" PRIu64
 					       ", \"cycles\": %" PRIu64 "}", t ? ", " : "",
-					       opcode_name(g->top[t]), g->op_count[g->top[t]],
+					       tern_opcode_name(g->top[t]), g->op_count[g->top[t]],
 					       g->op_cycles[g->top[t]]);
 			printf("]}");
 			first = false;

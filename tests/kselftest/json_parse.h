@@ -20,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tern_test.h"
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
 
@@ -60,22 +62,6 @@
 	"    walk(str(n), o)\n" \
 	"    n += 1\n" \
 	"print('lines', n)\n"
-
-static void build_dir(char *out, size_t len)
-{
-	char exe[PATH_MAX];
-	const char *env = getenv("TERN_BUILD");
-	ssize_t n;
-
-	if (env && *env) {
-		snprintf(out, len, "%s", env);
-		return;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	/* build/tests/kselftest/<test> -> build */
-	snprintf(out, len, "%s", dirname(dirname(dirname(exe))));
-}
 
 /* Starts @argv with stdout into @ofd and stderr into @efd; returns the pid. */
 static pid_t start(const char *const argv[], int ofd, int efd)
@@ -216,7 +202,7 @@ static int run_tool(const char *tool, const char *const *args, int uid, char *ou
 	unsigned int n = 0;
 	pid_t pid;
 
-	build_dir(dir, sizeof(dir));
+	tern_build_dir(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/tools/%s", dir, tool);
 	argv[n++] = path;
 	while (*args && n < 31)

@@ -29,22 +29,6 @@
 
 #define OUT_MAX		(64 << 10)
 
-static void build_dir(char *out, size_t len)
-{
-	char exe[PATH_MAX];
-	const char *env = getenv("TERN_BUILD");
-	ssize_t n;
-
-	if (env && *env) {
-		snprintf(out, len, "%s", env);
-		return;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	/* build/tests/kselftest/tern_dp_train -> build */
-	snprintf(out, len, "%s", dirname(dirname(dirname(exe))));
-}
-
 /* Runs dp_train with @args (NULL-terminated); stdout and stderr into @out. Returns its status. */
 static int run_example(const char *const *args, char *out, size_t len)
 {
@@ -58,7 +42,7 @@ static int run_example(const char *const *args, char *out, size_t len)
 	out[0] = '\0';
 	if (fd < 0)
 		return -1;
-	build_dir(dir, sizeof(dir));
+	tern_build_dir(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/examples/dp_train", dir);
 	argv[n++] = path;
 	while (*args && n < 15)

@@ -638,24 +638,6 @@ TEST_F_TIMEOUT(lib, threads_many_fences, 240)
 	threads_copy(_metadata, self->dev, 256);
 }
 
-/* Programs: $TERN_BUILD, else three levels above this executable. */
-
-static void build_dir(char *out, size_t len)
-{
-	char exe[PATH_MAX];
-	const char *env = getenv("TERN_BUILD");
-	ssize_t n;
-
-	if (env && *env) {
-		snprintf(out, len, "%s", env);
-		return;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	/* build/tests/kselftest/tern_lib -> build */
-	snprintf(out, len, "%s", dirname(dirname(dirname(exe))));
-}
-
 /* Runs @argv (as @uid unless -1) with stdout/stderr into @out/@err; returns exit status. */
 static int run(const char *const argv[], int uid, char *out, size_t olen, char *err, size_t elen)
 {
@@ -698,7 +680,7 @@ FIXTURE(prog) {
 
 FIXTURE_SETUP(prog)
 {
-	build_dir(self->build, sizeof(self->build));
+	tern_build_dir(self->build, sizeof(self->build));
 	self->count = tern_minors(self->minors, TERN_TEST_MAX_DEVS);
 	ASSERT_LT(0, self->count);
 }

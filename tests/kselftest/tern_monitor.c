@@ -51,7 +51,7 @@ static int run_monitor(const char *const *args, char *out, size_t olen, char *er
 	int ofd = tmpfile_fd(), efd = tmpfile_fd(), ret;
 	unsigned int n = 0;
 
-	build_dir(dir, sizeof(dir));
+	tern_build_dir(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/tools/tern-monitor", dir);
 	argv[n++] = path;
 	while (*args && n < 15)
@@ -231,7 +231,7 @@ TEST_F(mon, json_counts)
 		EXPECT_EQ((double)queue_h2d(&a), v0);
 
 	/* Two reports while the copies run. */
-	build_dir(dir, sizeof(dir));
+	tern_build_dir(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/tools/tern-monitor", dir);
 	ofd = tmpfile_fd();
 	efd = tmpfile_fd();

@@ -137,20 +137,6 @@ static int coredump_take(const char *pci, const char *reason)
 	return found;
 }
 
-static int write_file(const char *path, const char *s)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return (int)n;
-}
-
 static int debugfs_str(unsigned int minor, const char *file, const char *s)
 {
 	ssize_t n = tern_debugfs_write(minor, file, s, strlen(s));
@@ -521,7 +507,7 @@ TEST_F_TIMEOUT(rec, flr_live_client, TEST_SECS)
 	ASSERT_NE(0ull, first);
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", d.pci);
-	ret = write_file(path, "1");
+	ret = tern_write_file(path, "1");
 	ASSERT_EQ(0, ret) TH_LOG("write %s: %s", path, strerror(-ret));
 	EXPECT_EQ(d.resets + 1, tern_sysfs_u64(d.minor, "resets"));
 	expect_reason(_metadata, &d, "flr");

@@ -42,20 +42,6 @@ static int load_module(const char *ko)
 	return ret;
 }
 
-static int write_str(const char *path, const char *s)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return (int)n;
-}
-
 /* Accel minor of the tern device at PCI address @pci, or -1. */
 static int minor_of(const char *pci)
 {
@@ -169,7 +155,7 @@ FIXTURE_TEARDOWN(reload)
 		load_module(self->ko);
 	for (i = 0; i < self->count; i++)
 		if (!bound(self->pci[i]))
-			write_str(PCI_DRIVER_DIR "/bind", self->pci[i]);
+			tern_write_file(PCI_DRIVER_DIR "/bind", self->pci[i]);
 }
 
 TEST_F(reload, refcount_follows_open_files)
@@ -253,7 +239,7 @@ TEST_F_TIMEOUT(reload, unbind_with_open_fd, 120)
 	ASSERT_EQ(0, tern_bo_create(fd, 1 << 20, DRM_TERN_BO_DEVICE, &hd));
 	tl = tern_timeline(_metadata, fd);
 
-	ret = write_str(PCI_DRIVER_DIR "/unbind", self->pci[0]);
+	ret = tern_write_file(PCI_DRIVER_DIR "/unbind", self->pci[0]);
 	ASSERT_EQ(0, ret) TH_LOG("unbind %s: %s", self->pci[0], strerror(-ret));
 	EXPECT_FALSE(bound(self->pci[0]));
 	/* The client's file stays valid, but the device is gone. */
@@ -275,7 +261,7 @@ TEST_F_TIMEOUT(reload, unbind_with_open_fd, 120)
 	}
 	close(fd);
 
-	ret = write_str(PCI_DRIVER_DIR "/bind", self->pci[0]);
+	ret = tern_write_file(PCI_DRIVER_DIR "/bind", self->pci[0]);
 	ASSERT_EQ(0, ret) TH_LOG("bind %s: %s", self->pci[0], strerror(-ret));
 	ASSERT_TRUE(bound(self->pci[0]));
 	m = minor_of(self->pci[0]);
@@ -303,7 +289,7 @@ TEST_F_TIMEOUT(reload, unbind_with_job_in_flight, 120)
 	ASSERT_EQ(0, tern_submit(fd, 0, copies, ARRAY_SIZE(copies), tl, 1));
 
 	/* Unbind while the device is busy with the job. */
-	ret = write_str(PCI_DRIVER_DIR "/unbind", self->pci[0]);
+	ret = tern_write_file(PCI_DRIVER_DIR "/unbind", self->pci[0]);
 	ASSERT_EQ(0, ret) TH_LOG("unbind %s: %s", self->pci[0], strerror(-ret));
 	/* The job either finished or was aborted; its waiter is not left hanging. */
 	ret = tern_wait(fd, tl, 1, TERN_WAIT_LONG, &status, NULL);
@@ -315,7 +301,7 @@ TEST_F_TIMEOUT(reload, unbind_with_job_in_flight, 120)
 	}
 	close(fd);
 
-	ret = write_str(PCI_DRIVER_DIR "/bind", self->pci[0]);
+	ret = tern_write_file(PCI_DRIVER_DIR "/bind", self->pci[0]);
 	ASSERT_EQ(0, ret) TH_LOG("bind %s: %s", self->pci[0], strerror(-ret));
 	m = minor_of(self->pci[0]);
 	ASSERT_LE(0, m);

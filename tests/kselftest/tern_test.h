@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +31,25 @@
 #include "tern_regs.h"
 
 #define TERN_TEST_MAX_DEVS	64
+
+/*
+ * The build directory the tests' programs come from: $TERN_BUILD, else
+ * three levels above this executable (build/tests/kselftest/<test>).
+ */
+static inline void tern_build_dir(char *out, size_t len)
+{
+	char exe[PATH_MAX];
+	const char *env = getenv("TERN_BUILD");
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(out, len, "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	snprintf(out, len, "%s", dirname(dirname(dirname(exe))));
+}
 
 /* How many tern devices the VM has; TERN_EXPECT_DEVICES overrides. */
 static inline int tern_expected_devices(void)
@@ -120,7 +140,21 @@ static inline int tern_read_file(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* A file of the driver's sysfs group, /sys/class/accel/accelN/device/tern/<attr>. */
+/* Writes the string @s to the file @path in one write(); 0 or -errno. */
+static inline int tern_write_file(const char *path, const char *s)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
+}
+
 /*
  * Writes @len bytes of @buf to /sys/kernel/debug/accel/<minor>/<file> (the
  * driver's root-only inject files) in one write(); returns the bytes
@@ -144,6 +178,7 @@ static inline ssize_t tern_debugfs_write(unsigned int minor, const char *file, c
 	return n;
 }
 
+/* A file of the driver's sysfs group, /sys/class/accel/accelN/device/tern/<attr>. */
 static inline int tern_sysfs_str(unsigned int minor, const char *attr, char *buf, size_t len)
 {
 	char path[256];

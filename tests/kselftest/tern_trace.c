@@ -42,22 +42,6 @@
 
 /* ---- running tern-trace ---- */
 
-static void build_dir(char *out, size_t len)
-{
-	char exe[PATH_MAX];
-	const char *env = getenv("TERN_BUILD");
-	ssize_t n;
-
-	if (env && *env) {
-		snprintf(out, len, "%s", env);
-		return;
-	}
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	/* build/tests/kselftest/tern_trace -> build */
-	snprintf(out, len, "%s", dirname(dirname(dirname(exe))));
-}
-
 static int tmpfile_fd(void)
 {
 	char name[] = "/tmp/tern_trace.XXXXXX";
@@ -89,7 +73,7 @@ static int trace_start(struct run *r, const char *const *args, int uid)
 	int p[2];
 
 	memset(r, 0, sizeof(*r));
-	build_dir(dir, sizeof(dir));
+	tern_build_dir(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/tools/tern-trace", dir);
 	argv[n++] = path;
 	while (*args && n < 23)

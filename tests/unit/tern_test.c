@@ -318,6 +318,39 @@ void qwr(struct env *e, unsigned int q, uint64_t reg, uint32_t val)
 	wr(e, TERN_REG_QUEUE(q) + reg, val);
 }
 
+uint32_t crd(struct env *e, unsigned int core, uint64_t reg)
+{
+	return rd(e, TERN_REG_CORE(core) + reg);
+}
+
+void cwr(struct env *e, unsigned int core, uint64_t reg, uint32_t val)
+{
+	wr(e, TERN_REG_CORE(core) + reg, val);
+}
+
+uint32_t c_enable(struct env *e, unsigned int core, uint64_t base, uint32_t entries)
+{
+	cwr(e, core, TERN_C_RING_BASE_LO, (uint32_t)base);
+	cwr(e, core, TERN_C_RING_BASE_HI, (uint32_t)(base >> 32));
+	cwr(e, core, TERN_C_RING_SIZE, entries);
+	cwr(e, core, TERN_C_CTRL, TERN_C_CTRL_ENABLE);
+	return crd(e, core, TERN_C_STATUS);
+}
+
+uint32_t c_wait(struct env *e, unsigned int core)
+{
+	for (int i = 0; i < 120000; i++) {
+		uint32_t st = crd(e, core, TERN_C_STATUS);
+		struct timespec ts = { 0, 500000 };
+
+		if (st != TERN_Q_STATE_ACTIVE ||
+		    crd(e, core, TERN_C_HEAD) == crd(e, core, TERN_C_TAIL))
+			return st;
+		nanosleep(&ts, NULL);
+	}
+	return 0xdead;
+}
+
 void doorbell(struct env *e, unsigned int q, uint32_t tail)
 {
 	tern_doorbell_write(e->dev, (uint64_t)q * TERN_DOORBELL_STRIDE, tail,

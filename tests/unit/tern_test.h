@@ -108,6 +108,12 @@ void wr(struct env *e, uint64_t off, uint32_t val);
 uint32_t qrd(struct env *e, unsigned int q, uint64_t reg);
 void qwr(struct env *e, unsigned int q, uint64_t reg, uint32_t val);
 void doorbell(struct env *e, unsigned int q, uint32_t tail);
+/* Core c's launch-ring registers; enabling it on a ring at guest address base. */
+uint32_t crd(struct env *e, unsigned int core, uint64_t reg);
+void cwr(struct env *e, unsigned int core, uint64_t reg, uint32_t val);
+uint32_t c_enable(struct env *e, unsigned int core, uint64_t base, uint32_t entries);
+/* Wait until core c's ring caught up with its tail or halted: its status (0xdead: stuck). */
+uint32_t c_wait(struct env *e, unsigned int core);
 uint64_t err_addr(struct env *e);
 
 /* Guest memory. */

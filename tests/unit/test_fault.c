@@ -307,39 +307,9 @@ static bool t_lost_completion_queue(struct env *e)
 
 /* ---- cores ---- */
 
-static uint32_t crd(struct env *e, unsigned int core, uint64_t reg)
+static uint32_t c_on(struct env *e, unsigned int core)
 {
-	return rd(e, TERN_REG_CORE(core) + reg);
-}
-
-static void cwr(struct env *e, unsigned int core, uint64_t reg, uint32_t v)
-{
-	wr(e, TERN_REG_CORE(core) + reg, v);
-}
-
-static uint32_t c_enable(struct env *e, unsigned int core)
-{
-	uint64_t base = gpa(LRING_OFF + core * 0x10000u);
-
-	cwr(e, core, TERN_C_RING_BASE_LO, (uint32_t)base);
-	cwr(e, core, TERN_C_RING_BASE_HI, (uint32_t)(base >> 32));
-	cwr(e, core, TERN_C_RING_SIZE, RING_SIZE);
-	cwr(e, core, TERN_C_CTRL, TERN_C_CTRL_ENABLE);
-	return crd(e, core, TERN_C_STATUS);
-}
-
-static uint32_t c_wait(struct env *e, unsigned int core)
-{
-	for (int i = 0; i < 120000; i++) {
-		uint32_t st = crd(e, core, TERN_C_STATUS);
-		struct timespec ts = { 0, 500000 };
-
-		if (st != TERN_Q_STATE_ACTIVE ||
-		    crd(e, core, TERN_C_HEAD) == crd(e, core, TERN_C_TAIL))
-			return st;
-		nanosleep(&ts, NULL);
-	}
-	return 0xdead;
+	return c_enable(e, core, gpa(LRING_OFF + core * 0x10000u), RING_SIZE);
 }
 
 /* Launch n (status/fence slot n) of the staged program at ring index idx. */
@@ -392,7 +362,7 @@ CORE_TEST(t_ecc_core_load)
 	char err[160];
 
 	stage_copy(c);
-	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 0), TERN_Q_STATE_ACTIVE);
 	CHECK(tern_dev_inject_ecc(e->dev, true, line, err, sizeof(err)));
 	submit(c, 0, 0, 0);
 	CHECK_EQ(c_wait(e, 0), TERN_Q_STATE_ACTIVE);	/* a job fault */
@@ -434,7 +404,7 @@ CORE_TEST(t_ecc_program)
 	char err[160];
 
 	stage_copy(c);
-	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 0), TERN_Q_STATE_ACTIVE);
 	CHECK(tern_dev_inject_ecc(e->dev, true, PROG_HBM + 64, err,
 				  sizeof(err)));
 	submit(c, 0, 0, 0);
@@ -457,8 +427,8 @@ CORE_TEST(t_core_hang)
 					 sizeof(err)));
 	CHECK(strstr(err, "core"));
 	CHECK(tern_dev_inject_core_hang(e->dev, 1, err, sizeof(err)));
-	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
-	CHECK_EQ(c_enable(e, 1), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 0), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 1), TERN_Q_STATE_ACTIVE);
 	submit(c, 1, 0, 0);
 	/* the other core goes on */
 	submit(c, 0, 0, 1);
@@ -482,7 +452,7 @@ CORE_TEST(t_core_hang)
 	CHECK_EQ(irq_count(e, vec), 0);
 	CHECK_EQ(rd(e, TERN_REG_ERR_CODE), TERN_ERR_NONE);
 	/* and the core works again */
-	CHECK_EQ(c_enable(e, 1), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 1), TERN_Q_STATE_ACTIVE);
 	submit(c, 1, 0, 2);
 	CHECK_EQ(c_wait(e, 1), TERN_Q_STATE_ACTIVE);
 	CHECK_EQ(status_word(e, 2, 0), TERN_JOB_OK);
@@ -494,7 +464,7 @@ CORE_TEST(t_core_hang)
 	wr(e, TERN_REG_RESET, TERN_RESET_KEY);
 	CHECK_EQ(crd(e, 1, TERN_C_STATUS), TERN_Q_STATE_DISABLED);
 	CHECK_EQ(status_word(e, 3, 0), 0);
-	CHECK_EQ(c_enable(e, 1), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 1), TERN_Q_STATE_ACTIVE);
 	submit(c, 1, 0, 4);
 	CHECK_EQ(c_wait(e, 1), TERN_Q_STATE_ACTIVE);
 	CHECK_EQ(status_word(e, 4, 0), TERN_JOB_OK);
@@ -509,13 +479,13 @@ CORE_TEST(t_core_reset_states)
 	stage_copy(c);
 	cwr(e, 0, TERN_C_CTRL, TERN_C_CTRL_RESET);	/* disabled */
 	CHECK_EQ(crd(e, 0, TERN_C_STATUS), TERN_Q_STATE_DISABLED);
-	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 0), TERN_Q_STATE_ACTIVE);
 	submit(c, 0, 0, 0);
 	CHECK_EQ(c_wait(e, 0), TERN_Q_STATE_ACTIVE);
 	cwr(e, 0, TERN_C_CTRL, TERN_C_CTRL_RESET);	/* idle */
 	CHECK_EQ(crd(e, 0, TERN_C_STATUS), TERN_Q_STATE_DISABLED);
 	CHECK_EQ(crd(e, 0, TERN_C_HEAD), 0);
-	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 0), TERN_Q_STATE_ACTIVE);
 	/* a bad launch halts the ring; the reset clears the halt */
 	{
 		uint8_t *p = e->ram + LRING_OFF;
@@ -529,7 +499,7 @@ CORE_TEST(t_core_reset_states)
 	cwr(e, 0, TERN_C_CTRL, TERN_C_CTRL_RESET);
 	CHECK_EQ(crd(e, 0, TERN_C_STATUS), TERN_Q_STATE_DISABLED);
 	CHECK_EQ(crd(e, 0, TERN_C_ERROR), TERN_ERR_NONE);
-	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 0), TERN_Q_STATE_ACTIVE);
 	submit(c, 0, 0, 1);
 	CHECK_EQ(c_wait(e, 0), TERN_Q_STATE_ACTIVE);
 	CHECK_EQ(status_word(e, 1, 0), TERN_JOB_OK);
@@ -547,7 +517,7 @@ CORE_TEST(t_lost_completion_core)
 					       err, sizeof(err)));
 	CHECK(tern_dev_inject_lost_completion(e->dev, true, 0, err,
 					      sizeof(err)));
-	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 0), TERN_Q_STATE_ACTIVE);
 	submit(c, 0, 0, 0);
 	CHECK_EQ(c_wait(e, 0), TERN_Q_STATE_ACTIVE);
 	CHECK_EQ(crd(e, 0, TERN_C_HEAD), 1);

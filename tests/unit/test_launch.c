@@ -39,46 +39,15 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)get64(p);
 }
 
-static uint32_t crd(struct env *e, unsigned int core, uint64_t reg)
-{
-	return rd(e, TERN_REG_CORE(core) + reg);
-}
-
-static void cwr(struct env *e, unsigned int core, uint64_t reg, uint32_t v)
-{
-	wr(e, TERN_REG_CORE(core) + reg, v);
-}
-
 static void cdoorbell(struct env *e, unsigned int core, uint32_t tail)
 {
 	tern_doorbell_write(e->dev, TERN_CORE_DOORBELL(e->cfg.queues, core),
 			    tail, 4);
 }
 
-static uint32_t c_enable(struct env *e, unsigned int core)
+static uint32_t c_on(struct env *e, unsigned int core)
 {
-	uint64_t base = gpa(LRING_OFF(core));
-
-	cwr(e, core, TERN_C_RING_BASE_LO, (uint32_t)base);
-	cwr(e, core, TERN_C_RING_BASE_HI, (uint32_t)(base >> 32));
-	cwr(e, core, TERN_C_RING_SIZE, RING_ENTRIES);
-	cwr(e, core, TERN_C_CTRL, TERN_C_CTRL_ENABLE);
-	return crd(e, core, TERN_C_STATUS);
-}
-
-/* Wait until the ring caught up with its tail or halted; its status. */
-static uint32_t c_wait(struct env *e, unsigned int core)
-{
-	for (int i = 0; i < 120000; i++) {
-		uint32_t st = crd(e, core, TERN_C_STATUS);
-		struct timespec ts = { 0, 500000 };
-
-		if (st != TERN_Q_STATE_ACTIVE ||
-		    crd(e, core, TERN_C_HEAD) == crd(e, core, TERN_C_TAIL))
-			return st;
-		nanosleep(&ts, NULL);
-	}
-	return 0xdead;
+	return c_enable(e, core, gpa(LRING_OFF(core)), RING_ENTRIES);
 }
 
 /* A launch of the program at PROG_HBM(core) with the NSLOTS test slots. */
@@ -180,7 +149,7 @@ CORE_TEST(t_launch_relu)
 	CHECK_EQ(rd(e, TERN_REG_SBUF_SIZE), TERN_SBUF_SIZE_DEFAULT);
 	relu_prog(c, v);
 	stage(c, 1);
-	CHECK_EQ(c_enable(e, 1), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 1), TERN_Q_STATE_ACTIVE);
 	d = mklaunch(c, 1, 0);
 	CHECK_EQ(launch1(e, 1, 0, &d), TERN_Q_STATE_ACTIVE);
 	CHECK(relu_ok(c, v));
@@ -230,7 +199,7 @@ CORE_TEST(t_launch_fault_then_ok)
 
 	relu_prog(c, v);
 	stage(c, 0);
-	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 0), TERN_Q_STATE_ACTIVE);
 	/* slot 3 bound outside the HBM: BAD_SLOT, a job fault */
 	put64(e->hbm + SLOTTAB_HBM + 3 * 16, HBM_SIZE - 16);
 	d = mklaunch(c, 0, 0);
@@ -305,7 +274,7 @@ CORE_TEST(t_launch_bad_desc)
 
 	relu_prog(c, v);
 	stage(c, 0);
-	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 0), TERN_Q_STATE_ACTIVE);
 	g = mklaunch(c, 0, 0);
 #define DADDR	(ring + crd(e, 0, TERN_C_HEAD) * 64ull)
 	/* ctx 1 is not enabled: an MMU fault at the program's VA */
@@ -393,7 +362,7 @@ static bool t_launch_ring_errors(struct env *e)
 	CHECK_EQ(crd(e, 1, TERN_C_ERROR), TERN_ERR_BAD_RING);
 	CHECK_EQ(rd(e, TERN_REG_ERR_CODE), TERN_ERR_BAD_RING);
 	wr(e, TERN_REG_ERR_ACK, 1);
-	CHECK_EQ(c_enable(e, 1), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 1), TERN_Q_STATE_ACTIVE);
 	cdoorbell(e, 1, RING_ENTRIES);
 	CHECK_EQ(crd(e, 1, TERN_C_TAIL), 0);
 	CHECK_EQ(rd(e, TERN_REG_ERR_CODE), TERN_ERR_DOORBELL);
@@ -446,7 +415,7 @@ CORE_TEST(t_launch_abort)
 
 	long_prog(c);
 	stage(c, 0);
-	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 0), TERN_Q_STATE_ACTIVE);
 	d = mklaunch(c, 0, 0);
 	put_launch(e, 0, 0, &d);
 	/* a second, short job queued behind it */
@@ -485,7 +454,7 @@ CORE_TEST(t_launch_abort_idx)
 
 	long_prog(c);
 	stage(c, 0);
-	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 0), TERN_Q_STATE_ACTIVE);
 	memset(e->ram + STATUS_OFF(0), 0xee, 128);
 	d = mklaunch(c, 0, 0);
 	put_launch(e, 0, 0, &d);
@@ -524,7 +493,7 @@ CORE_TEST(t_launch_reset_disable)
 
 	long_prog(c);
 	stage(c, 0);
-	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 0), TERN_Q_STATE_ACTIVE);
 	/* reset: the running job is abandoned, nothing written */
 	memset(e->ram + STATUS_OFF(1), 0xee, 128);
 	d = mklaunch(c, 0, 1);
@@ -537,7 +506,7 @@ CORE_TEST(t_launch_reset_disable)
 	CHECK_EQ(e->ram[STATUS_OFF(1)], 0xee);
 	CHECK_EQ(get64(e->ram + LFENCE_OFF(1)), 0);
 	/* disable: the running job ends ABORTED and reports it */
-	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 0), TERN_Q_STATE_ACTIVE);
 	d = mklaunch(c, 0, 2);
 	put_launch(e, 0, 0, &d);
 	cdoorbell(e, 0, 1);
@@ -559,8 +528,8 @@ CORE_TEST(t_launch_two_cores)
 	relu_prog(c, v);
 	stage(c, 0);
 	stage(c, 1);
-	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
-	CHECK_EQ(c_enable(e, 1), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 0), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 1), TERN_Q_STATE_ACTIVE);
 	for (uint32_t k = 0; k < 6; k++) {
 		d0 = mklaunch(c, 0, 2 * k);
 		d1 = mklaunch(c, 1, 2 * k + 1);

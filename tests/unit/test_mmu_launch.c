@@ -24,30 +24,6 @@
 #define PROG_PG(k)	(0x3800000u + (uint64_t)(k) * 0x2000u)	/* HBM */
 #define PROG_SKEW	0xf80u	/* the program starts near a page's end */
 
-static uint32_t crd(struct env *e, unsigned int core, uint64_t reg)
-{
-	return rd(e, TERN_REG_CORE(core) + reg);
-}
-
-static void cwr(struct env *e, unsigned int core, uint64_t reg, uint32_t v)
-{
-	wr(e, TERN_REG_CORE(core) + reg, v);
-}
-
-static uint32_t c_wait(struct env *e)
-{
-	for (int i = 0; i < 120000; i++) {
-		uint32_t st = crd(e, 0, TERN_C_STATUS);
-		struct timespec ts = { 0, 500000 };
-
-		if (st != TERN_Q_STATE_ACTIVE ||
-		    crd(e, 0, TERN_C_HEAD) == crd(e, 0, TERN_C_TAIL))
-			return st;
-		nanosleep(&ts, NULL);
-	}
-	return 0xdead;
-}
-
 static uint32_t launch1(struct env *e, const struct tern_launch_desc *d)
 {
 	uint32_t idx = crd(e, 0, TERN_C_TAIL);
@@ -69,7 +45,7 @@ static uint32_t launch1(struct env *e, const struct tern_launch_desc *d)
 	put64(p + 56, d->reserved1);
 	tern_doorbell_write(e->dev, TERN_CORE_DOORBELL(e->cfg.queues, 0),
 			    (idx + 1) % RSIZE, 4);
-	return c_wait(e);
+	return c_wait(e, 0);
 }
 
 /* Copy slot 0's fp32 [128 x 300] to slot 2 through the SBUF. */

@@ -427,43 +427,19 @@ CORE_TEST(t_prof_same_job)
 
 /* ---- through the launch ring ---- */
 
-static uint32_t crd(struct env *e, uint64_t reg)
-{
-	return rd(e, TERN_REG_CORE(0) + reg);
-}
-
-static void cwr(struct env *e, uint64_t reg, uint32_t v)
-{
-	wr(e, TERN_REG_CORE(0) + reg, v);
-}
-
-static uint32_t c_wait(struct env *e)
-{
-	for (int i = 0; i < 120000; i++) {
-		uint32_t st = crd(e, TERN_C_STATUS);
-		struct timespec ts = { 0, 500000 };
-
-		if (st != TERN_Q_STATE_ACTIVE ||
-		    crd(e, TERN_C_HEAD) == crd(e, TERN_C_TAIL))
-			return st;
-		nanosleep(&ts, NULL);
-	}
-	return 0xdead;
-}
-
 /* Submit d at core 0's tail (enabling the ring first) and wait. */
 static uint32_t launch1(struct env *e, const struct tern_launch_desc *d)
 {
 	uint32_t idx;
 	uint8_t *p;
 
-	if (crd(e, TERN_C_STATUS) == TERN_Q_STATE_DISABLED) {
-		cwr(e, TERN_C_RING_BASE_LO, (uint32_t)gpa(LRING_OFF));
-		cwr(e, TERN_C_RING_BASE_HI, (uint32_t)(gpa(LRING_OFF) >> 32));
-		cwr(e, TERN_C_RING_SIZE, RING_ENTRIES);
-		cwr(e, TERN_C_CTRL, TERN_C_CTRL_ENABLE);
+	if (crd(e, 0, TERN_C_STATUS) == TERN_Q_STATE_DISABLED) {
+		cwr(e, 0, TERN_C_RING_BASE_LO, (uint32_t)gpa(LRING_OFF));
+		cwr(e, 0, TERN_C_RING_BASE_HI, (uint32_t)(gpa(LRING_OFF) >> 32));
+		cwr(e, 0, TERN_C_RING_SIZE, RING_ENTRIES);
+		cwr(e, 0, TERN_C_CTRL, TERN_C_CTRL_ENABLE);
 	}
-	idx = crd(e, TERN_C_TAIL);
+	idx = crd(e, 0, TERN_C_TAIL);
 	p = e->ram + LRING_OFF + idx * TERN_LAUNCH_DESC_SIZE;
 	put64(p + 0, d->prog_addr);
 	put32(p + 8, d->prog_size);
@@ -477,7 +453,7 @@ static uint32_t launch1(struct env *e, const struct tern_launch_desc *d)
 	put64(p + 56, d->reserved1);
 	tern_doorbell_write(e->dev, TERN_CORE_DOORBELL(e->cfg.queues, 0),
 			    (idx + 1) % RING_ENTRIES, 4);
-	return c_wait(e);
+	return c_wait(e, 0);
 }
 
 /* The job status at RAM offset off, decoded. */
@@ -588,15 +564,15 @@ static bool refused(struct ctx *c, const struct tern_launch_desc *d,
 		    const char *msg)
 {
 	struct env *e = c->e;
-	uint32_t idx = crd(e, TERN_C_TAIL);
+	uint32_t idx = crd(e, 0, TERN_C_TAIL);
 	uint32_t count = rd(e, TERN_REG_ERR_COUNT);
 
 	memset(e->hbm + PROF_HBM, GUARD_BYTE, PROF_MAX);
 	memset(e->ram + STATUS_OFF(9), 0xee, 128);
 	log_clear(e);
 	CHECK_EQ(launch1(e, d), TERN_Q_STATE_HALTED);
-	CHECK_EQ(crd(e, TERN_C_ERROR), code);
-	CHECK_EQ(crd(e, TERN_C_HEAD), idx);
+	CHECK_EQ(crd(e, 0, TERN_C_ERROR), code);
+	CHECK_EQ(crd(e, 0, TERN_C_HEAD), idx);
 	CHECK_EQ(rd(e, TERN_REG_ERR_CODE), code);
 	CHECK_EQ(rd(e, TERN_REG_ERR_QUEUE), TERN_ERR_QUEUE_CORE(0));
 	CHECK_EQ(err_addr(e), addr);
@@ -610,9 +586,9 @@ static bool refused(struct ctx *c, const struct tern_launch_desc *d,
 	CHECK(untouched(e->hbm + PROF_HBM, 0, PROF_MAX));
 	/* skip it */
 	wr(e, TERN_REG_ERR_ACK, 1);
-	cwr(e, TERN_C_HEAD, (idx + 1) % RING_ENTRIES);
-	cwr(e, TERN_C_CTRL, TERN_C_CTRL_ENABLE | TERN_C_CTRL_RESUME);
-	CHECK_EQ(crd(e, TERN_C_STATUS), TERN_Q_STATE_ACTIVE);
+	cwr(e, 0, TERN_C_HEAD, (idx + 1) % RING_ENTRIES);
+	cwr(e, 0, TERN_C_CTRL, TERN_C_CTRL_ENABLE | TERN_C_CTRL_RESUME);
+	CHECK_EQ(crd(e, 0, TERN_C_STATUS), TERN_Q_STATE_ACTIVE);
 	return true;
 }
 
@@ -625,7 +601,7 @@ CORE_TEST(t_prof_launch_refused)
 	struct tern_job_status st;
 
 	four_engines(c);
-#define DADDR	(gpa(LRING_OFF) + crd(e, TERN_C_TAIL) * 64ull)
+#define DADDR	(gpa(LRING_OFF) + crd(e, 0, TERN_C_TAIL) * 64ull)
 	d = phys_launch(c, 9, PROF_HBM, TERN_PROF_HEADER_SIZE - 1);
 	daddr = DADDR;
 	CHECK(refused(c, &d, TERN_ERR_BAD_LAUNCH, daddr, 0,
@@ -724,7 +700,7 @@ CORE_TEST(t_prof_launch_va)
 		      FAULT(6, false, CORE_SLOT), "profile buffer"));
 	d = va_launch(c, 32, RW | H);
 	CHECK(refused(c, &d, TERN_ERR_BAD_LAUNCH,
-		      gpa(LRING_OFF) + crd(e, TERN_C_TAIL) * 64ull, 0,
+		      gpa(LRING_OFF) + crd(e, 0, TERN_C_TAIL) * 64ull, 0,
 		      "smaller than its 64-byte header"));
 	return true;
 }

@@ -334,21 +334,10 @@ static void lput32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static uint32_t crd(struct env *e, unsigned int c, uint64_t reg)
-{
-	return rd(e, TERN_REG_CORE(c) + reg);
-}
-
 /* Enable core c's launch ring in RAM. */
-static uint32_t c_enable(struct env *e, unsigned int c)
+static uint32_t c_on(struct env *e, unsigned int c)
 {
-	uint64_t base = gpa(LRING_OFF);
-
-	wr(e, TERN_REG_CORE(c) + TERN_C_RING_BASE_LO, (uint32_t)base);
-	wr(e, TERN_REG_CORE(c) + TERN_C_RING_BASE_HI, (uint32_t)(base >> 32));
-	wr(e, TERN_REG_CORE(c) + TERN_C_RING_SIZE, LRING_ENTRIES);
-	wr(e, TERN_REG_CORE(c) + TERN_C_CTRL, TERN_C_CTRL_ENABLE);
-	return crd(e, c, TERN_C_STATUS);
+	return c_enable(e, c, gpa(LRING_OFF), LRING_ENTRIES);
 }
 
 /* Put the built program and the slot table in the HBM. */
@@ -425,7 +414,7 @@ CORE_TEST(t_core_counters)
 
 	prog_two_engines(c);
 	stage(c);
-	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 0), TERN_Q_STATE_ACTIVE);
 	CHECK_EQ(tc(e, 0, TERN_TC_WALL_NS_LO), 0);
 	CHECK_EQ(launch(c, 0, 0), TERN_Q_STATE_ACTIVE);
 	CHECK_EQ(launch(c, 1, 0), TERN_Q_STATE_ACTIVE);
@@ -521,7 +510,7 @@ CORE_TEST(t_power_core)
 	/* launches one after another: core engines raise the power */
 	prog_two_engines(c);
 	stage(c);
-	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 0), TERN_Q_STATE_ACTIVE);
 	for (unsigned int n = 0; n < 200 && p <= IDLE_MW; n++) {
 		CHECK_EQ(launch(c, n % LRING_ENTRIES, 0), TERN_Q_STATE_ACTIVE);
 		p = power(e);
@@ -610,7 +599,7 @@ CORE_TEST(t_reset_clears)
 
 	prog_two_engines(c);
 	stage(c);
-	CHECK_EQ(c_enable(e, 0), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(c_on(e, 0), TERN_Q_STATE_ACTIVE);
 	CHECK_EQ(launch(c, 0, 0), TERN_Q_STATE_ACTIVE);
 	CHECK(run_q(e, 0, copy(TERN_DESC_F_DST_HBM, gpa(SRC_OFF), HBM_A,
 			       1000)));
