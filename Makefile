@@ -31,7 +31,8 @@ help:
 	@echo "make bench   DMA bandwidth and all-reduce against memcpy, matmul against OpenBLAS sgemm"
 	@echo "make check   checkpatch --strict, sparse and W=1 on kernel/"
 	@echo "make fuzz    the model's libFuzzer targets (ASan+UBSan), each for FUZZ_TIME"
-	@echo "             seconds (default 600) on its kept corpus (Documentation/reliability.rst)"
+	@echo "             seconds (default 600) on its kept corpus, then the guest fuzzer tern_fuzz"
+	@echo "             for FUZZ_TIME seconds in a VM (Documentation/reliability.rst)"
 	@echo "make fuzz-bins  build the fuzz targets into build/tests/fuzz/ (part of make all)"
 	@echo "make install libtern, headers, tern.pc, tools, man pages, udev rule, Python"
 	@echo "             package (PREFIX=/usr/local, DESTDIR=; Documentation/install.rst)"
@@ -80,9 +81,11 @@ FUZZ_TIME ?= 600
 fuzz-bins: deps | $(B)
 	@$(MAKE) --no-print-directory -C tests/fuzz
 
-fuzz: fuzz-bins
+# Then the guest fuzzer (tests/kselftest/tern_fuzz) in a VM with two chips.
+fuzz: fuzz-bins qemu module kselftest
 	@nice -n 10 sh tests/fuzz/run.sh long $(B)/tests/fuzz $(FUZZ_TIME) \
 		$$(cat $(B)/tests/fuzz/tests.txt)
+	@TERN_FUZZ_TIME=$(FUZZ_TIME) sh tests/vm/run-vm.sh fuzz
 
 run: all
 	@sh tests/vm/run-vm.sh demo

@@ -85,12 +85,33 @@ static void tern_bo_unaccount(struct tern_device *tdev, struct tern_bo *bo)
 		atomic64_sub(tern_bo_size(bo), &tdev->host_used);
 }
 
+/*
+ * Host BOs are pinned while a context maps them (from handle creation), so
+ * their pages belong to no process the OOM killer could choose: all tern
+ * devices together may hold at most TERN_HOST_PIN_PERCENT of RAM in host
+ * BOs; BO_CREATE fails with -ENOMEM past it.
+ */
+#define TERN_HOST_PIN_PERCENT	50
+static atomic64_t tern_host_bytes = ATOMIC64_INIT(0);
+
+static int tern_host_reserve(u64 size)
+{
+	u64 limit = div_u64((u64)totalram_pages() * TERN_HOST_PIN_PERCENT, 100) << PAGE_SHIFT;
+
+	if (atomic64_add_return(size, &tern_host_bytes) > limit) {
+		atomic64_sub(size, &tern_host_bytes);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Host BOs: the shmem helper's object functions, with our own free. */
 static void tern_host_bo_free(struct drm_gem_object *obj)
 {
 	struct tern_bo *bo = to_tern_bo(obj);
 
 	tern_bo_unaccount(to_tern_device(obj->dev), bo);
+	atomic64_sub(tern_bo_size(bo), &tern_host_bytes);
 	drm_gem_shmem_free(&bo->shmem);
 }
 
@@ -146,10 +167,19 @@ static struct tern_bo *tern_host_bo_create(struct tern_device *tdev, u64 size)
 {
 	struct drm_gem_shmem_object *shmem;
 	struct tern_bo *bo;
+	int ret;
 
+	ret = tern_host_reserve(size);
+	if (ret) {
+		tern_dbg(tdev, "host BO of %llu bytes: past %u%% of RAM in host BOs\n", size,
+			 TERN_HOST_PIN_PERCENT);
+		return ERR_PTR(ret);
+	}
 	shmem = drm_gem_shmem_create(&tdev->drm, size);
-	if (IS_ERR(shmem))
+	if (IS_ERR(shmem)) {
+		atomic64_sub(size, &tern_host_bytes);
 		return ERR_CAST(shmem);
+	}
 
 	bo = to_tern_bo(&shmem->base);
 	tern_bo_account(tdev, bo);

@@ -4,6 +4,8 @@
  * map, export, free; the driver's counts move with them and come back; HBM
  * exhaustion fails cleanly.
  */
+#include <sys/sysinfo.h>
+
 #include "kselftest_harness.h"
 #include "tern_test.h"
 
@@ -279,6 +281,28 @@ TEST_F_TIMEOUT(bo, hbm_exhaustion, 120)
 	}
 	EXPECT_EQ(self->bo_count0, tern_sysfs_u64(self->minor, "bo_count"));
 	EXPECT_EQ(self->hbm_used0, tern_sysfs_u64(self->minor, "hbm_used"));
+}
+
+/*
+ * Host BOs are pinned while mapped: all of them together may not take
+ * more than half of RAM, so one process cannot push the OOM killer onto
+ * others. Past it BO_CREATE fails -ENOMEM and nothing is left behind.
+ */
+TEST_F(bo, host_bos_past_half_of_ram_refused)
+{
+	uint64_t host_used0 = tern_sysfs_u64(self->minor, "host_used");
+	struct sysinfo si;
+	uint64_t half;
+	uint32_t h;
+
+	ASSERT_EQ(0, sysinfo(&si));
+	half = (uint64_t)si.totalram * si.mem_unit / 2;
+	EXPECT_EQ(-ENOMEM, tern_bo_create(self->fd, half + (64ull << 20), DRM_TERN_BO_HOST, &h));
+	EXPECT_EQ(self->bo_count0, tern_sysfs_u64(self->minor, "bo_count"));
+	EXPECT_EQ(host_used0, tern_sysfs_u64(self->minor, "host_used"));
+	/* A host BO that fits still works afterwards. */
+	ASSERT_EQ(0, tern_bo_create(self->fd, PAGE, DRM_TERN_BO_HOST, &h));
+	ASSERT_EQ(0, tern_bo_close(self->fd, h));
 }
 
 TEST_F(bo, prime_export_host)

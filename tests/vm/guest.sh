@@ -11,6 +11,8 @@
 #   test   every kselftest in $TERN_BUILD/tests/kselftest/tests.txt, each
 #          under `timeout`; output to $TERN_OUT/<name>.tap, exit code to
 #          $TERN_OUT/<name>.rc
+#   fuzz   only tern_fuzz, for $TERN_FUZZ_TIME seconds (list
+#          $TERN_OUT/fuzz.txt, written here); exit 1 if it failed
 #   fabric first a check of the QMP relay (qom-get of every chip's
 #          chip-id), then every kselftest in fabric.txt, as in test
 #   bench  the DMA bandwidth and matmul benchmarks (matmul results also in
@@ -188,7 +190,7 @@ check_relay() {
 }
 
 run_tests() {
-	list=$TERN_BUILD/tests/kselftest/$1
+	case $1 in /*) list=$1 ;; *) list=$TERN_BUILD/tests/kselftest/$1 ;; esac
 	if [ ! -f "$list" ]; then
 		log "$list missing (run \`make kselftest\`)"
 		return 3
@@ -236,8 +238,8 @@ run_install_tests() {
 }
 
 case $MODE in
-demo | test | fabric | bench | shell) ;;
-*) log "unknown mode '$MODE' (demo, test, fabric, bench, shell)"; exit 2 ;;
+demo | test | fuzz | fabric | bench | shell) ;;
+*) log "unknown mode '$MODE' (demo, test, fuzz, fabric, bench, shell)"; exit 2 ;;
 esac
 # The kselftests that count devices expect those the host booted.
 [ -n "${TERN_VM_CHIPS:-}" ] && export TERN_EXPECT_DEVICES="$((TERN_VM_CHIPS + ${TERN_VM_SOLO:-0}))"
@@ -281,6 +283,11 @@ if [ $status -eq 0 ]; then
 		run_tests tests.txt
 		status=$?
 		[ $status -ne 0 ] || run_install_tests ;;
+	fuzz)
+		echo "tern_fuzz $((${TERN_FUZZ_TIME:-60} + 600))" >"$TERN_OUT/fuzz.txt"
+		run_tests "$TERN_OUT/fuzz.txt"
+		status=$?
+		[ $status -ne 0 ] || [ "$(cat "$TERN_OUT/tern_fuzz.rc")" = 0 ] || status=1 ;;
 	fabric)
 		if check_relay; then
 			run_tests fabric.txt

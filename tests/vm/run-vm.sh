@@ -9,6 +9,8 @@
 #          build/vm/out-test/                             (make test)
 #   fabric 16 chips in a 4x4 torus: the kselftests of fabric.txt; results
 #          in build/vm/out-fabric/                        (make test)
+#   fuzz   2 unlinked chips: only the guest fuzzer tern_fuzz, for
+#          TERN_FUZZ_TIME seconds; results in build/vm/out-fuzz/ (make fuzz)
 #   bench  16 chips in a 4x4 torus: the DMA bandwidth, matmul, submission-
 #          rate and all-reduce benchmarks, and fio on an emulated NVMe
 #          drive as the reference                         (make bench)
@@ -41,6 +43,10 @@
 #                       else the model's default, 1G)
 #   TERN_VM_LINK_OPTS   more properties for every linked chip, e.g.
 #                       "link-bandwidth=8000,link-pace=off"
+#   TERN_FUZZ_TIME=S, TERN_FUZZ_SEED=N, TERN_FUZZ_HUGE_HOST=1, TERN_KILL_SEED=N,
+#   TERN_KILL_COUNT=N
+#                       passed to the guest's tern_fuzz and tern_kill
+#                       (Documentation/reliability.rst)
 #   TERN_KO=PATH        load this module instead of kernel/tern.ko
 #   TERN_VM_NO_KO=1     do not load tern.ko (for debugging the runner itself)
 #   TERN_VM_QEMU_ARGS   extra QEMU arguments, split on spaces (e.g. "-trace tern_*")
@@ -60,10 +66,13 @@ solo=0
 case $MODE in
 demo) timeout_s=900 chips=8 topo=ring hbm= ;;
 test) timeout_s=1200 chips=2 topo=none hbm= ;;
+fuzz)
+	case ${TERN_FUZZ_TIME:-60} in *[!0-9]* | '') die "TERN_FUZZ_TIME must be a number of seconds" ;; esac
+	timeout_s=$((${TERN_FUZZ_TIME:-60} + 900)) chips=2 topo=none hbm= ;;
 fabric) timeout_s=3000 chips=16 topo=torus2d hbm=256M solo=1 ;;
 bench) timeout_s=1200 chips=16 topo=torus2d hbm=512M ;;
 shell) timeout_s=0 chips=2 topo=none hbm= ;;
-*) die "usage: run-vm.sh demo|test|fabric|bench|shell" ;;
+*) die "usage: run-vm.sh demo|test|fuzz|fabric|bench|shell" ;;
 esac
 TIMEOUT=${TERN_VM_TIMEOUT:-$timeout_s}
 CHIPS=${TERN_VM_CHIPS:-$chips}
@@ -115,6 +124,7 @@ demo)
 		need "$B/$f"
 	done ;;
 test) need "$B/tests/kselftest/tests.txt" ;;
+fuzz) need "$B/tests/kselftest/tern_fuzz" ;;
 fabric) need "$B/tests/kselftest/fabric.txt" ;;
 bench) need "$B/tests/bench/dma_bw"; need "$B/tests/bench/matmul"
 	need "$B/tests/bench/submit_rate"; need "$B/tests/bench/allreduce"
@@ -176,6 +186,11 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 	echo "TERN_VM_CHIPS=$(q "$CHIPS")"
 	echo "TERN_VM_SOLO=$(q "$SOLO")"
 	echo "TERN_VM_TOPOLOGY=$(q "$TOPOLOGY")"
+	echo "TERN_FUZZ_TIME=$(q "${TERN_FUZZ_TIME:-}")"
+	echo "TERN_FUZZ_SEED=$(q "${TERN_FUZZ_SEED:-}")"
+	echo "TERN_FUZZ_HUGE_HOST=$(q "${TERN_FUZZ_HUGE_HOST:-}")"
+	echo "TERN_KILL_SEED=$(q "${TERN_KILL_SEED:-}")"
+	echo "TERN_KILL_COUNT=$(q "${TERN_KILL_COUNT:-}")"
 } >"$OUT/vm.env"
 
 # QEMU option values use "," as a separator; a literal comma is doubled.
@@ -278,7 +293,7 @@ AWK_LIVE="awk"
 awk -W version 2>/dev/null | grep -q mawk && AWK_LIVE="awk -W interactive"
 # console_filter: show the guest console, without the kernel's own lines
 # unless they report trouble (an oops/panic splat is shown whole) or come from
-# tern.ko outside the test and fabric modes (the tests provoke device errors on purpose; they
+# tern.ko outside the test, fuzz and fabric modes (the tests provoke device errors on purpose; they
 # stay in console.log and dmesg.txt).
 console_filter() {
 	$AWK_LIVE -v all="$VERBOSE" -v mode="$MODE" '
@@ -287,7 +302,7 @@ console_filter() {
 		/^\[ *[0-9]+\.[0-9]+\] / {
 			if ($0 ~ /(WARNING:|BUG:|Oops|general protection|Kernel panic|Call Trace:|blocked for more than|soft lockup)/)
 				splat = 1
-			if (splat || ($0 ~ /\] tern[ :]/ && mode != "test" && mode != "fabric"))
+			if (splat || ($0 ~ /\] tern[ :]/ && mode != "test" && mode != "fabric" && mode != "fuzz"))
 				{ print; fflush() }
 			if ($0 ~ /(---\[ end |<\/TASK>)/)
 				splat = 0
