@@ -27,7 +27,7 @@
 # modes, the build outputs; `make run|test|bench` do all of it.
 #
 # Environment:
-#   TERN_VM_TIMEOUT=S   kill QEMU after S seconds (default: test/bench 1200,
+#   TERN_VM_TIMEOUT=S   kill QEMU after S seconds (default: test 2400, bench 1200,
 #                       fabric 3000, demo 900; 0: never)
 #   TERN_TEST_TIMEOUT=S default per-kselftest timeout in the guest (300)
 #   TERN_VM_KEEP=1      after the mode, an interactive shell in the guest (no timeout)
@@ -65,7 +65,7 @@ MODE=${1:-}
 solo=0
 case $MODE in
 demo) timeout_s=900 chips=8 topo=ring hbm= ;;
-test) timeout_s=1200 chips=2 topo=none hbm= ;;
+test) timeout_s=2400 chips=2 topo=none hbm= ;;
 fuzz)
 	case ${TERN_FUZZ_TIME:-60} in *[!0-9]* | '') die "TERN_FUZZ_TIME must be a number of seconds" ;; esac
 	timeout_s=$((${TERN_FUZZ_TIME:-60} + 900)) chips=2 topo=none hbm= ;;
