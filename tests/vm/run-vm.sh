@@ -237,7 +237,7 @@ APPEND="console=ttyS0 panic=-1 oops=panic"
 [ "$VERBOSE" = 1 ] || APPEND="$APPEND quiet"
 
 # -nodefaults: the default q35 CD-ROM alone costs 30 s of SeaBIOS timeouts.
-set -- -nodefaults -M q35 -accel tcg -cpu max -smp 2 -m 2G \
+set -- -nodefaults -M q35,dump-guest-core=off -accel tcg -cpu max -smp 2 -m 2G \
 	-display none -no-reboot -nic none \
 	-L /usr/share/seabios -L /usr/share/qemu \
 	-kernel "$KERNEL" -initrd "$VM/initramfs.cpio.gz" -append "$APPEND" \
@@ -326,10 +326,15 @@ if [ $INTERACTIVE = 0 ]; then
 	say "booting ($MODE, $CHIPS chips$topo_note, $limit); results in $OUT"
 	{
 		rc=0
+		# A QEMU crash leaves its core in $OUT (guest RAM left out by
+		# dump-guest-core=off; idle HBM is sparse) for gdb.
+		rm -f "$OUT"/core "$OUT"/core.*
 		if [ "$TIMEOUT" -gt 0 ]; then
-			timeout -k 10 "$TIMEOUT" "$QEMU" "$@" </dev/null || rc=$?
+			(cd "$OUT" && { ulimit -c unlimited 2>/dev/null || true; } &&
+				exec timeout -k 10 "$TIMEOUT" "$QEMU" "$@" </dev/null) || rc=$?
 		else
-			"$QEMU" "$@" </dev/null || rc=$?
+			(cd "$OUT" && { ulimit -c unlimited 2>/dev/null || true; } &&
+				exec "$QEMU" "$@" </dev/null) || rc=$?
 		fi
 		echo $rc >"$OUT/qemu.rc"
 	} | console_filter
@@ -347,7 +352,10 @@ status=0
 case $qemu_rc in
 0) ;;
 124 | 137) say "TIMEOUT: the VM was killed after ${TIMEOUT}s"; status=1 ;;
-*) say "QEMU failed with status $qemu_rc (see $QEMU_LOG)"; status=1 ;;
+*) say "QEMU failed with status $qemu_rc (see $QEMU_LOG)"; status=1
+	for c in "$OUT"/core "$OUT"/core.*; do
+		[ -f "$c" ] && say "QEMU left a core: gdb $QEMU $c"
+	done ;;
 esac
 if [ -s "$OUT/init.err" ]; then
 	say "guest init failed: $(cat "$OUT/init.err")"
