@@ -122,7 +122,7 @@ uint64_t tern_core_insn_cycles(const union tern_insn *insn)
 	struct insn in;
 
 	tern_core_decode(insn->raw, &in);
-	return strcmp(tern_opcode_name(in.opcode), "?") ? insn_cycles(&in) : 0;
+	return strcmp(tern_core_opcode_name(in.opcode), "?") ? insn_cycles(&in) : 0;
 }
 
 /* ---- profiles ---- */

@@ -113,7 +113,7 @@ const char *tern_core_fault_message(const struct tern_core *core);
 /* Names for messages and traces ("?" if unknown). */
 const char *tern_cerr_name(uint32_t error);
 const char *tern_engine_name(uint32_t engine);
-const char *tern_opcode_name(uint32_t opcode);
+const char *tern_core_opcode_name(uint32_t opcode);
 
 /*
  * Modeled cycles of one instruction, as tern_core_run() counts them: 0 for

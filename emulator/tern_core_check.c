@@ -100,7 +100,7 @@ static const struct opinfo *opinfo(uint32_t opcode)
 	return NULL;
 }
 
-const char *tern_opcode_name(uint32_t opcode)
+const char *tern_core_opcode_name(uint32_t opcode)
 {
 	const struct opinfo *oi = opinfo(opcode);
 
@@ -324,7 +324,7 @@ static uint32_t check_shapes(struct tern_core *c, struct job *j,
 			     uint32_t idx)
 {
 	const struct ap *d = &in->dst, *a = &in->src0, *b = &in->src1;
-	const char *name = tern_opcode_name(in->opcode);
+	const char *name = tern_core_opcode_name(in->opcode);
 
 #define SHAPE_FAULT(off, ...) \
 	INSN_FAULT(TERN_CERR_BAD_OPERAND, (off), __VA_ARGS__)
@@ -460,7 +460,7 @@ static uint32_t check_insn(struct tern_core *c, struct job *j,
 		if (!tern_dtype_size(o[i].ap->dtype))
 			return INSN_FAULT(TERN_CERR_BAD_DTYPE, o[i].off + 5,
 					  "%s: %s dtype %u is not a dtype",
-					  tern_opcode_name(in->opcode),
+					  tern_core_opcode_name(in->opcode),
 					  o[i].name, o[i].ap->dtype);
 	if (in->opcode == TERN_OP_MATMUL && in->dst.dtype != TERN_DT_FP32)
 		return INSN_FAULT(TERN_CERR_BAD_DTYPE, OFF_DST + 5,
@@ -486,7 +486,7 @@ static uint32_t check_insn(struct tern_core *c, struct job *j,
 		if (what)
 			return INSN_FAULT(
 				TERN_CERR_BAD_OPERAND, off, "%s: %s %s",
-				tern_opcode_name(in->opcode), o[i].name, what);
+				tern_core_opcode_name(in->opcode), o[i].name, what);
 	}
 	err = check_shapes(c, j, in, e, idx);
 	if (err)
@@ -506,7 +506,7 @@ static uint32_t check_insn(struct tern_core *c, struct job *j,
 				o[i].off,
 				"%s: %s partitions %u..%u, bytes %" PRId64
 				"..%" PRId64 " exceed %u x %u bytes",
-				tern_opcode_name(in->opcode), o[i].name,
+				tern_core_opcode_name(in->opcode), o[i].name,
 				a->part, a->part + a->nparts - 1, lo, hi - 1,
 				TERN_PARTITIONS, size);
 	}
@@ -515,21 +515,21 @@ static uint32_t check_insn(struct tern_core *c, struct job *j,
 			return INSN_FAULT(TERN_CERR_BAD_SLOT, 28,
 					  "%s: slot %" PRIu32
 					  " >= the program's %u slots",
-					  tern_opcode_name(in->opcode),
+					  tern_core_opcode_name(in->opcode),
 					  in->slot, j->nslots);
 		if (in->opcode == TERN_OP_DMA_STORE &&
 		    (j->read_only >> in->slot & 1))
 			return INSN_FAULT(TERN_CERR_BAD_SLOT, 28,
 					  "%s: slot %" PRIu32 " is read-only "
 					  "(mapped without WRITE)",
-					  tern_opcode_name(in->opcode),
+					  tern_core_opcode_name(in->opcode),
 					  in->slot);
 		if (!hbm_box(in, ap_esz(&in->dst), j->slots[in->slot].size))
 			return INSN_FAULT(TERN_CERR_HBM_RANGE, 32,
 					  "%s: pattern at offset 0x%" PRIx64
 					  " leaves slot %" PRIu32 " (0x%" PRIx64
 					  " bytes)",
-					  tern_opcode_name(in->opcode),
+					  tern_core_opcode_name(in->opcode),
 					  in->hbm_offset, in->slot,
 					  j->slots[in->slot].size);
 	}
