@@ -2,7 +2,9 @@
 /* What the host fuzz targets of the tern device model share (fuzz_util.h). */
 #include "fuzz_util.h"
 #include "tern_isa.h"
+#include "tern_model_int.h"	/* the workers' own idea of idle */
 
+#include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -241,13 +243,49 @@ static uint64_t ring_reg(struct fz_env *e, unsigned int i, uint64_t reg)
 	return TERN_REG_CORE(i - e->cfg.queues) + reg;
 }
 
-static bool ring_busy(struct fz_env *e, unsigned int i)
+/*
+ * Work the model still has, seen in one hold of dev->lock as its workers see
+ * it: a descriptor or launch in flight (a worker marks it from pick to
+ * finish under the lock), or an ACTIVE ring with HEAD != TAIL. HEAD == TAIL
+ * alone is not idle: a doorbell may move TAIL onto the HEAD of a descriptor
+ * in flight (ringing past what the device consumed, which the fuzzer does);
+ * when that descriptor completes HEAD passes TAIL and the ring runs on. Nor
+ * are registers read one by one a snapshot. Once this is false, nothing
+ * changes until the next MMIO write or doorbell.
+ */
+static bool model_busy(struct fz_env *e)
 {
-	uint32_t st = fz_rd(e, ring_reg(e, i, TERN_Q_STATUS));
+	struct tern_dev *dev = e->dev;
+	bool busy = false;
 
-	return st == TERN_Q_STATE_ACTIVE &&
-	       fz_rd(e, ring_reg(e, i, TERN_Q_HEAD)) !=
-	       fz_rd(e, ring_reg(e, i, TERN_Q_TAIL));
+	pthread_mutex_lock(&dev->lock);
+	for (unsigned int i = 0; i < dev->cfg.queues && !busy; i++) {
+		const struct tern_queue *q = &dev->q[i];
+
+		busy = q->inflight || (q->state == TERN_Q_STATE_ACTIVE &&
+				       q->head != q->tail);
+	}
+	for (unsigned int c = 0; c < dev->cfg.cores && !busy; c++) {
+		const struct tern_launch_ring *r = &dev->cr[c];
+
+		busy = r->inflight || (r->state == TERN_Q_STATE_ACTIVE &&
+				       r->head != r->tail);
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return busy;
+}
+
+/* For the hang report: ring i (as ring_reg) has a descriptor in flight. */
+static bool ring_inflight(struct fz_env *e, unsigned int i)
+{
+	struct tern_dev *dev = e->dev;
+	bool r;
+
+	pthread_mutex_lock(&dev->lock);
+	r = i < dev->cfg.queues ? dev->q[i].inflight :
+	    dev->cr[i - dev->cfg.queues].inflight;
+	pthread_mutex_unlock(&dev->lock);
+	return r;
 }
 
 void fz_wait_idle(struct fz_env *e)
@@ -257,11 +295,7 @@ void fz_wait_idle(struct fz_env *e)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (unsigned long spin = 0;; spin++) {
-		bool busy = false;
-
-		for (unsigned int i = 0; i < n && !busy; i++)
-			busy = ring_busy(e, i);
-		if (!busy)
+		if (!model_busy(e))
 			return;
 		if (spin < 200) {
 			sched_yield();
@@ -272,10 +306,12 @@ void fz_wait_idle(struct fz_env *e)
 		if (now.tv_sec - t0.tv_sec > 60) {
 			for (unsigned int i = 0; i < n; i++)
 				fprintf(stderr, "# ring %u: status %u head %u "
-					"tail %u\n", i,
+					"tail %u%s\n", i,
 					fz_rd(e, ring_reg(e, i, TERN_Q_STATUS)),
 					fz_rd(e, ring_reg(e, i, TERN_Q_HEAD)),
-					fz_rd(e, ring_reg(e, i, TERN_Q_TAIL)));
+					fz_rd(e, ring_reg(e, i, TERN_Q_TAIL)),
+					ring_inflight(e, i) ? " (in flight)" :
+					"");
 			fz_fail("the model did not finish its rings in 60 s");
 		}
 	}

@@ -100,9 +100,13 @@ void fz_put64(uint8_t *p, uint64_t v);
 uint64_t fz_get64(const uint8_t *p);
 
 /*
- * Wait until every enabled queue and launch ring has caught up with its
- * tail or halted. A model that does not get there in 60 s is hung: the
- * queues' state is printed and the process aborts (a fuzzer failure).
+ * Wait until the model is idle as its workers see it, in one hold of its
+ * lock: no descriptor or launch in flight, and every ACTIVE queue and
+ * launch ring caught up with its tail (HEAD == TAIL is not enough on its
+ * own: a doorbell may have moved TAIL onto the HEAD of a descriptor still
+ * running). Then nothing changes until the next MMIO write or doorbell. A
+ * model that does not get there in 60 s is hung: the queues' state is
+ * printed and the process aborts (a fuzzer failure).
  */
 void fz_wait_idle(struct fz_env *e);
 

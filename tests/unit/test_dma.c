@@ -584,6 +584,56 @@ static bool t_destroy_inflight(struct env *e)
 	return true;
 }
 
+/*
+ * A doorbell that moves TAIL onto the HEAD of the descriptor in flight
+ * (the driver rang past what the device consumed: 8 descriptors in an
+ * 8-entry ring). The registers read ACTIVE with HEAD == TAIL, as if idle,
+ * while the copy runs; when it completes HEAD passes TAIL and the queue
+ * runs the rest of the ring, a whole lap. Why an idle check must also ask
+ * whether a descriptor is in flight (tests/fuzz/fuzz_util.c).
+ */
+static bool t_tail_onto_inflight_head(struct env *e)
+{
+	const uint64_t n = 24u << 20;
+	struct timespec ts = { 0, 100000 };
+	uint64_t fence;
+	int i;
+
+	gate_arm(e, gpa(DST_OFF + TERN_DMA_CHUNK), false);
+	fence = start_big_copy(e, n);	/* index 0 of 8, TAIL 1 */
+	CHECK(gate_wait_hit(e));
+	for (uint32_t k = 1; k < 8; k++) {
+		struct tern_dma_desc d = mkdesc(TERN_DESC_OP_NOP,
+						TERN_DESC_F_FENCE, 0, 0, 0);
+
+		d.fence_addr = FENCE(k);
+		d.fence_value = 0x7a110000ull + k;
+		memset(e->ram + FENCE_OFF + k * 8u, 0, 8);
+		put_desc(e, false, RING(0), k, &d);
+	}
+	doorbell(e, 0, 0);
+	/* accepted, and it looks idle although index 0 is still running */
+	CHECK_EQ(rd(e, TERN_REG_ERR_CODE), TERN_ERR_NONE);
+	CHECK_EQ(qrd(e, 0, TERN_Q_STATUS), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(qrd(e, 0, TERN_Q_HEAD), 0);
+	CHECK_EQ(qrd(e, 0, TERN_Q_TAIL), 0);
+	CHECK_EQ(qrd(e, 0, TERN_Q_COMPLETED_LO), 0);
+	gate_open(e);
+	/* 60 s: hang detection only, never a timing assertion */
+	for (i = 0; i < 600000 && qrd(e, 0, TERN_Q_COMPLETED_LO) < 8; i++)
+		nanosleep(&ts, NULL);
+	CHECK_EQ(qrd(e, 0, TERN_Q_COMPLETED_LO), 8);
+	CHECK_EQ(qrd(e, 0, TERN_Q_STATUS), TERN_Q_STATE_ACTIVE);
+	CHECK_EQ(qrd(e, 0, TERN_Q_HEAD), 0);
+	CHECK_EQ(qrd(e, 0, TERN_Q_TAIL), 0);
+	CHECK_EQ(fence_at(e, 0), fence);
+	CHECK(!memcmp(e->ram + DST_OFF, e->ram + SRC_OFF, n));
+	for (uint32_t k = 1; k < 8; k++)
+		CHECK_EQ(fence_at(e, k), 0x7a110000ull + k);
+	CHECK_EQ(rd(e, TERN_REG_ERR_COUNT), 0);
+	return true;
+}
+
 static const struct test_case cases[] = {
 	TEST("NOP ring with wrap-around and fences", t_nop_wrap),
 	TEST("fences in host memory and HBM, aligned and not", t_fences),
@@ -610,6 +660,8 @@ static const struct test_case cases[] = {
 	TEST("reset with a copy in flight leaves engines idle",
 	     t_reset_inflight),
 	TEST("destroy with a copy in flight", t_destroy_inflight),
+	TEST("doorbell onto the in-flight HEAD: HEAD passes TAIL, a lap",
+	     t_tail_onto_inflight_head),
 };
 
 int main(void)
