@@ -96,8 +96,10 @@ static atomic64_t tern_host_bytes = ATOMIC64_INIT(0);
 
 static int tern_host_reserve(u64 size)
 {
-	u64 limit = div_u64((u64)totalram_pages() * TERN_HOST_PIN_PERCENT, 100) << PAGE_SHIFT;
+	s64 limit = div_u64((u64)totalram_pages() * TERN_HOST_PIN_PERCENT, 100) << PAGE_SHIFT;
 
+	if (size > (u64)limit)
+		return -ENOMEM;
 	if (atomic64_add_return(size, &tern_host_bytes) > limit) {
 		atomic64_sub(size, &tern_host_bytes);
 		return -ENOMEM;
@@ -111,7 +113,8 @@ static void tern_host_bo_free(struct drm_gem_object *obj)
 	struct tern_bo *bo = to_tern_bo(obj);
 
 	tern_bo_unaccount(to_tern_device(obj->dev), bo);
-	atomic64_sub(tern_bo_size(bo), &tern_host_bytes);
+	/* Imported BOs hold none: their pages are their exporter's. */
+	atomic64_sub(bo->host_reserved, &tern_host_bytes);
 	drm_gem_shmem_free(&bo->shmem);
 }
 
@@ -182,6 +185,7 @@ static struct tern_bo *tern_host_bo_create(struct tern_device *tdev, u64 size)
 	}
 
 	bo = to_tern_bo(&shmem->base);
+	bo->host_reserved = size;
 	tern_bo_account(tdev, bo);
 	return bo;
 }

@@ -28,6 +28,7 @@ struct tern_bo {
 	u64 id;				/* for debugfs, unique per device */
 	u32 domain;			/* DRM_TERN_BO_HOST or DRM_TERN_BO_DEVICE */
 	u32 flags;			/* DRM_TERN_BO_* creation flags, constant */
+	u64 host_reserved;		/* bytes it holds of the host-BO budget, constant */
 	struct drm_mm_node hbm_node;	/* device BOs, under tern_device.hbm_lock */
 };
 
