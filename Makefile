@@ -23,7 +23,7 @@ KSFT_DIR = $(LINUX_DIR)/selftests
 
 .PHONY: all deps linux qemu module lib tools unit ops kselftest bench-bins \
 	run test bench check clean help install uninstall dkms dkms-remove \
-	fuzz-bins fuzz
+	fuzz-bins fuzz soak soak-args
 
 help:
 	@echo "make run     build everything, boot a VM with 8 tern chips in a ring, run the demo"
@@ -34,6 +34,10 @@ help:
 	@echo "             seconds (default 600) on its kept corpus, then the guest fuzzer tern_fuzz"
 	@echo "             for FUZZ_TIME seconds in a VM (Documentation/reliability.rst)"
 	@echo "make fuzz-bins  build the fuzz targets into build/tests/fuzz/ (part of make all)"
+	@echo "make soak   DURATION=<s> (default 600): worker processes on both chips of a VM run"
+	@echo "             random verified copies and ops while faults are injected at random;"
+	@echo "             reports jobs, faults injected and recovered, and lost results (must be"
+	@echo "             0); TERN_SOAK_FAULTS=... picks the kinds (Documentation/reliability.rst)"
 	@echo "make install libtern, headers, tern.pc, tools, man pages, udev rule, Python"
 	@echo "             package (PREFIX=/usr/local, DESTDIR=; Documentation/install.rst)"
 	@echo "make uninstall  remove what make install put there (same PREFIX, DESTDIR)"
@@ -86,6 +90,15 @@ fuzz: fuzz-bins qemu module kselftest
 	@nice -n 10 sh tests/fuzz/run.sh long $(B)/tests/fuzz $(FUZZ_TIME) \
 		$$(cat $(B)/tests/fuzz/tests.txt)
 	@TERN_FUZZ_TIME=$(FUZZ_TIME) sh tests/vm/run-vm.sh fuzz
+
+# The soak (tests/kselftest/tern_soak) in a VM with two chips, for DURATION
+# seconds; TERN_SOAK_SEED, TERN_SOAK_FAULTS, TERN_SOAK_WORKERS and
+# TERN_SOAK_FAULT_GAP from the environment go to the guest.
+DURATION ?= 600
+soak-args:
+	@case "$(DURATION)" in ''|*[!0-9]*) echo "make soak: DURATION must be a number of seconds" >&2; exit 2 ;; esac
+soak: soak-args qemu module kselftest
+	@TERN_SOAK_TIME=$(DURATION) sh tests/vm/run-vm.sh soak
 
 run: all
 	@sh tests/vm/run-vm.sh demo

@@ -701,6 +701,12 @@ static void tern_realize(PCIDevice *pdev, Error **errp)
 		goto fail;
 	}
 	pcie_cap_flr_init(pdev);
+	/*
+	 * The error-reporting enables of DEVCTL must be writable: without
+	 * them the guest cannot enable reporting, and every AER message of
+	 * the chip is masked before it reaches the root port.
+	 */
+	pcie_cap_deverr_init(pdev);
 	ret = pcie_aer_init(pdev, PCI_ERR_VER, TERN_AER_OFFSET, PCI_ERR_SIZEOF,
 			    errp);
 	if (ret < 0) {
@@ -769,6 +775,7 @@ static void tern_reset(DeviceState *dev)
 
 	if (s->core)
 		tern_dev_reset(s->core);
+	pcie_cap_deverr_reset(PCI_DEVICE(dev));
 	for (unsigned int w = 0; w < ARRAY_SIZE(s->irq_pending); w++)
 		qatomic_set(&s->irq_pending[w], 0);
 }

@@ -533,8 +533,10 @@ static void tern_core_timeout_work(struct work_struct *work)
 					  .error = -ETIMEDOUT };
 	struct tern_exec_job *job;
 	bool recover = false;
+	u32 status, head, code;
+	LIST_HEAD(done);
 	u64 finished;
-	u32 status;
+	int error;
 
 	mutex_lock(&core->job_lock);
 	job = list_first_entry_or_null(&core->pending, struct tern_exec_job, node);
@@ -548,9 +550,29 @@ static void tern_core_timeout_work(struct work_struct *work)
 	finished = le64_to_cpu(READ_ONCE(*core->fence_slot));
 	if (finished >= job->seqno)
 		goto unlock;	/* its interrupt is on the way */
-	if (tern_crd32(core, TERN_C_STATUS) != TERN_Q_STATE_ACTIVE ||
-	    (tern_crd32(core, TERN_C_HEAD) & tern_core_mask(core)) != job->ring_idx) {
+	if (tern_crd32(core, TERN_C_STATUS) != TERN_Q_STATE_ACTIVE) {
 		mod_delayed_work(system_wq, &core->timeout_work, msecs_to_jiffies(10));
+		goto unlock;
+	}
+	head = tern_crd32(core, TERN_C_HEAD) & tern_core_mask(core);
+	if (head != job->ring_idx) {
+		/*
+		 * The first job is past HEAD: the chip ended it. The chip
+		 * writes the fence before it moves HEAD, so a fence still
+		 * short of the job now was lost with its interrupt: the job
+		 * ends as its status says.
+		 */
+		if (le64_to_cpu(READ_ONCE(*core->fence_slot)) >= job->seqno) {
+			tern_core_retire_locked(core, &done);
+			goto unlock;
+		}
+		dma_rmb();
+		tern_err_ratelimited(tdev, "core %u: job %llu finished without its completion; completing it\n",
+				     core->index, job->id);
+		tern_recover_lost_completion(tdev);
+		error = tern_core_job_result(core, job, &code);
+		tern_core_finish_locked(core, job, error, code, &done);
+		tern_core_arm_timeout_locked(core);
 		goto unlock;
 	}
 
@@ -585,6 +607,7 @@ static void tern_core_timeout_work(struct work_struct *work)
 	}
 unlock:
 	mutex_unlock(&core->job_lock);
+	tern_core_free_done(core, &done);
 	if (recover)
 		tern_recover(tdev, TERN_RECOVER_CORE_HANG, &c);
 }

@@ -142,6 +142,15 @@ struct tern_device {
 	 */
 	u32 err_count_seen;
 
+	/*
+	 * RAS (tern_ras.c), written by the error IRQ thread: HBM ECC events
+	 * it acknowledged, and the HBM offset of the last line of each kind.
+	 */
+	atomic64_t ras_ce_events;
+	atomic64_t ras_ue_events;
+	atomic64_t ras_last_ce;
+	atomic64_t ras_last_ue;
+
 	/* Device MMU: context ids and page tables, see tern_mmu.h. */
 	struct tern_mmu *mmu;
 	/* User-mode queues, see tern_uq.h. */

@@ -12,6 +12,7 @@
 #include "tern_hw.h"
 #include "tern_link.h"
 #include "tern_queue.h"
+#include "tern_ras.h"
 #include "tern_telem.h"
 #include "tern_trace.h"
 #include "tern_uq.h"
@@ -271,8 +272,9 @@ static irqreturn_t tern_irq_error_thread(int irq, void *arg)
 	tern_wr32(tdev, TERN_REG_ERR_ACK, 1);
 	tern_wr32(tdev, TERN_REG_INT_STATUS, TERN_INT_ERROR);
 
-	/* Link state changes (TERN_INT_LINK) share the vector. */
+	/* Link changes (TERN_INT_LINK) and HBM ECC errors (TERN_INT_RAS) share it. */
 	tern_link_irq(tdev);
+	tern_ras_irq(tdev);
 
 	for (i = 0; i < tdev->num_queues; i++)
 		tern_queue_recover(&tdev->queues[i]);

@@ -328,6 +328,8 @@ static void tern_queue_finish_locked(struct tern_queue *q, struct tern_job *job,
 	list_move_tail(&job->node, done);
 	WRITE_ONCE(q->retired, (job->ring_start + job->desc_count) & tern_ring_mask(q));
 	atomic64_inc(error ? &q->failed : &q->completed);
+	if (!error)
+		q->aborts_in_row = 0;
 	tern_job_signal(job, error, device_error);
 }
 
@@ -433,6 +435,20 @@ void tern_queue_recover(struct tern_queue *q)
 	}
 
 	next = (bad->ring_start + bad->desc_count) & mask;
+	/*
+	 * A DMA abort ends the transfer it hit and halts the queue like a bad
+	 * descriptor: the job fails, the queue goes on. Only aborts that keep
+	 * coming on the queue (no job OK between them) say the engine is
+	 * broken: then the device is recovered.
+	 */
+	if (code == TERN_ERR_DMA_ABORT && ++q->aborts_in_row <= TERN_DMA_ABORTS_PER_JOB) {
+		tern_err_ratelimited(tdev, "queue %u: job %llu: %s (code %u, %u in a row); the queue continues with the next job\n",
+				     q->index, bad->id, tern_hw_error_name(code), code,
+				     q->aborts_in_row);
+		tern_queue_finish_locked(q, bad, -EIO, code, &done);
+		tern_hw_queue_resume(q, next);
+		goto unlock;
+	}
 	if (tern_recover_fatal_code(code)) {
 		struct tern_recover_culprit c = {
 			.index = q->index, .job_id = bad->id, .error = -EIO, .code = code,
@@ -564,6 +580,10 @@ static void tern_queue_tdr_work(struct work_struct *work)
 	if (tern_qrd32(q, TERN_Q_STATUS) != TERN_Q_STATE_ACTIVE)
 		goto unlock;
 	head = tern_qrd32(q, TERN_Q_HEAD) & tern_ring_mask(q);
+	/* The chip writes a fence before it moves HEAD past it: look again. */
+	tern_queue_retire_locked(q, &done);
+	if (list_first_entry_or_null(&q->pending, struct tern_job, node) != job)
+		goto unlock;
 	if (tern_queue_job_before(q, job, head)) {
 		tern_err_ratelimited(tdev, "queue %u: job %llu finished without its completion; completing it\n",
 				     q->index, job->id);
@@ -657,6 +677,7 @@ void tern_queues_restart(struct tern_device *tdev, const struct tern_recover_cul
 		q->tail = 0;
 		WRITE_ONCE(q->retired, 0);
 		q->stop_head = U32_MAX;
+		q->aborts_in_row = 0;
 		if (!q->stopped && tern_hw_queue_enable(q))
 			WRITE_ONCE(q->stopped, true);
 		spin_lock(&q->doorbell_lock);

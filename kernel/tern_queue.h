@@ -47,7 +47,7 @@ struct tern_queue {
 
 	/*
 	 * Protects pending, retired (writes), stopped, paused, stop_head,
-	 * busy_until, the jobs' deadlines, the doorbell.
+	 * busy_until, aborts_in_row, the jobs' deadlines, the doorbell.
 	 */
 	struct mutex job_lock;
 	struct list_head pending;	/* tern_job.node, in ring order */
@@ -61,6 +61,8 @@ struct tern_queue {
 	/* HEAD when recovery disabled the ring (U32_MAX: not read). */
 	u32 stop_head;
 	u64 busy_until;			/* end of the last retired job, for fdinfo */
+	/* DMA aborts since the last job that ended OK here (tern_queue_recover()). */
+	u32 aborts_in_row;
 
 	/* Woken when jobs retire, the queue stops, or recovery ends. */
 	wait_queue_head_t space_wq;
@@ -81,6 +83,12 @@ struct tern_queue {
 	atomic64_t failed;
 	atomic64_t timeouts;		/* jobs the TDR found past their deadline */
 };
+
+/*
+ * DMA aborts in a row on one queue that are failed one job at a time; the
+ * next one recovers the device (Documentation/driver.rst, "Recovery").
+ */
+#define TERN_DMA_ABORTS_PER_JOB		3u
 
 struct tern_recover_culprit;
 

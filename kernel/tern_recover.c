@@ -451,9 +451,11 @@ unlock:
 /* ---- PCI: AER and function level reset ---- */
 
 /* The PCI core is about to reset the function, or found it failing. */
-static void tern_recover_pci_pause(struct tern_device *tdev, const char *reason, bool alive)
+static void tern_recover_pci_pause(struct tern_device *tdev, enum tern_recover_reason why,
+				   bool alive)
 {
 	struct tern_recover *rec = tdev->rec;
+	const char *reason = tern_recover_reason_name(why);
 	bool dumped;
 
 	mutex_lock(&rec->run_lock);
@@ -466,7 +468,7 @@ static void tern_recover_pci_pause(struct tern_device *tdev, const char *reason,
 			rec->pending = true;
 			strscpy(rec->text, reason);
 		}
-		rec->why = alive ? TERN_RECOVER_FLR : TERN_RECOVER_AER;
+		rec->why = why;
 		spin_unlock(&rec->lock);
 		rec->pci_paused = true;
 		rec->pci_dumped = dumped;
@@ -492,7 +494,7 @@ static pci_ers_result_t tern_pci_error_detected(struct pci_dev *pdev, pci_channe
 	struct tern_device *tdev = pci_get_drvdata(pdev);
 
 	drm_err(&tdev->drm, "PCIe error (channel state %d): stopping the device\n", state);
-	tern_recover_pci_pause(tdev, "aer", state == pci_channel_io_normal);
+	tern_recover_pci_pause(tdev, TERN_RECOVER_AER, state == pci_channel_io_normal);
 	/* A dead link: the PCI core removes the device, remove() fails the jobs. */
 	if (state == pci_channel_io_perm_failure)
 		return PCI_ERS_RESULT_DISCONNECT;
@@ -528,7 +530,7 @@ static void tern_pci_resume(struct pci_dev *pdev)
 /* FLR (e.g. /sys/bus/pci/devices/<bdf>/reset) with clients open. */
 static void tern_pci_reset_prepare(struct pci_dev *pdev)
 {
-	tern_recover_pci_pause(pci_get_drvdata(pdev), "flr", true);
+	tern_recover_pci_pause(pci_get_drvdata(pdev), TERN_RECOVER_FLR, true);
 }
 
 static void tern_pci_reset_done(struct pci_dev *pdev)

@@ -86,8 +86,9 @@ void tern_recover_lost_completion(struct tern_device *tdev);
 const char *tern_recover_reason_name(enum tern_recover_reason why);
 
 /*
- * The error codes a ring cannot simply go on after: the DMA engine aborted
- * a transfer, or a code this driver does not know. Everything else
+ * The error codes a ring cannot simply go on after: a code this driver
+ * does not know, or a DMA abort that keeps coming (the queue's
+ * TERN_DMA_ABORTS_PER_JOB before it fail one job each). Everything else
  * (descriptor errors, MMU faults, ECC on a read) fails the one job.
  */
 static inline bool tern_recover_fatal_code(u32 code)

@@ -13,6 +13,7 @@
 #include <drm/drm_drv.h>
 
 #include "tern_drv.h"
+#include "tern_hw.h"
 #include "tern_isa.h"
 #include "tern_recover.h"
 #include "tern_telem.h"
@@ -55,6 +56,51 @@ TERN_ATTR_U64(utilization, tern_telem_utilization(tdev));
 /* Recovery (tern_recover.c). */
 TERN_ATTR_U64(resets, atomic64_read(&tdev->rec->resets));
 TERN_ATTR_U64(lost_completions, atomic64_read(&tdev->rec->lost_completions));
+
+/* RAS (tern_ras.c): the events the driver saw, and the last line of each kind. */
+TERN_ATTR_U64(ecc_ce_events, atomic64_read(&tdev->ras_ce_events));
+TERN_ATTR_U64(ecc_ue_events, atomic64_read(&tdev->ras_ue_events));
+
+/* "none" before the first event of the kind, else the line's HBM offset. */
+static ssize_t tern_sysfs_ras_addr(char *buf, atomic64_t *events, atomic64_t *addr)
+{
+	if (!atomic64_read(events))
+		return sysfs_emit(buf, "none\n");
+	return sysfs_emit(buf, "0x%llx\n", (unsigned long long)atomic64_read(addr));
+}
+
+static ssize_t ecc_last_ce_addr_show(struct device *dev, struct device_attribute *attr,
+				     char *buf)
+{
+	struct tern_device *tdev = tern_sysfs_dev(dev);
+
+	return tern_sysfs_ras_addr(buf, &tdev->ras_ce_events, &tdev->ras_last_ce);
+}
+static DEVICE_ATTR_RO(ecc_last_ce_addr);
+
+static ssize_t ecc_last_ue_addr_show(struct device *dev, struct device_attribute *attr,
+				     char *buf)
+{
+	struct tern_device *tdev = tern_sysfs_dev(dev);
+
+	return tern_sysfs_ras_addr(buf, &tdev->ras_ue_events, &tdev->ras_last_ue);
+}
+static DEVICE_ATTR_RO(ecc_last_ue_addr);
+
+/* HBM lines poisoned now (RAS_POISONED), read live. */
+static ssize_t ecc_poisoned_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	struct tern_device *tdev = tern_sysfs_dev(dev);
+	u32 v;
+	int idx;
+
+	if (!drm_dev_enter(&tdev->drm, &idx))
+		return -ENODEV;
+	v = tern_rd32(tdev, TERN_REG_RAS_POISONED);
+	drm_dev_exit(idx);
+	return sysfs_emit(buf, "%u\n", v);
+}
+static DEVICE_ATTR_RO(ecc_poisoned);
 
 static ssize_t last_reset_reason_show(struct device *dev, struct device_attribute *attr,
 				      char *buf)
@@ -133,6 +179,11 @@ static struct attribute *tern_sysfs_attrs[] = {
 	&dev_attr_resets.attr,
 	&dev_attr_last_reset_reason.attr,
 	&dev_attr_lost_completions.attr,
+	&dev_attr_ecc_ce_events.attr,
+	&dev_attr_ecc_ue_events.attr,
+	&dev_attr_ecc_last_ce_addr.attr,
+	&dev_attr_ecc_last_ue_addr.attr,
+	&dev_attr_ecc_poisoned.attr,
 	NULL
 };
 
@@ -143,6 +194,10 @@ static umode_t tern_sysfs_is_visible(struct kobject *kobj, struct attribute *att
 	if (attr == &dev_attr_time_ns.attr || attr == &dev_attr_ecc_corrected.attr ||
 	    attr == &dev_attr_ecc_uncorrected.attr || attr == &dev_attr_utilization.attr)
 		return tdev->telem ? attr->mode : 0;
+	if (attr == &dev_attr_ecc_ce_events.attr || attr == &dev_attr_ecc_ue_events.attr ||
+	    attr == &dev_attr_ecc_last_ce_addr.attr || attr == &dev_attr_ecc_last_ue_addr.attr ||
+	    attr == &dev_attr_ecc_poisoned.attr)
+		return (tdev->hw.caps & TERN_CAP_RAS) ? attr->mode : 0;
 	return attr->mode;
 }
 

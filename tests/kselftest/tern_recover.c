@@ -229,19 +229,21 @@ static uint64_t client_load(struct __test_metadata *_metadata, struct client *c,
 	return client_load_range(_metadata, c, queue, core, 0, LOAD_JOBS);
 }
 
-/*
- * Jobs of TDR_COPIES copies each, JOB_BYTES in all: the chip is inside such
- * a job most of the time, so a tiny timeout finds one unfinished.
- */
+/* @jobs jobs of TDR_COPIES copies of JOB_BYTES each on @queue. */
 static uint64_t client_load_long(struct __test_metadata *_metadata, struct client *c,
 				 uint32_t queue, int jobs)
 {
 	struct drm_tern_copy copies[TDR_COPIES];
-	uint64_t first = c->point + 1, chunk = JOB_BYTES / TDR_COPIES;
+	uint64_t first = c->point + 1;
 	int i, j, ret;
 
+	/*
+	 * Every copy moves the whole JOB_BYTES again: a job of a GiB that
+	 * takes the emulated chip far longer than the 1 ms (one tick) timeout,
+	 * however fast the host is, and a recovery that catches it running.
+	 */
 	for (j = 0; j < TDR_COPIES; j++)
-		tern_copy_set(&copies[j], c->dst, j * chunk, c->src, j * chunk, chunk);
+		tern_copy_set(&copies[j], c->dst, 0, c->src, 0, JOB_BYTES);
 	for (i = 0; i < jobs; i++) {
 		ret = tern_submit(c->fd, queue, copies, TDR_COPIES, c->tl, ++c->point);
 		EXPECT_EQ(0, ret) TH_LOG("SUBMIT %d: %s", i, strerror(-ret));

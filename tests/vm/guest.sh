@@ -13,6 +13,8 @@
 #          $TERN_OUT/<name>.rc
 #   fuzz   only tern_fuzz, for $TERN_FUZZ_TIME seconds (list
 #          $TERN_OUT/fuzz.txt, written here); exit 1 if it failed
+#   soak   only tern_soak, for $TERN_SOAK_TIME seconds (list
+#          $TERN_OUT/soak.txt, written here); exit 1 if it failed
 #   fabric first a check of the QMP relay (qom-get of every chip's
 #          chip-id), then every kselftest in fabric.txt, as in test
 #   bench  the DMA bandwidth and matmul benchmarks (matmul results also in
@@ -238,8 +240,8 @@ run_install_tests() {
 }
 
 case $MODE in
-demo | test | fuzz | fabric | bench | shell) ;;
-*) log "unknown mode '$MODE' (demo, test, fuzz, fabric, bench, shell)"; exit 2 ;;
+demo | test | fuzz | soak | fabric | bench | shell) ;;
+*) log "unknown mode '$MODE' (demo, test, fuzz, soak, fabric, bench, shell)"; exit 2 ;;
 esac
 # The kselftests that count devices expect those the host booted.
 [ -n "${TERN_VM_CHIPS:-}" ] && export TERN_EXPECT_DEVICES="$((TERN_VM_CHIPS + ${TERN_VM_SOLO:-0}))"
@@ -288,6 +290,13 @@ if [ $status -eq 0 ]; then
 		run_tests "$TERN_OUT/fuzz.txt"
 		status=$?
 		[ $status -ne 0 ] || [ "$(cat "$TERN_OUT/tern_fuzz.rc")" = 0 ] || status=1 ;;
+	soak)
+		echo "tern_soak $((${TERN_SOAK_TIME:-60} + 840))" >"$TERN_OUT/soak.txt"
+		run_tests "$TERN_OUT/soak.txt"
+		status=$?
+		[ $status -ne 0 ] || [ "$(cat "$TERN_OUT/tern_soak.rc")" = 0 ] || status=1
+		# the report: the TAP comments after the baseline lines
+		grep -E '^# (soak|fault |jobs|injector|lost|accel)' "$TERN_OUT/tern_soak.tap" ;;
 	fabric)
 		if check_relay; then
 			run_tests fabric.txt

@@ -11,6 +11,9 @@
 #          in build/vm/out-fabric/                        (make test)
 #   fuzz   2 unlinked chips: only the guest fuzzer tern_fuzz, for
 #          TERN_FUZZ_TIME seconds; results in build/vm/out-fuzz/ (make fuzz)
+#   soak   2 unlinked chips: only the soak tern_soak, for TERN_SOAK_TIME
+#          seconds, with faults injected through the QMP relay; results in
+#          build/vm/out-soak/ (make soak)
 #   bench  16 chips in a 4x4 torus: the DMA bandwidth, matmul, submission-
 #          rate and all-reduce benchmarks, and fio on an emulated NVMe
 #          drive as the reference                         (make bench)
@@ -20,7 +23,7 @@
 # booted from a busybox initramfs that chroots into this machine's root file
 # system, shared read-only over virtio-9p (see Documentation/vm-runner.rst).
 # Chips of a fabric are QEMU devices tern<N> with chip-id N on one fabric
-# "f0". In modes test, fabric, bench and shell a QMP relay
+# "f0". In modes test, soak, fabric, bench and shell a QMP relay
 # (tests/vm/qmp-relay.py) lets guest tests set a chip's link-down ports
 # (tests/kselftest/tern_fabric_test.h).
 # Needs `make linux qemu` (build/linux.path, build/qemu.path) and, for the
@@ -28,7 +31,8 @@
 #
 # Environment:
 #   TERN_VM_TIMEOUT=S   kill QEMU after S seconds (default: test 2400, bench 1200,
-#                       fabric 3000, demo 900; 0: never)
+#                       fabric 3000, demo 900, fuzz and soak their time + 900;
+#                       0: never)
 #   TERN_TEST_TIMEOUT=S default per-kselftest timeout in the guest (300)
 #   TERN_VM_KEEP=1      after the mode, an interactive shell in the guest (no timeout)
 #   TERN_VM_VERBOSE=1   boot without `quiet` and show every console line
@@ -47,6 +51,9 @@
 #   TERN_KILL_COUNT=N
 #                       passed to the guest's tern_fuzz and tern_kill
 #                       (Documentation/reliability.rst)
+#   TERN_SOAK_TIME=S, TERN_SOAK_SEED=N, TERN_SOAK_FAULTS=K,..., TERN_SOAK_WORKERS=N,
+#   TERN_SOAK_FAULT_GAP=S
+#                       passed to the guest's tern_soak (Documentation/reliability.rst)
 #   TERN_KO=PATH        load this module instead of kernel/tern.ko
 #   TERN_VM_NO_KO=1     do not load tern.ko (for debugging the runner itself)
 #   TERN_VM_QEMU_ARGS   extra QEMU arguments, split on spaces (e.g. "-trace tern_*")
@@ -69,10 +76,13 @@ test) timeout_s=2400 chips=2 topo=none hbm= ;;
 fuzz)
 	case ${TERN_FUZZ_TIME:-60} in *[!0-9]* | '') die "TERN_FUZZ_TIME must be a number of seconds" ;; esac
 	timeout_s=$((${TERN_FUZZ_TIME:-60} + 900)) chips=2 topo=none hbm= ;;
+soak)
+	case ${TERN_SOAK_TIME:-60} in *[!0-9]* | '') die "TERN_SOAK_TIME must be a number of seconds" ;; esac
+	timeout_s=$((${TERN_SOAK_TIME:-60} + 900)) chips=2 topo=none hbm= ;;
 fabric) timeout_s=3000 chips=16 topo=torus2d hbm=256M solo=1 ;;
 bench) timeout_s=1200 chips=16 topo=torus2d hbm=512M ;;
 shell) timeout_s=0 chips=2 topo=none hbm= ;;
-*) die "usage: run-vm.sh demo|test|fuzz|fabric|bench|shell" ;;
+*) die "usage: run-vm.sh demo|test|fuzz|soak|fabric|bench|shell" ;;
 esac
 TIMEOUT=${TERN_VM_TIMEOUT:-$timeout_s}
 CHIPS=${TERN_VM_CHIPS:-$chips}
@@ -125,6 +135,7 @@ demo)
 	done ;;
 test) need "$B/tests/kselftest/tests.txt" ;;
 fuzz) need "$B/tests/kselftest/tern_fuzz" ;;
+soak) need "$B/tests/kselftest/tern_soak" ;;
 fabric) need "$B/tests/kselftest/fabric.txt" ;;
 bench) need "$B/tests/bench/dma_bw"; need "$B/tests/bench/matmul"
 	need "$B/tests/bench/submit_rate"; need "$B/tests/bench/allreduce"
@@ -191,6 +202,11 @@ q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
 	echo "TERN_FUZZ_HUGE_HOST=$(q "${TERN_FUZZ_HUGE_HOST:-}")"
 	echo "TERN_KILL_SEED=$(q "${TERN_KILL_SEED:-}")"
 	echo "TERN_KILL_COUNT=$(q "${TERN_KILL_COUNT:-}")"
+	echo "TERN_SOAK_TIME=$(q "${TERN_SOAK_TIME:-}")"
+	echo "TERN_SOAK_SEED=$(q "${TERN_SOAK_SEED:-}")"
+	echo "TERN_SOAK_FAULTS=$(q "${TERN_SOAK_FAULTS:-}")"
+	echo "TERN_SOAK_WORKERS=$(q "${TERN_SOAK_WORKERS:-}")"
+	echo "TERN_SOAK_FAULT_GAP=$(q "${TERN_SOAK_FAULT_GAP:-}")"
 } >"$OUT/vm.env"
 
 # QEMU option values use "," as a separator; a literal comma is doubled.
@@ -225,7 +241,7 @@ if [ ${#RELAY_SOCK} -gt 100 ]; then
 	ln -s "$RELAY_SOCK" "$OUT/relay.sock"
 fi
 RELAY=0
-case $MODE in test | fabric | bench | shell) RELAY=1 ;; esac
+case $MODE in test | soak | fabric | bench | shell) RELAY=1 ;; esac
 if [ $RELAY = 1 ] && ! command -v python3 >/dev/null; then
 	say "python3 not found: no QMP relay (guest tests skip their link-down cases)"
 	RELAY=0
@@ -302,7 +318,7 @@ console_filter() {
 		/^\[ *[0-9]+\.[0-9]+\] / {
 			if ($0 ~ /(WARNING:|BUG:|Oops|general protection|Kernel panic|Call Trace:|blocked for more than|soft lockup)/)
 				splat = 1
-			if (splat || ($0 ~ /\] tern[ :]/ && mode != "test" && mode != "fabric" && mode != "fuzz"))
+			if (splat || ($0 ~ /\] tern[ :]/ && mode != "test" && mode != "fabric" && mode != "fuzz" && mode != "soak"))
 				{ print; fflush() }
 			if ($0 ~ /(---\[ end |<\/TASK>)/)
 				splat = 0
