@@ -34,22 +34,6 @@
 
 /* ---- uevents ---- */
 
-static inline int ft_uevent_open(void)
-{
-	struct sockaddr_nl addr = { .nl_family = AF_NETLINK, .nl_groups = 1 };
-	int fd, size = 1 << 20;
-
-	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr))) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
 /*
  * Wait for a uevent of accel@minor that has every "KEY=VALUE" of @want
  * (NULL-terminated); 0 when it came, -1 if none in FT_UEVENT_S.
@@ -424,7 +408,7 @@ FIXTURE_SETUP(faults)
 	self->resets = tern_sysfs_u64(self->minor, "resets");
 	self->lost = tern_sysfs_u64(self->minor, "lost_completions");
 	ASSERT_NE(UINT64_MAX, self->resets);
-	self->ufd = ft_uevent_open();
+	self->ufd = tern_uevent_open();
 	ASSERT_LE(0, self->ufd) TH_LOG("uevent socket: %s", strerror(-self->ufd));
 }
 

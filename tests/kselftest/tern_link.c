@@ -658,21 +658,6 @@ static void *flood_main(void *arg)
 	return NULL;
 }
 
-/* A uevent socket of the kernel's broadcast group, or -1. */
-static int uevent_open(void)
-{
-	struct sockaddr_nl a = { .nl_family = AF_NETLINK, .nl_groups = 1 };
-	int s = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
-
-	if (s < 0)
-		return -1;
-	if (bind(s, (struct sockaddr *)&a, sizeof(a))) {
-		close(s);
-		return -1;
-	}
-	return s;
-}
-
 /* Whether a uevent "TERN_EVENT=link" of @pci, @port and @state arrives in 5 s. */
 static int uevent_seen(int s, const char *pci, uint32_t port, const char *state)
 {
@@ -727,7 +712,7 @@ TEST_F_TIMEOUT(link, link_down_and_up, 240)
 	events0 = link_sysfs_u64(self, self->port, "events");
 	errors0 = link_sysfs_u64(self, self->port, "errors");
 	failed0 = tern_sysfs_u64(self->minor, "jobs_failed");
-	us = uevent_open();
+	us = tern_uevent_open();
 
 	/* Jobs queued and in flight when the link goes down. */
 	f.fd = self->fd;

@@ -31,22 +31,6 @@
 
 /* ---- uevents, devcoredumps, sysfs ---- */
 
-static int uevent_open(void)
-{
-	struct sockaddr_nl addr = { .nl_family = AF_NETLINK, .nl_groups = 1 };
-	int fd, size = 1 << 20;
-
-	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr))) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
 /*
  * Wait for the kernel's RESET uevent of accel@minor with TERN_REASON=@reason;
  * returns its TERN_COREDUMP (0 or 1), or -1 if none came in time.
@@ -385,7 +369,7 @@ TEST_F_TIMEOUT(rec, debugfs_two_processes, TEST_SECS)
 	pid_t pid[2];
 
 	dev_id_get(_metadata, &d);
-	ufd = uevent_open();
+	ufd = tern_uevent_open();
 	ASSERT_LE(0, ufd) TH_LOG("uevent socket: %s", strerror(-ufd));
 	ASSERT_EQ(0, pipe(ready));
 
@@ -502,7 +486,7 @@ TEST_F_TIMEOUT(rec, flr_live_client, TEST_SECS)
 	int ufd, ret, x = 0;
 
 	dev_id_get(_metadata, &d);
-	ufd = uevent_open();
+	ufd = tern_uevent_open();
 	ASSERT_LE(0, ufd);
 	client_open(_metadata, &c, 0);
 	first = client_load(_metadata, &c, 0, 0);
@@ -533,7 +517,7 @@ TEST_F_TIMEOUT(rec, dma_timeout, TEST_SECS)
 	int ufd, timeouts = 0, tries;
 
 	dev_id_get(_metadata, &d);
-	ufd = uevent_open();
+	ufd = tern_uevent_open();
 	ASSERT_LE(0, ufd);
 	client_open(_metadata, &c, 0);
 	ASSERT_EQ(0, debugfs_str(d.minor, "dma_timeout_ms", "1"));

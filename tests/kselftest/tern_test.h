@@ -20,11 +20,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/netlink.h>
 #include <xf86drm.h>
 
 #include "tern_accel.h"
@@ -49,6 +51,26 @@ static inline void tern_build_dir(char *out, size_t len)
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
 	snprintf(out, len, "%s", dirname(dirname(dirname(exe))));
+}
+
+/*
+ * A socket of the kernel's uevent broadcast group (with a large receive
+ * buffer, so a burst of uevents is not lost), or -errno.
+ */
+static inline int tern_uevent_open(void)
+{
+	struct sockaddr_nl addr = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+	int fd, size = 1 << 20;
+
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr))) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
 }
 
 /* How many tern devices the VM has; TERN_EXPECT_DEVICES overrides. */
