@@ -430,6 +430,8 @@ static uint32_t do_copy(struct tern_engine *e, struct tern_queue *q,
 		if (err)
 			return err;
 		err = move_bytes(e, &ps, &pt, n, &bad, f);
+		/* the piece has landed: an invalidation may return */
+		tern_mmu_unpin(&e->tlb);
 		if (err == TERN_ERR_HOST_DMA && ctx) {
 			/* a mapped host page that is not guest RAM */
 			const struct copy_side *c = bad ? t : s;
@@ -656,6 +658,9 @@ static void *worker_main(void *arg)
 		tern_telem_dma_begin(dev, e->index);
 		err = run_desc(e, qn, &r, idx, &irq, &f);
 		tern_telem_dma_end(dev, e->index);
+		/* a fault may leave a translation pinned */
+		tern_mmu_unpin(&e->tlb);
+		tern_mmu_unpin(&e->peer_tlb);
 
 		pthread_mutex_lock(&dev->lock);
 		q->inflight = false;

@@ -423,7 +423,12 @@ static uint32_t run_launch(struct tern_launch_ring *r, const struct ring *rs,
 			return err;
 		prog = dev->cfg.hbm + d.prog_addr;
 	}
-	/* The core copies the program once and checks every slot. */
+	/*
+	 * The core copies the program once and checks every slot. The slots
+	 * stay bound to their HBM ranges: the driver keeps them mapped until
+	 * the launch ends, so nothing is pinned while it runs.
+	 */
+	tern_mmu_unpin(&r->tlb);
 	if (prof.size)
 		tern_core_profile_next(r->core, prof.size);
 	tern_core_run_ro(r->core, prog, d.prog_size, slots, d.slot_count,
@@ -536,6 +541,7 @@ static void *core_main(void *arg)
 		err = hang ? tern_ras_hang(r) :
 		      run_launch(r, &rs, idx, &irq, &st, &f);
 		tern_telem_core_end(dev, r->index, &st);
+		tern_mmu_unpin(&r->tlb);	/* after a fault */
 
 		pthread_mutex_lock(&dev->lock);
 		r->inflight = false;

@@ -285,6 +285,8 @@ static uint32_t xfer(struct tern_engine *e, struct tern_queue *q,
 					    size - left, size);
 		}
 		err = move(e, flags, s, &ps, t, &pt, n, f);
+		tern_mmu_unpin(s->tlb);
+		tern_mmu_unpin(t->tlb);
 		if (err)
 			return err;
 		tern_telem_bytes(dev, e->index, (unsigned int)(q - dev->q),

@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define PTE_TABLE_BITS	(TERN_PTE_VALID | TERN_PTE_ADDR_MASK)
 #define PTE_LEAF_BITS	(TERN_PTE_VALID | TERN_PTE_READ | TERN_PTE_WRITE | \
@@ -99,6 +100,41 @@ static uint32_t walk(struct tern_dev *dev, uint64_t root, uint64_t va,
 	return TERN_FAULT_BAD_PTE;
 }
 
+/*
+ * Pin ctx's current generation in tlb (Dekker with invalidate_ctx(): count
+ * this access, then check that the generation did not move meanwhile).
+ */
+static void pin(struct tern_dev *dev, struct tern_tlb *tlb, uint32_t ctx)
+{
+	struct tern_mmu_ctx *c = &dev->ctx[ctx];
+	uint32_t gen;
+
+	if (tlb->pin_dev == dev && tlb->pin_ctx == ctx)
+		return;
+	tern_mmu_unpin(tlb);
+	for (;;) {
+		gen = atomic_load(&c->gen);
+		atomic_fetch_add(&c->users[gen & 1], 1);
+		if (atomic_load(&c->gen) == gen)
+			break;
+		atomic_fetch_sub(&c->users[gen & 1], 1);
+	}
+	tlb->pin_dev = dev;
+	tlb->pin_ctx = ctx;
+	tlb->pin_gen = gen;
+}
+
+void tern_mmu_unpin(struct tern_tlb *tlb)
+{
+	struct tern_dev *dev = tlb->pin_dev;
+
+	if (!dev)
+		return;
+	atomic_fetch_sub_explicit(&dev->ctx[tlb->pin_ctx].users[tlb->pin_gen & 1],
+				  1, memory_order_release);
+	tlb->pin_dev = NULL;
+}
+
 uint32_t tern_mmu_translate(struct tern_dev *dev, struct tern_tlb *tlb,
 			    uint32_t ctx, uint64_t va, struct tern_xlate *x)
 {
@@ -111,7 +147,8 @@ uint32_t tern_mmu_translate(struct tern_dev *dev, struct tern_tlb *tlb,
 		return TERN_FAULT_BAD_CONTEXT;
 	c = &dev->ctx[ctx];
 	/* the generation first: a walk racing an invalidation is stale */
-	gen = atomic_load_explicit(&c->gen, memory_order_acquire);
+	pin(dev, tlb, ctx);
+	gen = tlb->pin_gen;
 	if (!(atomic_load_explicit(&c->ctrl, memory_order_acquire) &
 	      TERN_CTX_CTRL_ENABLE))
 		return TERN_FAULT_BAD_CONTEXT;
@@ -195,19 +232,22 @@ uint32_t tern_mmu_check(struct tern_dev *dev, struct tern_tlb *tlb,
 			uint32_t ctx, uint64_t va, uint64_t len, bool write,
 			const char *what, struct fault *f)
 {
+	bool pinned = tlb->pin_dev != NULL;
 	struct tern_xlate x;
-	uint32_t err;
+	uint32_t err = 0;
 
 	if (len && va + (len - 1) < va)
 		return tern_mmu_fail(f, ctx, va, write, TERN_FAULT_RANGE, what);
 	while (len) {
 		err = tern_mmu_run(dev, tlb, ctx, va, len, write, &x, what, f);
 		if (err)
-			return err;
+			break;
 		va += x.len;
 		len -= x.len;
 	}
-	return 0;
+	if (!pinned)
+		tern_mmu_unpin(tlb);
+	return err;
 }
 
 bool tern_put_phys(struct tern_dev *dev, bool hbm, uint64_t addr,
@@ -230,18 +270,16 @@ bool tern_put_phys(struct tern_dev *dev, bool hbm, uint64_t addr,
 	return true;
 }
 
-static uint32_t mmu_access(struct tern_dev *dev, struct tern_tlb *tlb,
-			   uint32_t ctx, uint64_t va, uint8_t *rbuf,
-			   const uint8_t *wbuf, size_t len, const char *what,
-			   struct fault *f)
+static uint32_t mmu_copy(struct tern_dev *dev, struct tern_tlb *tlb,
+			 uint32_t ctx, uint64_t va, uint8_t *rbuf,
+			 const uint8_t *wbuf, size_t len, const char *what,
+			 struct fault *f)
 {
 	bool write = wbuf != NULL;
 	struct tern_xlate x;
 	size_t done = 0;
 	uint32_t err;
 
-	if (len && va + (len - 1) < va)
-		return tern_mmu_fail(f, ctx, va, write, TERN_FAULT_RANGE, what);
 	while (done < len) {
 		uint64_t at = va + done;
 		bool ok;
@@ -275,6 +313,22 @@ static uint32_t mmu_access(struct tern_dev *dev, struct tern_tlb *tlb,
 	return 0;
 }
 
+static uint32_t mmu_access(struct tern_dev *dev, struct tern_tlb *tlb,
+			   uint32_t ctx, uint64_t va, uint8_t *rbuf,
+			   const uint8_t *wbuf, size_t len, const char *what,
+			   struct fault *f)
+{
+	bool write = wbuf != NULL, pinned = tlb->pin_dev != NULL;
+	uint32_t err;
+
+	if (len && va + (len - 1) < va)
+		return tern_mmu_fail(f, ctx, va, write, TERN_FAULT_RANGE, what);
+	err = mmu_copy(dev, tlb, ctx, va, rbuf, wbuf, len, what, f);
+	if (!pinned)
+		tern_mmu_unpin(tlb);
+	return err;
+}
+
 uint32_t tern_mmu_read(struct tern_dev *dev, struct tern_tlb *tlb,
 		       uint32_t ctx, uint64_t va, void *buf, size_t len,
 		       const char *what, struct fault *f)
@@ -291,9 +345,34 @@ uint32_t tern_mmu_write(struct tern_dev *dev, struct tern_tlb *tlb,
 
 /* ---- registers (dev->lock held) ---- */
 
+/* Let the workers run for a moment: they may need the lock to finish. */
+static void wait_unlocked(struct tern_dev *dev)
+{
+	struct timespec pause = { 0, 20 * 1000 };
+
+	pthread_mutex_unlock(&dev->lock);
+	nanosleep(&pause, NULL);
+	pthread_mutex_lock(&dev->lock);
+}
+
+/*
+ * Make context n's translations stale, then wait until no access pinned at
+ * the old generation is left. One invalidation of a context at a time, so
+ * an access is always pinned at the current generation's parity or the
+ * one being drained (a reset keeps the parity).
+ */
 static void invalidate_ctx(struct tern_dev *dev, unsigned int n)
 {
-	atomic_fetch_add_explicit(&dev->ctx[n].gen, 1, memory_order_acq_rel);
+	struct tern_mmu_ctx *c = &dev->ctx[n];
+	uint32_t old;
+
+	while (c->draining)
+		wait_unlocked(dev);
+	c->draining = true;
+	old = atomic_fetch_add(&c->gen, 1);
+	while (atomic_load(&c->users[old & 1]))
+		wait_unlocked(dev);
+	c->draining = false;
 }
 
 void tern_mmu_invalidate(struct tern_dev *dev, uint32_t val)
@@ -366,7 +445,8 @@ void tern_mmu_reset(struct tern_dev *dev)
 	for (unsigned int n = 0; n < TERN_MAX_CONTEXTS; n++) {
 		atomic_store(&dev->ctx[n].root, 0);
 		atomic_store(&dev->ctx[n].ctrl, 0);
-		invalidate_ctx(dev, n);
+		/* by two: accesses pinned now still count where they did */
+		atomic_fetch_add(&dev->ctx[n].gen, 2);
 	}
 	dev->mmu_faults = 0;
 }

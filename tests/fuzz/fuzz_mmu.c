@@ -223,6 +223,7 @@ static void op_translate(struct fz_env *e, struct fz *f)
 	uint32_t want = ref_translate(e, ctx, va, &r);
 
 	got = tern_mmu_translate(e->dev, &tlb, ctx, va, &x);
+	tern_mmu_unpin(&tlb);	/* the access is over, as a worker's would be */
 	if (ctx < TERN_MAX_CONTEXTS && stale[ctx])
 		return;
 	if (got != want)
@@ -251,6 +252,7 @@ static void op_run(struct fz_env *e, struct fz *f)
 	memset(&flt, 0, sizeof(flt));
 	got = tern_mmu_run(e->dev, &tlb, ctx, va, len, write, &x, "fuzz",
 			   &flt);
+	tern_mmu_unpin(&tlb);
 	n = ref_run(e, ctx, va, len, write, &r, &want);
 	if (ctx < TERN_MAX_CONTEXTS && stale[ctx])
 		return;

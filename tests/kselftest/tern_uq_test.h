@@ -122,12 +122,17 @@ static inline void uq_desc_copy(void *ring, uint32_t idx, uint64_t dst, uint64_t
 	memcpy((char *)ring + (size_t)idx * TERN_DESC_SIZE, &d, sizeof(d));
 }
 
-static inline uint64_t uq_now_ms(void)
+static inline uint64_t uq_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static inline uint64_t uq_now_ms(void)
+{
+	return uq_now_us() / 1000;
 }
 
 /* Waits until the 64-bit word at @p is at least @value: 0, or -ETIME. */

@@ -5,8 +5,8 @@
  * and the fence values appear in memory with no system call per job.
  * Also: ring wrap-around, eventfd interrupts, a bad descriptor halting only
  * its queue with the fault visible through QUEUE_QUERY, every rejected
- * QUEUE_CREATE/DESTROY/QUERY field and doorbell mmap, and a destroyed
- * queue's doorbell mapping going away.
+ * QUEUE_CREATE/DESTROY/QUERY field and doorbell mmap, a destroyed
+ * queue's doorbell mapping going away, and buffers closed under a copy.
  */
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -316,6 +316,74 @@ TEST_F(userq, mmu_fault_halts_only_this_queue)
 	munmap((void *)db, 4096);
 	munmap((void *)db2, 4096);
 	close(efd);
+}
+
+/*
+ * A buffer closed while a user-mode copy is writing into it, at a random
+ * point of a 16 MiB copy, again and again: the copy either finished before
+ * the close or stops with an MMU fault, and the HBM handed out next reads
+ * as zeros. The chip finishes the piece it is moving but the close (its
+ * MMU invalidation) waits for that; the exact race is pinned down by the
+ * host test test_mmu "invalidation waits for accesses".
+ */
+#define RACE_BYTES	(16u << 20)
+#define RACE_ROUNDS	24
+
+TEST_F(userq, closed_buffer_gets_no_stray_write)
+{
+	unsigned int completed = 0, faulted = 0;
+	struct drm_tern_queue_create qc;
+	struct drm_tern_queue_query q;
+	struct uq_buf src, dst, fresh;
+	volatile uint32_t *db;
+	uint64_t rnd = self->seed;
+
+	ASSERT_EQ(0, uq_buf_new(self->fd, RACE_BYTES, DRM_TERN_BO_DEVICE, 1, &src));
+	memset(src.cpu, 0x5a, RACE_BYTES);
+	for (unsigned int r = 0; r < RACE_ROUNDS; r++) {
+		uint64_t t0, spin_us;
+		int64_t stray;
+
+		ASSERT_EQ(0, uq_buf_new(self->fd, RACE_BYTES, DRM_TERN_BO_DEVICE, 0, &dst));
+		memset(self->fence.cpu, 0, 64);
+		new_queue(_metadata, self->fd, self->ring.va, 4, 0, 0, &qc, &db);
+		uq_desc_copy(self->ring.cpu, 0, dst.va, src.va, RACE_BYTES, 0, self->fence.va, 1);
+		rnd = rnd * 6364136223846793005ull + 1442695040888963407ull;
+		spin_us = (rnd >> 33) % 4000;
+		uq_ring(db, 1);
+		for (t0 = uq_now_us(); uq_now_us() - t0 < spin_us;)
+			;
+		uq_buf_free(self->fd, &dst);
+		ASSERT_EQ(0, uq_buf_new(self->fd, RACE_BYTES, DRM_TERN_BO_DEVICE, 1, &fresh));
+
+		/* the copy ends: done before the close, or faulted after it */
+		t0 = uq_now_ms();
+		for (;;) {
+			ASSERT_EQ(0, uq_query(self->fd, qc.queue_id, &q));
+			if (q.state == DRM_TERN_QUEUE_HALTED || q.completed == 1)
+				break;
+			ASSERT_GT(UQ_TIMEOUT_MS, uq_now_ms() - t0);
+			usleep(1000);
+		}
+		if (q.state == DRM_TERN_QUEUE_HALTED) {
+			EXPECT_EQ(TERN_ERR_MMU_FAULT, q.error);
+			faulted++;
+		} else {
+			completed++;
+		}
+		stray = tern_first_not(fresh.cpu, 0, RACE_BYTES);
+		EXPECT_EQ(-1, stray)
+			TH_LOG("round %u (closed %llu us after the doorbell, copy %s): a new buffer "
+			       "holds the closed one's data at byte %lld", r,
+			       (unsigned long long)spin_us, q.completed ? "done" : "faulted",
+			       (long long)stray);
+		EXPECT_EQ(0, uq_destroy(self->fd, qc.queue_id));
+		munmap((void *)db, 4096);
+		uq_buf_free(self->fd, &fresh);
+	}
+	TH_LOG("%u rounds: %u copies finished before the close, %u faulted after it",
+	       RACE_ROUNDS, completed, faulted);
+	uq_buf_free(self->fd, &src);
 }
 
 /* A write to a read-only buffer: permission fault, a write, nothing written. */

@@ -9,6 +9,8 @@
  */
 #include "mmu_util.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -483,6 +485,69 @@ static bool t_tlb_invalidate(struct env *e)
 	return true;
 }
 
+/*
+ * An invalidation returns only after every access that uses the old
+ * translations has finished: the engine is held inside its write of the
+ * first destination page (the gate) while the second page is unmapped and
+ * the context invalidated from another thread. The write finishes, the
+ * next page faults, and nothing lands after the invalidation returned.
+ */
+struct inval_arg {
+	struct env *e;
+	uint32_t val;
+	atomic_bool done;
+};
+
+static void *inval_thread(void *p)
+{
+	struct inval_arg *a = p;
+
+	wr(a->e, TERN_REG_MMU_INVALIDATE, a->val);
+	atomic_store(&a->done, true);
+	return NULL;
+}
+
+static bool t_invalidate_waits_for_access(struct env *e)
+{
+	struct inval_arg a = { .e = e, .val = 3 };
+	struct tern_dma_desc d = vcopy(3, VA_SRC, VA_DST, 0x2000);
+	uint8_t *src = ram_at(e, HOSTP(0)), *dst = ram_at(e, HOSTP(4));
+	uint8_t *dst2 = ram_at(e, HOSTP(6));
+	struct timespec pause = { 0, 100 * 1000 * 1000 };
+	pthread_t t;
+
+	ctx_setup(e, 3);
+	map4k(e, 3, VA_SRC, HOSTP(0), R);
+	map4k(e, 3, VA_SRC + 0x1000, HOSTP(1), R);
+	/* not contiguous: the second page is a piece of its own */
+	map4k(e, 3, VA_DST, HOSTP(4), W);
+	map4k(e, 3, VA_DST + 0x1000, HOSTP(6), W);
+	fill_pattern(src, 0x2000, 21);
+	memset(dst, 0, 0x1000);
+	memset(dst2, 0, 0x1000);
+	CHECK(q_ready(e, 0));
+	gate_arm(e, HOSTP(4), false);
+	put_desc(e, false, RING(0), qrd(e, 0, TERN_Q_TAIL), &d);
+	doorbell(e, 0, qrd(e, 0, TERN_Q_TAIL) + 1);
+	CHECK(gate_wait_hit(e));
+
+	put64(pte_at(e, 3, VA_DST + 0x1000, 2), 0);
+	CHECK_EQ(pthread_create(&t, NULL, inval_thread, &a), 0);
+	nanosleep(&pause, NULL);
+	/* the write in flight used the old translations: still waited for */
+	CHECK(!atomic_load(&a.done));
+	gate_open(e);
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	CHECK(atomic_load(&a.done));
+	CHECK_EQ(q_wait(e, 0), TERN_Q_STATE_HALTED);
+	CHECK_EQ(qrd(e, 0, TERN_Q_ERROR), TERN_ERR_MMU_FAULT);
+	CHECK_EQ(qrd(e, 0, TERN_Q_FAULT_ADDR_LO), (uint32_t)(VA_DST + 0x1000));
+	CHECK(memcmp(dst, src, 0x1000) == 0);
+	for (unsigned int i = 0; i < 0x1000; i++)
+		CHECK_EQ(dst2[i], 0);
+	return true;
+}
+
 /* ---- kernel rings: flags with a ctx ---- */
 
 static bool t_kernel_ctx_flags(struct env *e)
@@ -653,6 +718,7 @@ static const struct test_case cases[] = {
 	TEST("a faulting queue halts, another context's completes",
 	     t_fault_isolated),
 	TEST("TLB invalidation", t_tlb_invalidate),
+	TEST("invalidation waits for accesses", t_invalidate_waits_for_access),
 	TEST("kernel ring ctx flags and PHYS fences", t_kernel_ctx_flags),
 	TEST("user-mode queue", t_user_queue),
 	TEST("user-mode queue of a disabled context", t_user_queue_disabled_ctx),
