@@ -117,8 +117,17 @@ struct tern_device {
 	/* HBM of the cores' slot tables, in hbm_mm (not counted in hbm_used). */
 	struct drm_mm_node core_hbm_node;
 
-	struct mutex hbm_lock;		/* Protects hbm_mm */
+	/* Protects hbm_mm and the retired-page lists and counts below */
+	struct mutex hbm_lock;
 	struct drm_mm hbm_mm;		/* HBM offsets of device BOs */
+	/*
+	 * HBM pages with an uncorrected ECC error (tern_ras.c): reserved in
+	 * hbm_mm for good, or waiting for the buffer that holds them to go.
+	 */
+	struct list_head hbm_retired;
+	struct list_head hbm_retire_pending;
+	u32 hbm_retired_count;
+	u32 hbm_retire_pending_count;
 	atomic64_t hbm_used;		/* bytes in device BOs */
 	atomic64_t host_used;		/* bytes in host BOs (imported ones too) */
 	/* The driver's own DMA memory: rings, statuses, fence slots, page tables. */

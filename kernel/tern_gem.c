@@ -30,6 +30,7 @@
 
 #include "tern_gem.h"
 #include "tern_mmu.h"
+#include "tern_ras.h"
 
 /* HBM is cleared through BAR4 in chunks of this size. */
 #define TERN_HBM_CLEAR_CHUNK	SZ_64M
@@ -38,6 +39,7 @@ static void tern_gem_fini(struct drm_device *drm, void *arg)
 {
 	struct tern_device *tdev = to_tern_device(drm);
 
+	tern_ras_retire_fini(tdev);
 	drm_mm_takedown(&tdev->hbm_mm);
 }
 
@@ -52,6 +54,8 @@ int tern_gem_init(struct tern_device *tdev)
 	if (ret)
 		return ret;
 	INIT_LIST_HEAD(&tdev->bo_list);
+	INIT_LIST_HEAD(&tdev->hbm_retired);
+	INIT_LIST_HEAD(&tdev->hbm_retire_pending);
 
 	drm_mm_init(&tdev->hbm_mm, 0, tdev->hw.hbm_size);
 	return drmm_add_action_or_reset(&tdev->drm, tern_gem_fini, NULL);
@@ -214,10 +218,12 @@ static int tern_hbm_alloc(struct tern_device *tdev, struct tern_bo *bo, u64 size
 
 static void tern_hbm_free(struct tern_device *tdev, struct tern_bo *bo)
 {
-	u64 size = bo->hbm_node.size;
+	u64 start = bo->hbm_node.start, size = bo->hbm_node.size;
 
 	mutex_lock(&tdev->hbm_lock);
 	drm_mm_remove_node(&bo->hbm_node);
+	if (!list_empty(&tdev->hbm_retire_pending))
+		tern_ras_retire_freed_locked(tdev, start, size);
 	mutex_unlock(&tdev->hbm_lock);
 
 	atomic64_sub(size, &tdev->hbm_used);

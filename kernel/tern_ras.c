@@ -8,9 +8,14 @@
  * events, logs them (ratelimited) and sends a uevent. A UE also fails the
  * job that read the line; that is the rings' business (tern_queue.c,
  * tern_core.c): only that job fails, nothing is reset.
+ *
+ * The 4 KiB HBM page of a UE is retired: never handed out again (until the
+ * module is loaded again). A page no buffer holds is reserved in hbm_mm at
+ * once; one in a buffer when the buffer's HBM is freed (tern_gem.c).
  */
 
 #include <linux/kobject.h>
+#include <linux/slab.h>
 
 #include <drm/drm_accel.h>
 #include <drm/drm_file.h>
@@ -18,6 +23,127 @@
 
 #include "tern_hw.h"
 #include "tern_ras.h"
+
+/* At most this many pages are retired (1 MiB); past it, errors are only logged. */
+#define TERN_HBM_RETIRE_MAX	256
+
+/* An HBM page with an uncorrected error, on hbm_retired or hbm_retire_pending. */
+struct tern_retired_page {
+	struct list_head node;
+	struct drm_mm_node mm;	/* in hbm_mm once retired */
+	u64 offset;
+};
+
+/* Reserve @p's page in hbm_mm if no buffer holds it: true if done. */
+static bool tern_ras_reserve_locked(struct tern_device *tdev, struct tern_retired_page *p)
+{
+	lockdep_assert_held(&tdev->hbm_lock);
+
+	p->mm.start = p->offset;
+	p->mm.size = TERN_PAGE_SIZE;
+	p->mm.color = 0;
+	return !drm_mm_reserve_node(&tdev->hbm_mm, &p->mm);
+}
+
+static bool tern_ras_page_known_locked(struct tern_device *tdev, u64 offset)
+{
+	struct tern_retired_page *p;
+
+	lockdep_assert_held(&tdev->hbm_lock);
+
+	list_for_each_entry(p, &tdev->hbm_retired, node)
+		if (p->offset == offset)
+			return true;
+	list_for_each_entry(p, &tdev->hbm_retire_pending, node)
+		if (p->offset == offset)
+			return true;
+	return false;
+}
+
+/**
+ * tern_ras_retire() - retire the HBM page of an uncorrected error
+ * @tdev: device
+ * @line: HBM offset of the line the chip reported
+ *
+ * Error IRQ thread (it may sleep). Once per page.
+ */
+void tern_ras_retire(struct tern_device *tdev, u64 line)
+{
+	u64 offset = ALIGN_DOWN(line, TERN_PAGE_SIZE);
+	struct tern_retired_page *p;
+	const char *what = NULL;
+
+	if (offset >= tdev->hw.hbm_size)
+		return;
+	mutex_lock(&tdev->hbm_lock);
+	if (tern_ras_page_known_locked(tdev, offset))
+		goto unlock;
+	if (tdev->hbm_retired_count + tdev->hbm_retire_pending_count >= TERN_HBM_RETIRE_MAX) {
+		what = "not retired: too many retired pages already";
+		goto unlock;
+	}
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p) {
+		what = "not retired: out of memory";
+		goto unlock;
+	}
+	p->offset = offset;
+	if (tern_ras_reserve_locked(tdev, p)) {
+		list_add_tail(&p->node, &tdev->hbm_retired);
+		tdev->hbm_retired_count++;
+		what = "retired";
+	} else {
+		list_add_tail(&p->node, &tdev->hbm_retire_pending);
+		tdev->hbm_retire_pending_count++;
+		what = "retired when the buffer holding it is freed";
+	}
+unlock:
+	mutex_unlock(&tdev->hbm_lock);
+	if (what)
+		tern_err_ratelimited(tdev, "HBM page 0x%llx %s\n", offset, what);
+}
+
+/**
+ * tern_ras_retire_freed_locked() - retire the waiting pages of freed HBM
+ * @tdev: device
+ * @start: HBM offset of the range just removed from hbm_mm
+ * @size: its size
+ */
+void tern_ras_retire_freed_locked(struct tern_device *tdev, u64 start, u64 size)
+{
+	struct tern_retired_page *p, *tmp;
+
+	lockdep_assert_held(&tdev->hbm_lock);
+
+	list_for_each_entry_safe(p, tmp, &tdev->hbm_retire_pending, node) {
+		if (p->offset < start || p->offset - start >= size ||
+		    !tern_ras_reserve_locked(tdev, p))
+			continue;
+		list_move_tail(&p->node, &tdev->hbm_retired);
+		tdev->hbm_retire_pending_count--;
+		tdev->hbm_retired_count++;
+	}
+}
+
+/* Teardown, before hbm_mm goes: give the retired pages back. */
+void tern_ras_retire_fini(struct tern_device *tdev)
+{
+	struct tern_retired_page *p, *tmp;
+
+	mutex_lock(&tdev->hbm_lock);
+	list_for_each_entry_safe(p, tmp, &tdev->hbm_retired, node) {
+		drm_mm_remove_node(&p->mm);
+		list_del(&p->node);
+		kfree(p);
+	}
+	list_for_each_entry_safe(p, tmp, &tdev->hbm_retire_pending, node) {
+		list_del(&p->node);
+		kfree(p);
+	}
+	tdev->hbm_retired_count = 0;
+	tdev->hbm_retire_pending_count = 0;
+	mutex_unlock(&tdev->hbm_lock);
+}
 
 static u64 tern_ras_addr(struct tern_device *tdev, u32 lo)
 {
@@ -74,5 +200,6 @@ void tern_ras_irq(struct tern_device *tdev)
 		tern_err_ratelimited(tdev, "HBM ECC error not corrected in the line at 0x%llx: the read failed; the line is poisoned until it is written (%u lines poisoned)\n",
 				     ue, tern_rd32(tdev, TERN_REG_RAS_POISONED));
 		tern_ras_uevent(tdev, true, ue);
+		tern_ras_retire(tdev, ue);
 	}
 }

@@ -9,5 +9,8 @@
 #include "tern_drv.h"
 
 void tern_ras_irq(struct tern_device *tdev);
+void tern_ras_retire(struct tern_device *tdev, u64 line);
+void tern_ras_retire_freed_locked(struct tern_device *tdev, u64 start, u64 size);
+void tern_ras_retire_fini(struct tern_device *tdev);
 
 #endif /* __TERN_RAS_H__ */

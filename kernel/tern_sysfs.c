@@ -60,6 +60,9 @@ TERN_ATTR_U64(lost_completions, atomic64_read(&tdev->rec->lost_completions));
 /* RAS (tern_ras.c): the events the driver saw, and the last line of each kind. */
 TERN_ATTR_U64(ecc_ce_events, atomic64_read(&tdev->ras_ce_events));
 TERN_ATTR_U64(ecc_ue_events, atomic64_read(&tdev->ras_ue_events));
+/* 4 KiB HBM pages retired after an uncorrected error, and those waiting for their buffer. */
+TERN_ATTR_U64(ecc_retired_pages, READ_ONCE(tdev->hbm_retired_count));
+TERN_ATTR_U64(ecc_retire_pending, READ_ONCE(tdev->hbm_retire_pending_count));
 
 /* "none" before the first event of the kind, else the line's HBM offset. */
 static ssize_t tern_sysfs_ras_addr(char *buf, atomic64_t *events, atomic64_t *addr)
@@ -184,6 +187,8 @@ static struct attribute *tern_sysfs_attrs[] = {
 	&dev_attr_ecc_last_ce_addr.attr,
 	&dev_attr_ecc_last_ue_addr.attr,
 	&dev_attr_ecc_poisoned.attr,
+	&dev_attr_ecc_retired_pages.attr,
+	&dev_attr_ecc_retire_pending.attr,
 	NULL
 };
 
@@ -196,7 +201,8 @@ static umode_t tern_sysfs_is_visible(struct kobject *kobj, struct attribute *att
 		return tdev->telem ? attr->mode : 0;
 	if (attr == &dev_attr_ecc_ce_events.attr || attr == &dev_attr_ecc_ue_events.attr ||
 	    attr == &dev_attr_ecc_last_ce_addr.attr || attr == &dev_attr_ecc_last_ue_addr.attr ||
-	    attr == &dev_attr_ecc_poisoned.attr)
+	    attr == &dev_attr_ecc_poisoned.attr || attr == &dev_attr_ecc_retired_pages.attr ||
+	    attr == &dev_attr_ecc_retire_pending.attr)
 		return (tdev->hw.caps & TERN_CAP_RAS) ? attr->mode : 0;
 	return attr->mode;
 }

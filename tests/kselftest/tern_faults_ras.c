@@ -7,7 +7,7 @@
  * job or launch that reads the line (TERN_ERR_ECC_UNCORRECTED, or
  * TERN_CERR_ECC with the line's offset), poisons only that line until it
  * is written again, and resets nothing; another process's verified jobs
- * meanwhile all end OK.
+ * meanwhile all end OK. The page of an uncorrected error is retired.
  */
 #include "tern_faults.h"
 
@@ -155,6 +155,59 @@ TEST_F_TIMEOUT(faults, ecc_uncorrected_dma, FT_TEST_SECS)
 	FT_BYSTANDER_CHECK();
 	EXPECT_EQ(self->resets, tern_sysfs_u64(self->minor, "resets"));
 	EXPECT_EQ(0, tern_bo_close(self->fd, hdev));
+}
+
+/*
+ * The 4 KiB page of an uncorrected error is retired: it waits while its
+ * buffer lives (ecc_retire_pending), is reserved when the buffer is freed
+ * (ecc_retired_pages), and no buffer created after that gets it, while
+ * new buffers do land around it in the freed range.
+ */
+TEST_F_TIMEOUT(faults, ecc_uncorrected_page_retired, FT_TEST_SECS)
+{
+	uint32_t hs, hd, hdev, status, code, h[256], q = 1 % self->info.num_queues;
+	uint64_t off, page, retired, pending;
+	struct drm_tern_bo_info bi;
+	unsigned char *src, *dst;
+	unsigned int n, in_range = 0;
+
+	retired = tern_sysfs_u64(self->minor, "ecc_retired_pages");
+	if (retired == UINT64_MAX)
+		SKIP(return, "no sysfs ecc_retired_pages: the chip has no TERN_CAP_RAS");
+	pending = tern_sysfs_u64(self->minor, "ecc_retire_pending");
+	ft_host_bos(_metadata, self->fd, &hs, &hd, &src, &dst);
+	off = dev_bo_filled(_metadata, self, hs, &hdev);
+	page = off + 3 * 4096;
+
+	ASSERT_EQ(0, tern_inject_ecc(0, true, page + 256)) TH_LOG("%s", tern_vm_error());
+	ft_copy(_metadata, self->fd, self->tl, &self->point, q, hd, 0, hdev, 0, FT_BYTES,
+		&status, &code);
+	EXPECT_EQ((uint32_t)DRM_TERN_JOB_DEVICE_ERROR, status);
+	EXPECT_EQ((uint32_t)TERN_ERR_ECC_UNCORRECTED, code);
+	FT_EXPECT_INJECTED(1);
+	EXPECT_EQ(pending + 1, ft_sysfs_wait(self->minor, "ecc_retire_pending", pending + 1));
+	EXPECT_EQ(retired, tern_sysfs_u64(self->minor, "ecc_retired_pages"));
+
+	EXPECT_EQ(0, tern_bo_close(self->fd, hdev));
+	EXPECT_EQ(retired + 1, tern_sysfs_u64(self->minor, "ecc_retired_pages"));
+	EXPECT_EQ(pending, tern_sysfs_u64(self->minor, "ecc_retire_pending"));
+
+	/* One of the freed buffer's size, then pages until one lands in its range. */
+	for (n = 0; n < ARRAY_SIZE(h) && in_range < 3; n++) {
+		ASSERT_EQ(0, tern_bo_create(self->fd, n ? 4096 : FT_BYTES, DRM_TERN_BO_DEVICE,
+					    &h[n]));
+		ASSERT_EQ(0, tern_bo_info(self->fd, h[n], &bi));
+		EXPECT_FALSE(bi.device_addr <= page && page < bi.device_addr + bi.size)
+			TH_LOG("buffer %u at HBM 0x%llx+0x%llx holds the retired page 0x%llx", n,
+			       (unsigned long long)bi.device_addr, (unsigned long long)bi.size,
+			       (unsigned long long)page);
+		in_range += bi.device_addr >= off && bi.device_addr < off + FT_BYTES;
+	}
+	EXPECT_LT(0, in_range) TH_LOG("no new buffer landed in the freed range");
+	while (n)
+		EXPECT_EQ(0, tern_bo_close(self->fd, h[--n]));
+	EXPECT_EQ(retired + 1, tern_sysfs_u64(self->minor, "ecc_retired_pages"));
+	EXPECT_EQ(self->resets, tern_sysfs_u64(self->minor, "resets"));
 }
 
 /*
