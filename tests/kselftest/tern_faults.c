@@ -73,7 +73,7 @@ TEST_F_TIMEOUT(faults, dma_abort_repeated_recovers, FT_TEST_SECS)
 
 	ASSERT_LE(2u, self->info.num_queues);
 	ft_host_bos(_metadata, self->fd, &hs, &hd, &src, &dst);
-	ft_coredump_free(self->pci);
+	tern_coredump_take(self->pci, NULL);
 	FT_BYSTANDER(0, self->info.num_cores ? 0 : -1, 1);
 	for (i = 0; i < 4; i++) {
 		ASSERT_EQ(0, tern_inject_dma_abort(0, queue)) TH_LOG("%s", tern_vm_error());
@@ -96,7 +96,7 @@ TEST_F_TIMEOUT(faults, dma_abort_repeated_recovers, FT_TEST_SECS)
 	EXPECT_EQ((uint32_t)DRM_TERN_JOB_OK, status) TH_LOG("device error %u", code);
 	EXPECT_EQ(-1, tern_first_diff(dst, src, FT_BYTES));
 	FT_BYSTANDER_CHECK();
-	ft_coredump_free(self->pci);
+	tern_coredump_take(self->pci, NULL);
 }
 
 /*
@@ -167,7 +167,7 @@ TEST_F_TIMEOUT(faults, core_hang_resets_the_core, FT_TEST_SECS)
 		SKIP(return, "no compute cores");
 	prog_setup(_metadata, self->fd, &p);
 	prog_fill(_metadata, self, &p);
-	ft_coredump_free(self->pci);
+	tern_coredump_take(self->pci, NULL);
 	FT_BYSTANDER(0, self->info.num_cores > 1 ? 1 : -1, 0);
 	ASSERT_EQ(0, tern_inject_core_hang(0, 0)) TH_LOG("%s", tern_vm_error());
 	prog_run(_metadata, self, &p, 0, HANG_TIMEOUT_NS, &status, &code);
@@ -182,7 +182,7 @@ TEST_F_TIMEOUT(faults, core_hang_resets_the_core, FT_TEST_SECS)
 	EXPECT_EQ((uint32_t)DRM_TERN_JOB_OK, status) TH_LOG("code %u", code);
 	prog_check(_metadata, self, &p);
 	FT_BYSTANDER_CHECK();
-	ft_coredump_free(self->pci);
+	tern_coredump_take(self->pci, NULL);
 }
 
 /* ---- PCIe AER ---- */
@@ -406,7 +406,7 @@ static void aer_uncorrectable(struct __test_metadata *_metadata, FIXTURE_DATA(fa
 		SKIP(return, "%s", why);
 	before = aer_count(self->pci, port, kind);
 	ASSERT_NE(UINT64_MAX, before);
-	ft_coredump_free(self->pci);
+	tern_coredump_take(self->pci, NULL);
 	FT_BYSTANDER(0, self->info.num_cores ? 0 : -1, 1);
 	ASSERT_EQ(0, tern_inject_aer(0, kind)) TH_LOG("%s", tern_vm_error());
 	now = aer_wait_total(self->pci, port, kind, before);
@@ -426,7 +426,7 @@ static void aer_uncorrectable(struct __test_metadata *_metadata, FIXTURE_DATA(fa
 	FT_EXPECT_INJECTED(1);
 	device_works(_metadata, self);
 	FT_BYSTANDER_CHECK();
-	ft_coredump_free(self->pci);
+	tern_coredump_take(self->pci, NULL);
 }
 
 TEST_F_TIMEOUT(faults, aer_nonfatal, FT_TEST_SECS)

@@ -92,37 +92,6 @@ static inline int ft_debugfs_str(unsigned int minor, const char *file, const cha
 	return n < 0 ? (int)n : 0;
 }
 
-/* Free the devcoredumps of PCI device @pci (a recovery writes one); how many. */
-static inline int ft_coredump_free(const char *pci)
-{
-	char path[300], dev[64];
-	struct dirent *de;
-	int n = 0, fd;
-	DIR *dir;
-
-	dir = opendir("/sys/class/devcoredump");
-	if (!dir)
-		return 0;
-	while ((de = readdir(dir))) {
-		if (strncmp(de->d_name, "devcd", 5))
-			continue;
-		snprintf(path, sizeof(path), "/sys/class/devcoredump/%s/failing_device",
-			 de->d_name);
-		tern_link_basename(path, dev, sizeof(dev));
-		if (strcmp(dev, pci))
-			continue;
-		snprintf(path, sizeof(path), "/sys/class/devcoredump/%s/data", de->d_name);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (write(fd, "1", 1) == 1)
-			n++;
-		close(fd);
-	}
-	closedir(dir);
-	return n;
-}
-
 /*
  * Poll sysfs tern/@attr until it is at least @want (an interrupt thread
  * may count a little after the job ended), at most FT_UEVENT_S; its value.

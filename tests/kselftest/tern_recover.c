@@ -73,54 +73,6 @@ static int uevent_wait_reset(int fd, unsigned int minor, const char *reason)
 	return -1;
 }
 
-/*
- * The devcoredump of PCI device @pci: checks that its text names @reason
- * (when @reason is set), then frees it by writing to its data file.
- * Returns 1 if one was found, 0 if none, -1 if its text lacked @reason.
- */
-static int coredump_take(const char *pci, const char *reason)
-{
-	char path[300], dev[64], *text;
-	struct dirent *de;
-	int found = 0, fd;
-	DIR *dir;
-
-	dir = opendir("/sys/class/devcoredump");
-	if (!dir)
-		return 0;
-	while ((de = readdir(dir))) {
-		size_t len = 0, cap = 1 << 20;
-		ssize_t n;
-
-		if (strncmp(de->d_name, "devcd", 5))
-			continue;
-		snprintf(path, sizeof(path), "/sys/class/devcoredump/%s/failing_device",
-			 de->d_name);
-		tern_link_basename(path, dev, sizeof(dev));
-		if (strcmp(dev, pci))
-			continue;
-		snprintf(path, sizeof(path), "/sys/class/devcoredump/%s/data", de->d_name);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		text = calloc(1, cap + 1);
-		while (text && len < cap && (n = read(fd, text + len, cap - len)) > 0)
-			len += n;
-		if (text && reason && !strstr(text, reason)) {
-			found = -1;
-			tern_log_block("devcoredump without the reason", text);
-		} else if (found >= 0) {
-			found = 1;
-		}
-		free(text);
-		if (write(fd, "1", 1) < 0)
-			found = found ? found : -1;
-		close(fd);
-	}
-	closedir(dir);
-	return found;
-}
-
 static int debugfs_str(unsigned int minor, const char *file, const char *s)
 {
 	ssize_t n = tern_debugfs_write(minor, file, s, strlen(s));
@@ -326,7 +278,7 @@ static void dev_id_get(struct __test_metadata *_metadata, struct dev_id *d)
 	d->resets = tern_sysfs_u64(d->minor, "resets");
 	ASSERT_NE(UINT64_MAX, d->resets) TH_LOG("no sysfs tern/resets");
 	/* A dump left by an earlier test would keep this test's out. */
-	coredump_take(d->pci, NULL);
+	tern_coredump_take(d->pci, NULL);
 }
 
 static void expect_reason(struct __test_metadata *_metadata, struct dev_id *d, const char *reason)
@@ -348,10 +300,10 @@ static void expect_report(struct __test_metadata *_metadata, struct dev_id *d, i
 	ASSERT_NE(-1, dump) TH_LOG("no uevent TERN_EVENT=RESET TERN_REASON=%s for accel%u",
 				   reason, d->minor);
 	snprintf(want, sizeof(want), "reason: %s", reason);
-	got = coredump_take(d->pci, want);
+	got = tern_coredump_take(d->pci, want);
 	EXPECT_NE(-1, got);
 	if (dump == 1)
-		EXPECT_EQ(1, got) TH_LOG("the uevent says TERN_COREDUMP=1 but there is no dump");
+		EXPECT_LE(1, got) TH_LOG("the uevent says TERN_COREDUMP=1 but there is no dump");
 	if (!got)
 		TH_LOG("no devcoredump (TERN_COREDUMP=%d)", dump);
 }
@@ -472,7 +424,7 @@ TEST_F_TIMEOUT(rec, concurrent_triggers, TEST_SECS)
 	EXPECT_TRUE(n == 1 || n == 2) TH_LOG("%llu resets for two triggers", (unsigned long long)n);
 	client_wait_all(_metadata, &c, first, 0, &x);
 	client_check(_metadata, &c, 0, 0);
-	coredump_take(d.pci, NULL);
+	tern_coredump_take(d.pci, NULL);
 	close(c.fd);
 }
 
@@ -545,7 +497,7 @@ TEST_F_TIMEOUT(rec, dma_timeout, TEST_SECS)
 	       (unsigned long long)resets,
 	       (unsigned long long)tern_sysfs_u64(d.minor, "lost_completions"));
 	expect_report(_metadata, &d, ufd, "dma-timeout");
-	coredump_take(d.pci, NULL);
+	tern_coredump_take(d.pci, NULL);
 	client_check(_metadata, &c, 0, 0);
 	close(c.fd);
 	close(ufd);

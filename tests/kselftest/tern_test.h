@@ -492,4 +492,54 @@ static inline void tern_log_block(const char *title, const char *text)
 	}
 }
 
+/*
+ * Free the devcoredumps of PCI device @pci (a recovery writes one). With
+ * @reason, each one's text must contain it (else it is logged). Returns how
+ * many were freed, or -1 if one lacked @reason or could not be freed.
+ */
+static inline int tern_coredump_take(const char *pci, const char *reason)
+{
+	char path[300], dev[64], *text;
+	int freed = 0, bad = 0, fd;
+	struct dirent *de;
+	DIR *dir;
+
+	dir = opendir("/sys/class/devcoredump");
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir))) {
+		size_t len = 0, cap = 1 << 20;
+		ssize_t n;
+
+		if (strncmp(de->d_name, "devcd", 5))
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/devcoredump/%s/failing_device",
+			 de->d_name);
+		tern_link_basename(path, dev, sizeof(dev));
+		if (strcmp(dev, pci))
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/devcoredump/%s/data", de->d_name);
+		fd = open(path, (reason ? O_RDWR : O_WRONLY) | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (reason) {
+			text = calloc(1, cap + 1);
+			while (text && len < cap && (n = read(fd, text + len, cap - len)) > 0)
+				len += n;
+			if (!text || !strstr(text, reason)) {
+				bad = 1;
+				tern_log_block("devcoredump without the reason", text ? text : "");
+			}
+			free(text);
+		}
+		if (write(fd, "1", 1) == 1)
+			freed++;
+		else
+			bad = 1;
+		close(fd);
+	}
+	closedir(dir);
+	return bad ? -1 : freed;
+}
+
 #endif /* TERN_TEST_H */
