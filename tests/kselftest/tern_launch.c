@@ -6,139 +6,19 @@
  * against the CPU reference (tern_op_run() and tern_op_reference(), and a
  * program written by hand); the launch status; many launches in flight
  * waited in reverse; faults (illegal opcode, deadlock, HBM range) with the
- * next launch succeeding; the program cache; TERN_CORE_ANY; a kernel freed
- * while it runs; and every rejected argument, with nothing launched.
+ * next launch succeeding; TERN_CORE_ANY; a kernel freed while it runs; and
+ * every rejected argument, with nothing launched. The program cache is
+ * tested by tern_cache; the helpers and the fixture are tern_launch_test.h.
  */
-#include <math.h>
-#include <pthread.h>
-
 #include "kselftest_harness.h"
 #include "tern_test.h"
 #include "tern.h"
 #include "tern_isa.h"
 #include "tern_ops.h"
 #include "tern_program.h"
+#include "tern_launch_test.h"
 
-#define WAIT_NS		(60ll * 1000 * 1000 * 1000)
-
-/* ---- buffers and values ---- */
-
-static struct tern_buffer *buffer(struct __test_metadata *_metadata, struct tern_device *dev,
-				  uint64_t size, unsigned int flags, void **map)
-{
-	struct tern_buffer *b;
-	void *p;
-	int ret;
-
-	ret = tern_buffer_alloc(dev, size, flags, &b);
-	ASSERT_EQ(0, ret) TH_LOG("tern_buffer_alloc %llu: %s", (unsigned long long)size,
-				 tern_last_error());
-	ASSERT_EQ(0, tern_buffer_map(b, &p)) TH_LOG("%s", tern_last_error());
-	if (map)
-		*map = p;
-	return b;
-}
-
-/* Uniform in [-1, 1) from the pattern stream. */
-static float uniform(uint64_t seed, uint64_t i)
-{
-	return (float)((double)(tern_pattern_word(seed, i) >> 40) / (double)(1ull << 23) - 1.0);
-}
-
-/* Every element of a buffer of @dtype set to random values in [-1, 1). */
-static void fill(void *p, uint64_t size, unsigned int dtype, uint64_t seed)
-{
-	unsigned int es = tern_dtype_size(dtype);
-
-	for (uint64_t i = 0; i < size / es; i++)
-		tern_value_set(dtype, (uint8_t *)p + i * es, uniform(seed, i));
-}
-
-static unsigned int num_cores(struct __test_metadata *_metadata, struct tern_device *dev)
-{
-	struct tern_device_info info;
-
-	ASSERT_EQ(0, tern_device_info(dev, &info));
-	ASSERT_LE(1, info.num_cores);
-	return info.num_cores;
-}
-
-/* ---- ops run on the device, checked against the reference ---- */
-
-/* The buffers of one op: slot i holds tensor i (0 = out), each its own buffer. */
-struct op_bufs {
-	unsigned int n;
-	struct tern_buffer *b[4];
-	void *map[4];
-	void *pre[4];		/* host copies of the inputs before the launch */
-	uint64_t size[4];
-};
-
-/* Slots 0..nin of @op: out in slot 0, input i in slot i + 1, dense. */
-static void op_bufs_new(struct __test_metadata *_metadata, struct tern_device *dev,
-			struct tern_op *op, struct op_bufs *ob, uint64_t seed)
-{
-	memset(ob, 0, sizeof(*ob));
-	ob->n = op->nin + 1;
-	for (unsigned int i = 0; i < ob->n; i++) {
-		struct tern_tensor *t = i ? &op->in[i - 1] : &op->out;
-
-		t->slot = i;
-		ob->size[i] = tern_tensor_span(t);
-		ob->b[i] = buffer(_metadata, dev, ob->size[i], TERN_MEM_DEVICE, &ob->map[i]);
-		fill(ob->map[i], ob->size[i], t->dtype, seed + i);
-		ob->pre[i] = malloc(ob->size[i]);
-		ASSERT_NE(NULL, ob->pre[i]);
-		memcpy(ob->pre[i], ob->map[i], ob->size[i]);
-	}
-}
-
-static void op_bufs_free(struct op_bufs *ob)
-{
-	for (unsigned int i = 0; i < ob->n; i++) {
-		tern_buffer_free(ob->b[i]);
-		free(ob->pre[i]);
-	}
-}
-
-/* The device's output against tern_op_reference() on the inputs as they were. */
-static void op_check(struct __test_metadata *_metadata, const struct tern_op *op,
-		     struct op_bufs *ob, const char *what)
-{
-	const struct tern_tensor *o = &op->out;
-	double tol = tern_op_tolerance(op), worst = 0;
-	unsigned int es = tern_dtype_size(o->dtype);
-
-	ASSERT_LE(0, tol);
-	ASSERT_EQ(0, tern_op_reference(op, ob->pre, ob->size, ob->n)) TH_LOG("%s", tern_last_error());
-	for (uint64_t r = 0; r < o->rows; r++) {
-		for (uint64_t c = 0; c < o->cols; c++) {
-			uint64_t at = o->offset + (r * o->row_stride + c * o->col_stride) * es;
-			double got = tern_value_get(o->dtype, (uint8_t *)ob->map[0] + at);
-			double want = tern_value_get(o->dtype, (uint8_t *)ob->pre[0] + at);
-
-			ASSERT_TRUE(fabs(got - want) <= tol)
-				TH_LOG("%s: out[%llu][%llu] = %.9g, reference %.9g, tolerance %.3g",
-				       what, (unsigned long long)r, (unsigned long long)c, got, want,
-				       tol);
-			worst = fmax(worst, fabs(got - want));
-		}
-	}
-	TH_LOG("%s: max error %.3g, tolerance %.3g", what, worst, tol);
-}
-
-static struct tern_op matmul_op(unsigned int dtype, uint64_t m, uint64_t k, uint64_t n)
-{
-	struct tern_op op;
-
-	memset(&op, 0, sizeof(op));
-	op.kind = TERN_OPKIND_MATMUL;
-	op.nin = 2;
-	op.out = tern_tensor_2d(0, dtype, m, n);
-	op.in[0] = tern_tensor_2d(1, dtype, m, k);
-	op.in[1] = tern_tensor_2d(2, dtype, k, n);
-	return op;
-}
+/* ---- ops ---- */
 
 static struct tern_op softmax_op(unsigned int dtype, uint64_t rows, uint64_t cols)
 {
@@ -153,42 +33,6 @@ static struct tern_op softmax_op(unsigned int dtype, uint64_t rows, uint64_t col
 }
 
 /* ---- hand-built programs ---- */
-
-struct hand_prog {
-	struct tern_prog_header h;
-	union tern_insn insn[8];
-};
-
-/* Stream @engine of @n instructions after the header (or after @at others). */
-static void hand_stream(struct hand_prog *p, unsigned int engine, unsigned int at,
-			unsigned int n)
-{
-	p->h.stream[engine].offset = TERN_PROG_HEADER_SIZE + at * TERN_INSN_SIZE;
-	p->h.stream[engine].count = n;
-}
-
-static size_t hand_init(struct hand_prog *p, unsigned int ninsns, unsigned int nslots,
-			unsigned int nsems)
-{
-	memset(p, 0, sizeof(*p));
-	p->h.magic = TERN_PROG_MAGIC;
-	p->h.version = TERN_ISA_VERSION;
-	p->h.size = TERN_PROG_HEADER_SIZE + ninsns * TERN_INSN_SIZE;
-	p->h.nslots = nslots;
-	p->h.nsems = nsems;
-	return p->h.size;
-}
-
-/* Vector: NOP, END. */
-static size_t hand_nop(struct hand_prog *p)
-{
-	size_t size = hand_init(p, 2, 0, 0);
-
-	hand_stream(p, TERN_ENGINE_VECTOR, 0, 2);
-	p->insn[0].h.opcode = TERN_OP_NOP;
-	p->insn[1].h.opcode = TERN_OP_END;
-	return size;
-}
 
 /* Vector: NOP, an opcode no engine has, END. */
 static size_t hand_illegal(struct hand_prog *p)
@@ -215,9 +59,6 @@ static size_t hand_deadlock(struct hand_prog *p)
 	p->insn[1].h.opcode = TERN_OP_END;
 	return size;
 }
-
-#define RELU_ROWS	128
-#define RELU_COLS	48
 
 static struct tern_ap relu_tile(void)
 {
@@ -272,16 +113,6 @@ static size_t hand_relu(struct hand_prog *p)
 	return size;
 }
 
-static struct tern_kernel *load(struct __test_metadata *_metadata, struct tern_device *dev,
-				const void *image, size_t size)
-{
-	struct tern_kernel *k = NULL;
-	int ret = tern_kernel_load(dev, image, size, &k);
-
-	ASSERT_EQ(0, ret) TH_LOG("tern_kernel_load: %s", tern_last_error());
-	return k;
-}
-
 /* A kernel built with the ops library. */
 static struct tern_kernel *load_op(struct __test_metadata *_metadata, struct tern_device *dev,
 				   const struct tern_op *op)
@@ -299,42 +130,7 @@ static struct tern_kernel *load_op(struct __test_metadata *_metadata, struct ter
 	return k;
 }
 
-/* ---- the fixture: device 0, a NOP kernel, two device buffers ---- */
-
-FIXTURE(launch) {
-	struct tern_device *dev;
-	unsigned int minor, cores;
-	struct tern_kernel *nop;
-	struct tern_buffer *buf[2];
-	void *map[2];
-};
-
-FIXTURE_SETUP(launch)
-{
-	unsigned int minors[TERN_TEST_MAX_DEVS];
-	struct hand_prog hp;
-	int ret;
-
-	ASSERT_LT(0, tern_minors(minors, TERN_TEST_MAX_DEVS));
-	self->minor = minors[0];
-	ret = tern_device_open(0, &self->dev);
-	ASSERT_EQ(0, ret) TH_LOG("tern_device_open: %s", tern_last_error());
-	self->cores = num_cores(_metadata, self->dev);
-	self->nop = load(_metadata, self->dev, &hp, hand_nop(&hp));
-	for (unsigned int i = 0; i < 2; i++)
-		self->buf[i] = buffer(_metadata, self->dev, RELU_ROWS * RELU_COLS * 4,
-				      TERN_MEM_DEVICE, &self->map[i]);
-}
-
-FIXTURE_TEARDOWN(launch)
-{
-	if (!self->dev)
-		return;
-	tern_kernel_free(self->nop);
-	tern_buffer_free(self->buf[0]);
-	tern_buffer_free(self->buf[1]);
-	EXPECT_EQ(0, tern_device_close(self->dev)) TH_LOG("%s", tern_last_error());
-}
+/* ---- checks ---- */
 
 static uint64_t jobs_submitted(unsigned int minor)
 {
@@ -671,230 +467,6 @@ TEST_F(launch, access_past_a_slot_faults)
 	expect_ok(_metadata, self->dev, self->nop, 0);
 	tern_kernel_free(k);
 	tern_buffer_free(small);
-}
-
-/* ---- the program cache ---- */
-
-struct build_arg {
-	int calls;
-	int fail;		/* returned by the build, if not 0 */
-	unsigned int nops;	/* vector NOPs before END */
-};
-
-static int build_nops(struct tern_program *p, void *arg)
-{
-	struct build_arg *b = arg;
-
-	b->calls++;
-	if (b->fail)
-		return b->fail;
-	for (unsigned int i = 0; i < b->nops; i++) {
-		int ret = tern_prog_nop(p, TERN_ENGINE_VECTOR, TERN_SYNC_NONE);
-
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
-TEST_F(launch, cache_builds_once_per_key)
-{
-	struct build_arg a = { .nops = 3 }, b = { .nops = 5 }, bad = { .fail = -ENOSPC };
-	struct tern_kernel *k1, *k2, *k3, *k4 = NULL;
-	struct tern_launch_status st;
-	static const char key1[] = "nops:3", key2[] = "nops:5", key3[] = "failing";
-
-	ASSERT_EQ(0, tern_kernel_cached(self->dev, key1, sizeof(key1), build_nops, &a, &k1));
-	ASSERT_EQ(0, tern_kernel_cached(self->dev, key1, sizeof(key1), build_nops, &a, &k2));
-	EXPECT_EQ(1, a.calls);
-	EXPECT_EQ(k1, k2);
-	ASSERT_EQ(0, tern_kernel_cached(self->dev, key2, sizeof(key2), build_nops, &b, &k3));
-	EXPECT_EQ(1, b.calls);
-	EXPECT_NE(k1, k3);
-	/* A prefix of a key is another key. */
-	ASSERT_EQ(0, tern_kernel_cached(self->dev, key2, 4, build_nops, &b, &k2));
-	EXPECT_EQ(2, b.calls);
-	EXPECT_NE(k3, k2);
-
-	ASSERT_EQ(0, tern_launch(self->dev, k1, 0, NULL, 0, &st));
-	EXPECT_EQ(4, st.insns[TERN_ENGINE_VECTOR]);
-	ASSERT_EQ(0, tern_launch(self->dev, k3, 0, NULL, 0, &st));
-	EXPECT_EQ(6, st.insns[TERN_ENGINE_VECTOR]);
-
-	/* A failed build is not kept: the next call builds again. */
-	EXPECT_EQ(-ENOSPC, tern_kernel_cached(self->dev, key3, sizeof(key3), build_nops, &bad,
-					      &k4));
-	EXPECT_EQ(NULL, k4);
-	EXPECT_EQ(-ENOSPC, tern_kernel_cached(self->dev, key3, sizeof(key3), build_nops, &bad,
-					      &k4));
-	EXPECT_EQ(2, bad.calls);
-	/* An empty program is refused by tern_prog_finish(), and not kept either. */
-	bad.fail = 0;
-	EXPECT_EQ(-EINVAL, tern_kernel_cached(self->dev, key3, sizeof(key3), build_nops, &bad,
-					      &k4));
-
-	/* Cached kernels are the cache's: freeing one does nothing. */
-	tern_kernel_free(k1);
-	ASSERT_EQ(0, tern_launch(self->dev, k1, 0, NULL, 0, &st));
-
-	/* Bad arguments. */
-	EXPECT_EQ(-EINVAL, tern_kernel_cached(NULL, key1, sizeof(key1), build_nops, &a, &k1));
-	EXPECT_EQ(-EINVAL, tern_kernel_cached(self->dev, NULL, 4, build_nops, &a, &k1));
-	EXPECT_EQ(-EINVAL, tern_kernel_cached(self->dev, key1, 0, build_nops, &a, &k1));
-	EXPECT_EQ(-EINVAL, tern_kernel_cached(self->dev, key1, 257, build_nops, &a, &k1));
-	EXPECT_EQ(-EINVAL, tern_kernel_cached(self->dev, key1, sizeof(key1), NULL, &a, &k1));
-	EXPECT_EQ(-EINVAL, tern_kernel_cached(self->dev, key1, sizeof(key1), build_nops, &a,
-					      NULL));
-	EXPECT_EQ(1, a.calls);
-}
-
-/*
- * More kernels than the cache keeps in HBM: the oldest are unloaded, but
- * not while launched, and they run again (loaded again) without a rebuild.
- */
-TEST_F_TIMEOUT(launch, cache_unloads_and_reloads, 300)
-{
-	enum { N = 320, KEPT = 256 };
-	struct build_arg args[N];
-	struct tern_kernel *k[N];
-	struct tern_launch_status st;
-	struct tern_fence *f = NULL;
-	struct tern_device_info info;
-	uint64_t base, one = 0, used;
-
-	ASSERT_EQ(0, tern_device_info(self->dev, &info));
-	base = info.hbm_used;
-	for (unsigned int i = 0; i < N; i++) {
-		uint32_t key = i;
-
-		args[i] = (struct build_arg){ .nops = 1 + i % 7 };
-		ASSERT_EQ(0, tern_kernel_cached(self->dev, &key, sizeof(key), build_nops, &args[i],
-						&k[i])) TH_LOG("%u: %s", i, tern_last_error());
-		if (i == 0) {
-			/* what one kernel takes in HBM */
-			ASSERT_EQ(0, tern_device_info(self->dev, &info));
-			one = info.hbm_used - base;
-			ASSERT_LT(0, one);
-			/* kernel 0 stays launched while the others come */
-			ASSERT_EQ(0, tern_launch_async(self->dev, k[0], 0, NULL, 0, &f));
-		}
-	}
-	/* At most KEPT in HBM, and kernel 0 is one of them if it still runs. */
-	ASSERT_EQ(0, tern_device_info(self->dev, &info));
-	used = info.hbm_used - base;
-	TH_LOG("HBM used by %d cached kernels: %llu bytes, %llu each", N,
-	       (unsigned long long)used, (unsigned long long)one);
-	EXPECT_GE((KEPT + 1) * one, used);
-	EXPECT_LE((KEPT - 1) * one, used);
-	ASSERT_EQ(0, tern_fence_wait(self->dev, f, WAIT_NS));
-	tern_fence_release(f);
-
-	/* Every one runs, the unloaded ones loaded again, none built again. */
-	for (unsigned int i = 0; i < N; i++) {
-		uint32_t key = i;
-		struct tern_kernel *again;
-
-		ASSERT_EQ(0, tern_launch(self->dev, k[i], (int)(i % self->cores), NULL, 0, &st))
-			TH_LOG("kernel %u: %s", i, tern_last_error());
-		EXPECT_EQ(2 + i % 7, st.insns[TERN_ENGINE_VECTOR]);
-		ASSERT_EQ(0, tern_kernel_cached(self->dev, &key, sizeof(key), build_nops, &args[i],
-						&again));
-		EXPECT_EQ(k[i], again);
-		EXPECT_EQ(1, args[i].calls) TH_LOG("kernel %u built %d times", i, args[i].calls);
-	}
-	ASSERT_EQ(0, tern_device_info(self->dev, &info));
-	EXPECT_GE((KEPT + 1) * one, info.hbm_used - base);
-}
-
-/* Threads asking for the same keys at once: one build per key, one kernel. */
-#define CT_THREADS	4
-#define CT_KEYS		24
-
-struct ct_shared {
-	struct tern_device *dev;
-	struct build_arg args[CT_KEYS];
-	struct tern_kernel *k[CT_THREADS][CT_KEYS];
-	int result[CT_THREADS];
-};
-
-struct ct_thread {
-	struct ct_shared *sh;
-	unsigned int id;
-};
-
-static int build_nops_atomic(struct tern_program *p, void *arg)
-{
-	struct build_arg *b = arg;
-
-	__atomic_fetch_add(&b->calls, 1, __ATOMIC_SEQ_CST);
-	for (unsigned int i = 0; i < b->nops; i++) {
-		int ret = tern_prog_nop(p, TERN_ENGINE_VECTOR, TERN_SYNC_NONE);
-
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
-static void *ct_worker(void *p)
-{
-	struct ct_thread *t = p;
-	struct ct_shared *sh = t->sh;
-	struct tern_launch_status st;
-	int ret = 0;
-
-	for (unsigned int j = 0; j < CT_KEYS && !ret; j++) {
-		/* each thread in its own order */
-		unsigned int key = (j * 7 + t->id * 5) % CT_KEYS;
-
-		ret = tern_kernel_cached(sh->dev, &key, sizeof(key), build_nops_atomic,
-					 &sh->args[key], &sh->k[t->id][key]);
-		if (!ret)
-			ret = tern_launch(sh->dev, sh->k[t->id][key], TERN_CORE_ANY, NULL, 0, &st);
-		if (!ret && st.insns[TERN_ENGINE_VECTOR] != sh->args[key].nops + 1)
-			ret = -EPROTO;
-	}
-	sh->result[t->id] = ret;
-	return NULL;
-}
-
-TEST_F_TIMEOUT(launch, cache_shared_by_threads, 300)
-{
-	struct ct_shared sh = { .dev = self->dev };
-	struct ct_thread t[CT_THREADS];
-	pthread_t tid[CT_THREADS];
-
-	for (unsigned int j = 0; j < CT_KEYS; j++)
-		sh.args[j].nops = 1 + j % 5;
-	for (unsigned int i = 0; i < CT_THREADS; i++) {
-		t[i] = (struct ct_thread){ &sh, i };
-		ASSERT_EQ(0, pthread_create(&tid[i], NULL, ct_worker, &t[i]));
-	}
-	for (unsigned int i = 0; i < CT_THREADS; i++) {
-		pthread_join(tid[i], NULL);
-		EXPECT_EQ(0, sh.result[i]) TH_LOG("thread %u: %s", i, tern_strerror(sh.result[i]));
-	}
-	for (unsigned int j = 0; j < CT_KEYS; j++) {
-		EXPECT_EQ(1, sh.args[j].calls) TH_LOG("key %u built %d times", j, sh.args[j].calls);
-		for (unsigned int i = 1; i < CT_THREADS; i++) {
-			EXPECT_EQ(sh.k[0][j], sh.k[i][j]) TH_LOG("key %u, thread %u", j, i);
-		}
-	}
-}
-
-TEST_F_TIMEOUT(launch, op_run_reuses_its_program, 300)
-{
-	struct tern_op op = matmul_op(TERN_DT_FP32, 60, 70, 80);
-	struct tern_launch_status st;
-	struct op_bufs ob;
-
-	op_bufs_new(_metadata, self->dev, &op, &ob, tern_seed());
-	for (unsigned int i = 0; i < 3; i++) {
-		ASSERT_EQ(0, tern_op_run(self->dev, TERN_CORE_ANY, &op, ob.b, ob.n, &st))
-			TH_LOG("%s", tern_last_error());
-		op_check(_metadata, &op, &ob, "matmul 60x70x80, again");
-	}
-	op_bufs_free(&ob);
 }
 
 /* ---- cores ---- */
