@@ -37,9 +37,9 @@ static const char *const sk_kind_name[K_COUNT] = {
 	"ecc-ue", "recover", "aer-correctable", "aer-nonfatal", "aer-fatal",
 };
 
-/* TERN_SOAK_FAULTS when unset or empty: every kind but a fatal AER. */
+/* TERN_SOAK_FAULTS when unset or empty: every kind. */
 #define SK_DEFAULT_FAULTS	"dma-abort,lost-completion,lost-completion-core,core-hang," \
-				"ecc-ce,ecc-ue,recover,aer-correctable,aer-nonfatal"
+				"ecc-ce,ecc-ue,recover,aer-correctable,aer-nonfatal,aer-fatal"
 
 /* Why a job failed, for the report. */
 enum sk_why {
