@@ -162,6 +162,7 @@ struct ft_by_bufs {
 	void *src_p, *back_p;
 	size_t prog_size;
 	uint64_t point;
+	uint64_t prev_seed;	/* of the last verified round, for diagnostics */
 };
 
 static inline int ft_by_bo(int fd, uint64_t size, uint32_t domain, uint32_t *h, void **p)
@@ -199,6 +200,49 @@ static inline int ft_by_setup(struct ft_by_bufs *b, unsigned int minor, int comp
 		return -1;
 	b->prog_size = copy_prog_init(prog_p, 1);
 	return 0;
+}
+
+/* Bytes of [0, n) where a and b differ. */
+static inline uint64_t ft_count_diff(const unsigned char *a, const unsigned char *b, uint64_t n)
+{
+	uint64_t c = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		c += a[i] != b[i];
+	return c;
+}
+
+/* What a wrong round got: which part differs, and whether it is old data. */
+static inline void ft_by_explain(struct ft_by_bufs *b, int compute, uint64_t seed, uint64_t p_in,
+				 uint64_t p_exec, uint64_t p_out)
+{
+	uint64_t split = compute ? CP_BYTES : FT_BYTES;
+	unsigned char *prev = malloc(FT_BYTES);
+	const unsigned char *got = b->back_p;
+
+	if (!prev)
+		return;
+	fprintf(stderr, "# bystander: seed 0x%llx points in %llu exec %llu out %llu\n",
+		(unsigned long long)seed, (unsigned long long)p_in,
+		(unsigned long long)p_exec, (unsigned long long)p_out);
+	fprintf(stderr, "# bystander: [0, 0x%llx) %llu bytes differ, [0x%llx, 0x%llx) %llu\n",
+		(unsigned long long)split,
+		(unsigned long long)ft_count_diff(b->src_p, got, split),
+		(unsigned long long)split, (unsigned long long)FT_BYTES,
+		(unsigned long long)ft_count_diff((unsigned char *)b->src_p + split, got + split,
+						  FT_BYTES - split));
+	fprintf(stderr, "# bystander: got %02x %02x %02x %02x, zero bytes in the first part %llu\n",
+		got[0], got[1], got[2], got[3],
+		(unsigned long long)(split - ft_count_diff(got, (const unsigned char *)
+						       memset(prev, 0, split), split)));
+	if (b->prev_seed) {
+		tern_fill(prev, FT_BYTES, b->prev_seed);
+		fprintf(stderr, "# bystander: vs the previous round's data: %llu and %llu bytes differ\n",
+			(unsigned long long)ft_count_diff(prev, got, split),
+			(unsigned long long)ft_count_diff(prev + split, got + split,
+							  FT_BYTES - split));
+	}
+	free(prev);
 }
 
 /*
@@ -264,8 +308,10 @@ static inline int ft_by_round(struct ft_by_bufs *b, uint32_t queue, int core, in
 	diff = tern_first_diff(b->src_p, b->back_p, FT_BYTES);
 	if (diff >= 0) {
 		fprintf(stderr, "# bystander: data differs at byte %lld\n", (long long)diff);
+		ft_by_explain(b, core >= 0, seed, p_in, p_exec, p_out);
 		return -1;
 	}
+	b->prev_seed = seed;
 	return 0;
 }
 
