@@ -24,6 +24,12 @@
  * MMU fault), the jobs after it fail with -ECANCELED, and the queue is
  * destroyed; the next job makes a new one (a new generation).
  *
+ * A lost completion (a descriptor done without its fence write, a fault
+ * the chip can have) would leave a waiter asleep for good when it is the
+ * last one queued. The same periodic QUEUE_QUERY finds it: the device's
+ * count of descriptors done is ahead of the fence word, so the word is
+ * raised to it (the count is read after the fence writes it covers).
+ *
  * Lock: userq->lock protects the queue (ring, seq, gen, live) and orders
  * the settling of fences at a halt; it is taken before dev->lock.
  */
@@ -201,9 +207,21 @@ void tern_userq_fini(struct tern_device *dev)
 	dev->userq = NULL;
 }
 
+/* Raise the fence word to @to unless the device wrote more already. */
+static void raise_fence_word(struct tern_userq *u, uint64_t to)
+{
+	uint64_t cur = fence_word(u);
+
+	while (cur < to && !__atomic_compare_exchange_n(u->fence, &cur, to, false,
+							 __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
+		;
+}
+
 /*
  * If the queue halted: settles every fence of its generation (done, failed
- * at the head, or not run) and destroys it. u->lock held.
+ * at the head, or not run) and destroys it. If it runs but finished more
+ * descriptors than the fence word says: completions were lost, the word
+ * catches up. u->lock held.
  */
 static void check_halt_locked(struct tern_device *dev, struct tern_userq *u)
 {
@@ -224,8 +242,11 @@ static void check_halt_locked(struct tern_device *dev, struct tern_userq *u)
 		qq.state = DRM_TERN_QUEUE_HALTED;
 		qq.error = 0;
 	}
-	if (qq.state != DRM_TERN_QUEUE_HALTED)
+	if (qq.state != DRM_TERN_QUEUE_HALTED) {
+		if (qq.completed > fence_word(u))
+			raise_fence_word(u, qq.completed);
 		return;
+	}
 	done = fence_word(u);
 	bad = done + 1;
 	if (qq.error == TERN_ERR_MMU_FAULT)

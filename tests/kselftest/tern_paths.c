@@ -11,7 +11,8 @@
  * in flight waited out of order, no-ops, a matmul launch between dependent
  * copies, a faulting launch, and every argument error - runs under each
  * path; its statuses and every byte it produced must be identical to the
- * ioctl path's.
+ * ioctl path's. Also: a fault on the user-mode queue, and a lost completion
+ * there (injected through the host's QMP relay).
  */
 #include <liburing.h>
 #include <math.h>
@@ -23,6 +24,7 @@
 #include "tern.h"
 #include "tern_ops.h"
 #include "tern_program.h"
+#include "tern_inject.h"
 
 #define WAIT_NS		(60ll * 1000 * 1000 * 1000)
 #define SRC_SIZE	(3u << 20)
@@ -619,6 +621,80 @@ TEST_F_TIMEOUT(paths, userq_fault_fails_that_job_and_the_queue_comes_back, 300)
 
 	tern_buffer_free(a);
 	tern_buffer_free(b);
+	tern_buffer_free(h1);
+	tern_buffer_free(h2);
+	EXPECT_EQ(0, tern_device_close(dev));
+}
+
+/* The chip queue of @pid's user-mode queue on accel@minor (debugfs user_queues), or -1. */
+static int userq_chip_queue(unsigned int minor, pid_t pid)
+{
+	char path[96], line[256];
+	unsigned int slot, queue;
+	int owner, q = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/accel/%u/user_queues", minor);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%u %u %d", &slot, &queue, &owner) == 3 && owner == pid) {
+			q = (int)queue;
+			break;
+		}
+	fclose(f);
+	return q;
+}
+
+/*
+ * A lost completion on the runtime's user-mode queue (injected: the copy's
+ * descriptor is done but writes no fence and raises no interrupt): the
+ * wait still ends, OK, with the data there, and the queue goes on. The
+ * runtime finds it from QUEUE_QUERY's count of descriptors done, or a
+ * later descriptor's fence covers it.
+ */
+TEST_F_TIMEOUT(paths, userq_lost_completion_is_found, 300)
+{
+	struct tern_buffer *h1, *h2;
+	struct tern_device_info info;
+	uint64_t before, after;
+	struct tern_device *dev;
+	uint8_t *p1, *p2;
+	struct offer o;
+	int q, ret;
+
+	probe_offer(_metadata, &o);
+	if (!o.userq)
+		SKIP(return, "the driver offers no user-mode queues");
+	ret = tern_inject_faults(0, &before);
+	if (ret == -ENOSYS)
+		SKIP(return, "%s", tern_vm_error());
+	ASSERT_EQ(0, ret) TH_LOG("faults-injected: %s", tern_vm_error());
+	dev = open_with(_metadata, "userq", 0);
+	ASSERT_NE(NULL, dev);
+	ASSERT_EQ(TERN_SUBMIT_USERQ, tern_submit_path(dev));
+	h1 = buf_new(_metadata, dev, 4096, TERN_MEM_HOST, &p1);
+	h2 = buf_new(_metadata, dev, 4096, TERN_MEM_HOST, &p2);
+	ASSERT_TRUE(h1 && h2);
+	fill(p1, 4096, 5);
+	ASSERT_EQ(0, tern_copy(dev, h2, 0, h1, 0, 4096)) TH_LOG("%s", tern_last_error());
+	ASSERT_EQ(0, tern_device_info(dev, &info));
+	q = userq_chip_queue(info.minor, getpid());
+	ASSERT_LE(0, q) TH_LOG("no user queue of pid %d in debugfs user_queues", getpid());
+
+	ASSERT_EQ(0, tern_inject_lost_completion(0, false, (unsigned int)q))
+		TH_LOG("%s", tern_vm_error());
+	fill(p1, 4096, 6);
+	memset(p2, 0, 4096);
+	EXPECT_EQ(0, tern_copy(dev, h2, 0, h1, 0, 4096)) TH_LOG("%s", tern_last_error());
+	EXPECT_EQ(0, memcmp(p1, p2, 4096));
+	ASSERT_EQ(0, tern_inject_faults(0, &after));
+	EXPECT_EQ(before + 1, after) TH_LOG("the lost completion did not take effect");
+
+	fill(p1, 4096, 7);
+	EXPECT_EQ(0, tern_copy(dev, h2, 0, h1, 0, 4096)) TH_LOG("%s", tern_last_error());
+	EXPECT_EQ(0, memcmp(p1, p2, 4096));
 	tern_buffer_free(h1);
 	tern_buffer_free(h2);
 	EXPECT_EQ(0, tern_device_close(dev));
