@@ -287,15 +287,23 @@ static inline int ft_by_round(struct ft_by_bufs *b, uint32_t queue, int core, in
 		r = ft_by_wait(b->fd, b->tl, p_exec, allow_reset, "launch");
 		if (r)
 			return r;
+		/*
+		 * Each point is waited for before the next is submitted: once a
+		 * later point exists, the DRM core may drop a signalled one from
+		 * the chain, and WAIT then reports an older point's status
+		 * (Documentation/uapi.rst, WAIT): a copy that ended RESET in a
+		 * recovery would read as OK.
+		 */
 		if (tern_submit_copy(b->fd, queue, b->back, 0, b->tout, 0, CP_BYTES, b->tl,
-				     ++b->point) ||
-		    tern_submit_copy(b->fd, queue, b->back, CP_BYTES, b->dev, CP_BYTES,
-				     FT_BYTES - CP_BYTES, b->tl, ++b->point))
+				     ++b->point))
 			return -1;
-		r = ft_by_wait(b->fd, b->tl, b->point - 1, allow_reset, "copy out");
+		r = ft_by_wait(b->fd, b->tl, b->point, allow_reset, "copy out");
 		reset |= r == 1;
 		if (r < 0)
 			return r;
+		if (tern_submit_copy(b->fd, queue, b->back, CP_BYTES, b->dev, CP_BYTES,
+				     FT_BYTES - CP_BYTES, b->tl, ++b->point))
+			return -1;
 	} else {
 		if (tern_submit_copy(b->fd, queue, b->back, 0, b->dev, 0, FT_BYTES, b->tl,
 				     ++b->point))
