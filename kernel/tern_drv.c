@@ -23,6 +23,7 @@
 #include "tern_job.h"
 #include "tern_link.h"
 #include "tern_mmu.h"
+#include "tern_points.h"
 #include "tern_queue.h"
 #include "tern_recover.h"
 #include "tern_telem.h"
@@ -118,7 +119,8 @@ static int tern_open(struct drm_device *drm, struct drm_file *file)
 	mutex_init(&tfile->uq_lock);
 	INIT_LIST_HEAD(&tfile->uq_list);
 	tfile->stats = tern_client_stats_alloc();
-	if (!tfile->stats) {
+	tfile->points = tern_points_alloc();
+	if (!tfile->stats || !tfile->points) {
 		ret = -ENOMEM;
 		goto out_free;
 	}
@@ -131,6 +133,7 @@ static int tern_open(struct drm_device *drm, struct drm_file *file)
 	return 0;
 
 out_free:
+	tern_points_free(tfile->points);
 	tern_client_stats_put(tfile->stats);
 	put_pid(tfile->owner);
 	mutex_destroy(&tfile->uq_lock);
@@ -160,6 +163,7 @@ static void tern_postclose(struct drm_device *drm, struct drm_file *file)
 	struct tern_file *tfile = to_tern_file(file);
 
 	tern_ctx_close(tfile);
+	tern_points_free(tfile->points);
 	/* Jobs still in flight keep their own references. */
 	tern_client_stats_put(tfile->stats);
 	put_pid(tfile->owner);

@@ -202,6 +202,7 @@ struct tern_file {
 	struct mutex uq_lock;		/* Protects uq_list */
 	struct list_head uq_list;	/* this file's user-mode queues, tern_uq.c */
 	struct tern_client_stats *stats;	/* fdinfo accounting, tern_telem.h */
+	struct tern_points *points;	/* recent timeline points, tern_points.h */
 };
 
 static inline struct tern_file *to_tern_file(struct drm_file *file)

@@ -26,6 +26,7 @@
 #include "tern_job.h"
 #include "tern_link.h"
 #include "tern_mmu.h"
+#include "tern_points.h"
 #include "tern_queue.h"
 #include "tern_telem.h"
 #include "tern_trace.h"
@@ -317,6 +318,7 @@ int tern_out_fence_get(struct drm_file *file, u32 handle, u64 point,
 	if (!out->syncobj)
 		return -ENOENT;
 	if (point) {
+		out->points = to_tern_file(file)->points;
 		out->chain = dma_fence_chain_alloc();
 		if (!out->chain) {
 			drm_syncobj_put(out->syncobj);
@@ -333,6 +335,8 @@ void tern_out_fence_attach(struct tern_out_fence *out, struct dma_fence *fence)
 	if (out->chain) {
 		drm_syncobj_add_point(out->syncobj, out->chain, fence, out->point);
 		out->chain = NULL;
+		/* WAIT reads a point's status from here once the chain dropped it. */
+		tern_points_add(out->points, out->syncobj, out->point, fence);
 	} else if (out->syncobj) {
 		drm_syncobj_replace_fence(out->syncobj, fence);
 	}
@@ -538,6 +542,7 @@ int tern_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file)
 		/* No such syncobj, no fence in it, or not that point yet. */
 		return -ENOENT;
 	}
+	fence = tern_points_exact(file, args->syncobj, args->point, fence);
 
 	/*
 	 * The wait needs nothing of the device and may be long (or, on another

@@ -96,11 +96,13 @@ struct tern_job {
  * @syncobj: the syncobj, or NULL when the caller asked for none
  * @chain: preallocated link for a timeline point, or NULL
  * @point: timeline point, 0 for a binary syncobj
+ * @points: the submitting file's kept points (tern_points.h), for a point
  */
 struct tern_out_fence {
 	struct drm_syncobj *syncobj;
 	struct dma_fence_chain *chain;
 	u64 point;
+	struct tern_points *points;
 };
 
 int tern_out_fence_get(struct drm_file *file, u32 handle, u64 point,

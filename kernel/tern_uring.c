@@ -30,6 +30,7 @@
 #include "tern_core.h"
 #include "tern_drv.h"
 #include "tern_job.h"
+#include "tern_points.h"
 #include "tern_uring.h"
 
 /* Bytes of the command area of a 128-byte SQE (sqe->cmd). */
@@ -215,7 +216,7 @@ static struct dma_fence *tern_uring_wait(struct drm_file *file, const u8 *area)
 	/* No such syncobj, no fence in it, or not that point yet: as WAIT. */
 	if (drm_syncobj_find_fence(file, cmd.syncobj, cmd.point, 0, &fence))
 		return ERR_PTR(-ENOENT);
-	return fence;
+	return tern_points_exact(file, cmd.syncobj, cmd.point, fence);
 }
 
 /**

@@ -60,6 +60,48 @@ TEST_F_TIMEOUT(faults, dma_abort_fails_one_job, FT_TEST_SECS)
 }
 
 /*
+ * A failed job's timeline point keeps its status: the job fails (DMA
+ * abort), a later point on the same timeline completes and is waited for,
+ * and only then is the failed point waited for. The DRM core has dropped it
+ * from the chain by then (signalled, a later point present); WAIT still
+ * reports DEVICE_ERROR / TERN_ERR_DMA_ABORT, not the older point's OK.
+ */
+TEST_F_TIMEOUT(faults, failed_point_keeps_its_status, FT_TEST_SECS)
+{
+	uint32_t queue = self->info.num_queues - 1, hs, hd;
+	uint64_t bad, good;
+	struct drm_tern_wait w;
+	unsigned char *src, *dst;
+
+	ft_host_bos(_metadata, self->fd, &hs, &hd, &src, &dst);
+	/* an older point that ended OK: what a dropped point used to report */
+	ASSERT_EQ(0, tern_submit_copy(self->fd, queue, hd, 0, hs, 0, 4096, self->tl,
+				      ++self->point));
+	ASSERT_EQ(0, tern_wait_result(self->fd, self->tl, self->point, TERN_WAIT_LONG, &w));
+	EXPECT_EQ((uint32_t)DRM_TERN_JOB_OK, w.status);
+
+	ASSERT_EQ(0, tern_inject_dma_abort(0, queue)) TH_LOG("%s", tern_vm_error());
+	bad = ++self->point;
+	ASSERT_EQ(0, tern_submit_copy(self->fd, queue, hd, 0, hs, 0, FT_BYTES, self->tl, bad));
+	good = ++self->point;
+	ASSERT_EQ(0, tern_submit_copy(self->fd, queue, hd, 0, hs, 0, FT_BYTES, self->tl, good));
+	ASSERT_EQ(0, tern_wait_result(self->fd, self->tl, good, TERN_WAIT_LONG, &w));
+	EXPECT_EQ((uint32_t)DRM_TERN_JOB_OK, w.status) TH_LOG("code %u", w.error_code);
+	FT_EXPECT_INJECTED(1);
+
+	ASSERT_EQ(0, tern_wait_result(self->fd, self->tl, bad, 0, &w));
+	EXPECT_EQ((uint32_t)DRM_TERN_JOB_DEVICE_ERROR, w.status);
+	EXPECT_EQ((uint32_t)TERN_ERR_DMA_ABORT, w.error_code);
+	/* again, and the later point still reads OK */
+	ASSERT_EQ(0, tern_wait_result(self->fd, self->tl, bad, 0, &w));
+	EXPECT_EQ((uint32_t)DRM_TERN_JOB_DEVICE_ERROR, w.status);
+	ASSERT_EQ(0, tern_wait_result(self->fd, self->tl, good, 0, &w));
+	EXPECT_EQ((uint32_t)DRM_TERN_JOB_OK, w.status);
+	EXPECT_EQ(-1, tern_first_diff(dst, src, FT_BYTES));
+	EXPECT_EQ(self->resets, tern_sysfs_u64(self->minor, "resets"));
+}
+
+/*
  * DMA aborts that keep coming on one queue: TERN_DMA_ABORTS_PER_JOB (3)
  * fail one job each, the next one recovers the device (reason
  * fatal-error, uevent; the other process's jobs in flight may end RESET and

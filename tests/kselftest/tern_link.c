@@ -619,7 +619,8 @@ static int wait_sysfs_at_least(FIXTURE_DATA(link) *self, uint32_t port, const ch
 
 /*
  * Each job gets a binary syncobj of its own: a timeline drops signalled
- * points, and WAIT on a dropped point reports an older point's status.
+ * points, and WAIT on a dropped point past the last 256 the driver keeps
+ * reports an older point's status.
  */
 struct flood {
 	int fd, peer_fd;
