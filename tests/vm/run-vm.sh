@@ -57,6 +57,10 @@
 #   TERN_KO=PATH        load this module instead of kernel/tern.ko
 #   TERN_VM_NO_KO=1     do not load tern.ko (for debugging the runner itself)
 #   TERN_VM_QEMU_ARGS   extra QEMU arguments, split on spaces (e.g. "-trace tern_*")
+#   TERN_VM_TCG=multi|single  one TCG thread per vCPU or one for all (default:
+#                       single in fabric mode, else multi): single avoids a
+#                       rare QEMU crash of multi-threaded TCG at boot
+#                       (Documentation/vm-runner.rst, "Known issues")
 #   B                   build directory (default: build/ of this checkout)
 set -eu
 
@@ -96,11 +100,14 @@ LINK_OPTS=${TERN_VM_LINK_OPTS:-}
 KEEP=${TERN_VM_KEEP:-0}
 VERBOSE=${TERN_VM_VERBOSE:-0}
 NO_KO=${TERN_VM_NO_KO:-0}
+TCG=${TERN_VM_TCG:-}
+[ -n "$TCG" ] || { [ "$MODE" = fabric ] && TCG=single || TCG=multi; }
 case $TIMEOUT in *[!0-9]* | '') die "TERN_VM_TIMEOUT must be a number of seconds" ;; esac
 case $CHIPS in *[!0-9]* | '') die "TERN_VM_CHIPS must be a number" ;; esac
 case $TOPOLOGY in ring | torus2d | none) ;; *) die "TERN_VM_TOPOLOGY must be ring, torus2d or none" ;; esac
 case $HBM in *[!0-9KMGkmg]*) die "TERN_VM_HBM must be a size such as 256M" ;; esac
 case $TORUS_WIDTH in *[!0-9]*) die "TERN_VM_TORUS_WIDTH must be a number" ;; esac
+case $TCG in multi | single) ;; *) die "TERN_VM_TCG must be multi or single" ;; esac
 case $LINK_OPTS in *[!a-z0-9=,-]*) die "TERN_VM_LINK_OPTS: only name=value pairs separated by commas" ;; esac
 [ "$TOPOLOGY" = none ] || [ "$CHIPS" -ge 2 ] || TOPOLOGY=none
 INTERACTIVE=0
@@ -253,7 +260,7 @@ APPEND="console=ttyS0 panic=-1 oops=panic"
 [ "$VERBOSE" = 1 ] || APPEND="$APPEND quiet"
 
 # -nodefaults: the default q35 CD-ROM alone costs 30 s of SeaBIOS timeouts.
-set -- -nodefaults -M q35,dump-guest-core=off -accel tcg -cpu max -smp 2 -m 2G \
+set -- -nodefaults -M q35,dump-guest-core=off -accel tcg,thread=$TCG -cpu max -smp 2 -m 2G \
 	-display none -no-reboot -nic none \
 	-L /usr/share/seabios -L /usr/share/qemu \
 	-kernel "$KERNEL" -initrd "$VM/initramfs.cpio.gz" -append "$APPEND" \
