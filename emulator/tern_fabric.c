@@ -502,31 +502,23 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-bool tern_link_pace(struct tern_dev *dev, unsigned int port, uint64_t n,
-		    _Atomic bool *stop)
+static uint64_t window_ns(const struct tern_dev *dev, uint64_t n)
 {
-	struct tern_port *pt = &dev->links.port[port];
-	uint64_t dur, now, old, start, end;
+	return n * 1000 / dev->links.cfg.bandwidth_mbps;
+}
 
-	if (!dev->links.cfg.pace || !n)
-		return true;
-	dur = n * 1000 / dev->links.cfg.bandwidth_mbps;
-	now = mono_ns();
-	old = atomic_load(&pt->next_free_ns);
-	do {
-		start = old > now ? old : now;
-		end = start + dur;
-	} while (!atomic_compare_exchange_weak(&pt->next_free_ns, &old, end));
-	/* the data is on the wire until end: hold the engine till then */
+/* Sleeps until CLOCK_MONOTONIC reaches t, a millisecond at a time. */
+static bool sleep_until(uint64_t t, _Atomic bool *stop)
+{
 	for (;;) {
-		uint64_t t = mono_ns(), left;
+		uint64_t now = mono_ns(), left;
 		struct timespec ts;
 
-		if (t >= end)
+		if (now >= t)
 			return true;
 		if (atomic_load_explicit(stop, memory_order_relaxed))
 			return false;
-		left = end - t;
+		left = t - now;
 		if (left > 1000000)
 			left = 1000000;
 		ts.tv_sec = 0;
@@ -534,6 +526,45 @@ bool tern_link_pace(struct tern_dev *dev, unsigned int port, uint64_t n,
 		while (nanosleep(&ts, &ts) && errno == EINTR)
 			;
 	}
+}
+
+bool tern_link_window_open(struct tern_dev *dev, unsigned int port,
+			   uint64_t n, _Atomic bool *stop,
+			   struct tern_link_window *w)
+{
+	struct tern_port *pt = &dev->links.port[port];
+	uint64_t dur, now, old;
+
+	w->start = w->end = 0;
+	if (!dev->links.cfg.pace || !n)
+		return true;
+	dur = window_ns(dev, n);
+	now = mono_ns();
+	old = atomic_load(&pt->next_free_ns);
+	do {
+		w->start = old > now ? old : now;
+		w->end = w->start + dur;
+	} while (!atomic_compare_exchange_weak(&pt->next_free_ns, &old, w->end));
+	return sleep_until(w->start, stop);
+}
+
+void tern_link_window_trim(struct tern_dev *dev, unsigned int port,
+			   uint64_t n, struct tern_link_window *w)
+{
+	uint64_t end = w->start + window_ns(dev, n), old = w->end;
+
+	if (!w->end || end >= w->end)
+		return;
+	/* only if the port's next free time is still ours */
+	if (atomic_compare_exchange_strong(&dev->links.port[port].next_free_ns,
+					   &old, end))
+		w->end = end;
+}
+
+bool tern_link_window_close(const struct tern_link_window *w,
+			    _Atomic bool *stop)
+{
+	return !w->end || sleep_until(w->end, stop);
 }
 
 /* ---- registers (dev->lock held) ---- */

@@ -87,11 +87,29 @@ void tern_link_put(struct tern_dev *peer);
 bool tern_link_up(struct tern_dev *dev, unsigned int port);
 
 /*
- * Pacing: n bytes are about to leave port p; sleep so the port's wall
- * clock throughput stays at the modeled bandwidth. Returns false if
- * *stop became true meanwhile (checked every millisecond).
+ * Pacing. A piece of n bytes occupies port p's wire for n * 1000 /
+ * bandwidth ns, from the time the port is next free (a window). The engine
+ * opens the window (reserves it, and sleeps until it starts), moves the
+ * piece during it, and closes it (sleeps until it ends): a port's wall-clock
+ * throughput never exceeds the modeled bandwidth, and moving the data costs
+ * no time beyond the window. With pacing off the window is empty.
  */
-bool tern_link_pace(struct tern_dev *dev, unsigned int port, uint64_t n,
-		    _Atomic bool *stop);
+struct tern_link_window {
+	uint64_t start, end;	/* CLOCK_MONOTONIC ns */
+};
+
+/*
+ * Reserves the window of n bytes on port p and sleeps until it opens.
+ * Returns false if *stop became true meanwhile (checked every millisecond).
+ */
+bool tern_link_window_open(struct tern_dev *dev, unsigned int port,
+			   uint64_t n, _Atomic bool *stop,
+			   struct tern_link_window *w);
+/* The piece came out smaller (n bytes): give back the end of the window if no one reserved after it. */
+void tern_link_window_trim(struct tern_dev *dev, unsigned int port,
+			   uint64_t n, struct tern_link_window *w);
+/* Sleeps until the window ends; false if *stop became true meanwhile. */
+bool tern_link_window_close(const struct tern_link_window *w,
+			    _Atomic bool *stop);
 
 #endif /* TERN_FABRIC_H */

@@ -263,9 +263,19 @@ static uint32_t xfer(struct tern_engine *e, struct tern_queue *q,
 
 	while (left) {
 		uint64_t n = left < TERN_DMA_CHUNK ? left : TERN_DMA_CHUNK;
+		struct tern_link_window w = { 0 };
 		struct piece ps, pt;
 
 		if (atomic_load_explicit(&q->abort, memory_order_relaxed))
+			return ERR_ABORTED;
+		/*
+		 * Wait for the piece's window before translating: no MMU pin
+		 * is held while the engine sleeps, so an invalidation never
+		 * waits for the link's pace.
+		 */
+		if (port >= 0 &&
+		    !tern_link_window_open(dev, (unsigned int)port, n,
+					   &q->abort, &w))
 			return ERR_ABORTED;
 		err = resolve(s, &n, &ps, f);
 		if (!err)
@@ -273,9 +283,7 @@ static uint32_t xfer(struct tern_engine *e, struct tern_queue *q,
 		if (err)
 			return err;
 		if (port >= 0) {
-			if (!tern_link_pace(dev, (unsigned int)port, n,
-					    &q->abort))
-				return ERR_ABORTED;
+			tern_link_window_trim(dev, (unsigned int)port, n, &w);
 			if (!tern_link_up(dev, (unsigned int)port))
 				return tern_fail(f, TERN_ERR_LINK_DOWN, t->addr,
 					    "link port %d to chip %d went down "
@@ -301,6 +309,9 @@ static uint32_t xfer(struct tern_engine *e, struct tern_queue *q,
 		s->addr += n;
 		t->addr += n;
 		left -= n;
+		/* the piece is on the wire until its window ends */
+		if (port >= 0 && !tern_link_window_close(&w, &q->abort))
+			return ERR_ABORTED;
 	}
 	return 0;
 }

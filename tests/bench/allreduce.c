@@ -24,7 +24,9 @@
  * with the sum computed here. (The kselftest tern_coll checks the
  * reduction order bit for bit against tern_coll_reference().)
  *
- *   allreduce [-n RANKS,...] [-m MAX_MIB] [-t SECONDS] [-o FILE]
+ *   allreduce [-n RANKS,...] [-s MIN_KIB] [-m MAX_MIB] [-t SECONDS] [-o FILE]
+ *
+ * -s: the smallest size (4 KiB times a power of 4; default 4).
  *
  * -o FILE: tab-separated lines "ranks size iters seconds algbw busbw memcpy
  * modeled_busbw link algorithm" (bandwidths in GB/s = 10^9 bytes/s) for
@@ -44,12 +46,14 @@
 #include "tern_coll.h"
 #include "tern_isa.h"
 
-#define MIN_SIZE	(4ull << 10)
+#define MIN_SIZE	(4ull << 10)	/* default smallest message */
 #define MAX_SIZE	(64ull << 20)
 #define STAGE		(4ull << 20)	/* host staging buffer per rank */
 #define MAX_RANKS	16
 #define MIN_ITERS	2
 #define MAX_ITERS	100000
+
+static uint64_t min_size = MIN_SIZE;	/* -s */
 
 static int fail(const char *what, int err)
 {
@@ -240,7 +244,7 @@ static int run_ranks(unsigned int n, const int *index_of_chip, uint64_t max, dou
 		free(want);
 		return err;
 	}
-	for (si = 0, size = MIN_SIZE; size <= max; size *= 4, si++) {
+	for (si = 0, size = min_size; size <= max; size *= 4, si++) {
 		count = size / 4;
 		err = fill_inputs(&rk, count);
 		if (err)
@@ -329,7 +333,7 @@ int main(int argc, char **argv)
 	FILE *tsv = NULL;
 	char *s, *end;
 
-	while ((opt = getopt(argc, argv, "n:m:t:o:h")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:m:t:o:h")) != -1) {
 		switch (opt) {
 		case 'n':
 			nn = 0;
@@ -342,6 +346,15 @@ int main(int argc, char **argv)
 					return 2;
 				}
 				nn++;
+			}
+			break;
+		case 's':
+			min_size = strtoull(optarg, NULL, 10) << 10;
+			for (size = MIN_SIZE; size < min_size; size *= 4)
+				;
+			if (size != min_size || min_size > MAX_SIZE) {
+				fprintf(stderr, "allreduce: -s takes 4, 16, 64, ... 65536 (KiB)\n");
+				return 2;
 			}
 			break;
 		case 'm':
@@ -362,9 +375,11 @@ int main(int argc, char **argv)
 			out = optarg;
 			break;
 		case 'h':
-			printf("usage: allreduce [-n RANKS,...] [-m MAX_MIB] [-t SECONDS] [-o FILE]\n"
+			printf("usage: allreduce [-n RANKS,...] [-s MIN_KIB] [-m MAX_MIB] [-t SECONDS]\n"
+			       "                 [-o FILE]\n"
 			       "tern_all_reduce bandwidth (fp32 sum) across the chips 0..n-1 for\n"
-			       "n = 2,4,8,16 and 4 KiB .. MAX (default 64 MiB), beside memcpy.\n");
+			       "n = 2,4,8,16 and MIN (default 4 KiB) .. MAX (default 64 MiB) in\n"
+			       "steps of 4, beside memcpy.\n");
 			return 0;
 		default:
 			return 2;
@@ -413,7 +428,7 @@ int main(int argc, char **argv)
 	}
 	memset(a, 0x5a, max);
 	memset(b, 0, max);
-	for (si = 0, size = MIN_SIZE; size <= max; size *= 4, si++)
+	for (si = 0, size = min_size; size <= max; size *= 4, si++)
 		memcpy_s[si] = bench_memcpy(b, a, size, min_s, MIN_ITERS, MAX_ITERS, &iters);
 	free(a);
 	free(b);
