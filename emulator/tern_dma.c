@@ -45,8 +45,12 @@ static void decode_desc(const uint8_t *raw, struct tern_dma_desc *d)
 	d->size = get_le64(raw + 24);
 	d->fence_addr = get_le64(raw + 32);
 	d->fence_value = get_le64(raw + 40);
-	d->src_sgl_count = get_le32(raw + 48);
-	d->dst_sgl_count = get_le32(raw + 52);
+	if (d->flags & TERN_DESC_F_OPERAND) {
+		d->operand = get_le64(raw + 48);
+	} else {
+		d->src_sgl_count = get_le32(raw + 48);
+		d->dst_sgl_count = get_le32(raw + 52);
+	}
 	d->ctx = get_le32(raw + 56);
 	d->link = get_le32(raw + 60);
 }
@@ -143,11 +147,14 @@ static uint32_t validate_desc(struct tern_dev *dev,
 	err = validate_ctx(dev, d, qctx, daddr, ctx, f);
 	if (err)
 		return err;
-	if (d->src_sgl_count && !(d->flags & TERN_DESC_F_SRC_SGL))
+	/* with OPERAND, bytes 48..55 are the operand (tern_link_validate()) */
+	if (!(d->flags & TERN_DESC_F_OPERAND) && d->src_sgl_count &&
+	    !(d->flags & TERN_DESC_F_SRC_SGL))
 		return tern_fail(f, TERN_ERR_SGL, d->src,
 			    "src_sgl_count %" PRIu32 " without SRC_SGL",
 			    d->src_sgl_count);
-	if (d->dst_sgl_count && !(d->flags & TERN_DESC_F_DST_SGL))
+	if (!(d->flags & TERN_DESC_F_OPERAND) && d->dst_sgl_count &&
+	    !(d->flags & TERN_DESC_F_DST_SGL))
 		return tern_fail(f, TERN_ERR_SGL, d->dst,
 			    "dst_sgl_count %" PRIu32 " without DST_SGL",
 			    d->dst_sgl_count);

@@ -57,16 +57,25 @@ static inline uint16_t bf_from_f32(float f)
 	return (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? nan : r);
 }
 
-#define REDUCE_FNS(name, T, expr)					\
+#define OP_SUM_F32(x, y)	((x) + (y))
+#define OP_MAX_F32(x, y)	max_f32(x, y)
+#define OP_SUM_BF16(x, y)	bf_from_f32(bf_to_f32(x) + bf_to_f32(y))
+#define OP_MAX_BF16(x, y)	bf_from_f32(max_f32(bf_to_f32(x), bf_to_f32(y)))
+
+/*
+ * name(d, s, n, overlap): d[i] = OP(d[i], s[i]); name##3(d, a, s, n,
+ * overlap): d[i] = OP(a[i], s[i]) (a must not be d).
+ */
+#define REDUCE_FNS(name, T, OP)						\
 static void name##_blk(T *restrict d, const T *restrict s)		\
 {									\
 	for (unsigned int i = 0; i < BLK; i++)				\
-		d[i] = expr;						\
+		d[i] = OP(d[i], s[i]);					\
 }									\
 static void name##_seq(T *d, const T *s, size_t n)			\
 {									\
 	for (size_t i = 0; i < n; i++)					\
-		d[i] = expr;						\
+		d[i] = OP(d[i], s[i]);					\
 }									\
 static void name(T *d, const T *s, size_t n, bool overlap)		\
 {									\
@@ -76,34 +85,77 @@ static void name(T *d, const T *s, size_t n, bool overlap)		\
 		for (; i + BLK <= n; i += BLK)				\
 			name##_blk(d + i, s + i);			\
 	name##_seq(d + i, s + i, n - i);				\
+}									\
+static void name##3_blk(T *restrict d, const T *restrict a,		\
+			const T *restrict s)				\
+{									\
+	for (unsigned int i = 0; i < BLK; i++)				\
+		d[i] = OP(a[i], s[i]);					\
+}									\
+static void name##3_seq(T *d, const T *a, const T *s, size_t n)	\
+{									\
+	for (size_t i = 0; i < n; i++)					\
+		d[i] = OP(a[i], s[i]);					\
+}									\
+static void name##3(T *d, const T *a, const T *s, size_t n,		\
+		    bool overlap)					\
+{									\
+	size_t i = 0;							\
+									\
+	if (!overlap)							\
+		for (; i + BLK <= n; i += BLK)				\
+			name##3_blk(d + i, a + i, s + i);		\
+	name##3_seq(d + i, a + i, s + i, n - i);			\
 }
 
-REDUCE_FNS(sum_f32, f32a, d[i] + s[i])
-REDUCE_FNS(max_f32v, f32a, max_f32(d[i], s[i]))
-REDUCE_FNS(sum_bf16, u16a, bf_from_f32(bf_to_f32(d[i]) + bf_to_f32(s[i])))
-REDUCE_FNS(max_bf16, u16a, bf_from_f32(max_f32(bf_to_f32(d[i]),
-					       bf_to_f32(s[i]))))
+REDUCE_FNS(sum_f32, f32a, OP_SUM_F32)
+REDUCE_FNS(max_f32v, f32a, OP_MAX_F32)
+REDUCE_FNS(sum_bf16, u16a, OP_SUM_BF16)
+REDUCE_FNS(max_bf16, u16a, OP_MAX_BF16)
 
-/* dst = op(dst, src) over n bytes (a multiple of the element size). */
-static void reduce(uint32_t flags, uint8_t *dst, const uint8_t *src,
-		   size_t n)
+static bool overlaps(const uint8_t *x, const uint8_t *y, size_t n)
 {
-	bool overlap = dst < src + n && src < dst + n;
+	return x < y + n && y < x + n;
+}
 
-	if (flags & TERN_DESC_F_BF16) {
-		if (flags & TERN_DESC_F_REDUCE_SUM)
-			sum_bf16((u16a *)(void *)dst, (const u16a *)(const void *)src,
-				 n / 2, overlap);
+/*
+ * dst = op(opnd, src) over n bytes (a multiple of the element size); with
+ * no operand (NULL) or the destination as operand, dst = op(dst, src).
+ */
+static void reduce(uint32_t flags, uint8_t *dst, const uint8_t *opnd,
+		   const uint8_t *src, size_t n)
+{
+	bool bf16 = flags & TERN_DESC_F_BF16, sum = flags & TERN_DESC_F_REDUCE_SUM;
+	bool overlap = overlaps(dst, src, n);
+	size_t k = n / (bf16 ? 2 : 4);
+	u16a *d16 = (u16a *)(void *)dst;
+	f32a *d32 = (f32a *)(void *)dst;
+	const u16a *s16 = (const u16a *)(const void *)src;
+	const f32a *s32 = (const f32a *)(const void *)src;
+
+	if (opnd && opnd != dst) {
+		const u16a *a16 = (const u16a *)(const void *)opnd;
+		const f32a *a32 = (const f32a *)(const void *)opnd;
+
+		overlap = overlap || overlaps(dst, opnd, n);
+		if (bf16 && sum)
+			sum_bf163(d16, a16, s16, k, overlap);
+		else if (bf16)
+			max_bf163(d16, a16, s16, k, overlap);
+		else if (sum)
+			sum_f323(d32, a32, s32, k, overlap);
 		else
-			max_bf16((u16a *)(void *)dst, (const u16a *)(const void *)src,
-				 n / 2, overlap);
-	} else if (flags & TERN_DESC_F_REDUCE_SUM) {
-		sum_f32((f32a *)(void *)dst, (const f32a *)(const void *)src,
-			n / 4, overlap);
-	} else {
-		max_f32v((f32a *)(void *)dst, (const f32a *)(const void *)src,
-			 n / 4, overlap);
+			max_f32v3(d32, a32, s32, k, overlap);
+		return;
 	}
+	if (bf16 && sum)
+		sum_bf16(d16, s16, k, overlap);
+	else if (bf16)
+		max_bf16(d16, s16, k, overlap);
+	else if (sum)
+		sum_f32(d32, s32, k, overlap);
+	else
+		max_f32v(d32, s32, k, overlap);
 }
 
 /* ---- the two ends of a flat transfer ---- */
@@ -209,14 +261,18 @@ static uint32_t host_fail(const struct end *x, uint64_t pa, uint64_t n,
 		    x->what, pa, n);
 }
 
-/* Move (or reduce) n <= TERN_DMA_CHUNK bytes from piece ps to pt. */
+/*
+ * Move (or reduce) n <= TERN_DMA_CHUNK bytes from piece ps to pt; with an
+ * operand (o), reduce the operand's piece po (always HBM) with ps into pt.
+ */
 static uint32_t move(struct tern_engine *e, uint32_t flags,
 		     const struct end *s, const struct piece *ps,
-		     const struct end *t, const struct piece *pt, uint64_t n,
+		     const struct end *t, const struct piece *pt,
+		     const struct end *o, const struct piece *po, uint64_t n,
 		     struct fault *f)
 {
 	struct tern_dev *sd = s->dev, *td = t->dev;
-	const uint8_t *src;
+	const uint8_t *src, *opnd = o ? o->dev->cfg.hbm + po->addr : NULL;
 	uint8_t *dst;
 
 	if (!(flags & F_REDUCE)) {
@@ -236,13 +292,13 @@ static uint32_t move(struct tern_engine *e, uint32_t flags,
 		src = e->bounce;
 	}
 	if (pt->hbm) {
-		reduce(flags, td->cfg.hbm + pt->addr, src, n);
+		reduce(flags, td->cfg.hbm + pt->addr, opnd, src, n);
 		return 0;
 	}
-	/* a host destination: read, combine, write back */
-	if (!td->ops->dma_read(td->opaque, pt->addr, e->rbuf, n))
+	/* a host destination: read (unless an operand replaces it), combine, write back */
+	if (!opnd && !td->ops->dma_read(td->opaque, pt->addr, e->rbuf, n))
 		return host_fail(t, pt->addr, n, f);
-	reduce(flags, e->rbuf, src, n);
+	reduce(flags, e->rbuf, opnd, src, n);
 	if (!td->ops->dma_write(td->opaque, pt->addr, e->rbuf, n))
 		return host_fail(t, pt->addr, n, f);
 	return 0;
@@ -254,8 +310,9 @@ static uint32_t move(struct tern_engine *e, uint32_t flags,
  */
 static uint32_t xfer(struct tern_engine *e, struct tern_queue *q,
 		     uint32_t flags, uint64_t size, struct end *s,
-		     struct end *t, int port, struct tern_dev *peer,
-		     unsigned int peer_port, uint64_t *sent, struct fault *f)
+		     struct end *t, struct end *o, int port,
+		     struct tern_dev *peer, unsigned int peer_port,
+		     uint64_t *sent, struct fault *f)
 {
 	struct tern_dev *dev = e->dev;
 	uint64_t left = size;
@@ -264,7 +321,7 @@ static uint32_t xfer(struct tern_engine *e, struct tern_queue *q,
 	while (left) {
 		uint64_t n = left < TERN_DMA_CHUNK ? left : TERN_DMA_CHUNK;
 		struct tern_link_window w = { 0 };
-		struct piece ps, pt;
+		struct piece ps, pt, po = { 0 };
 
 		if (atomic_load_explicit(&q->abort, memory_order_relaxed))
 			return ERR_ABORTED;
@@ -280,6 +337,8 @@ static uint32_t xfer(struct tern_engine *e, struct tern_queue *q,
 		err = resolve(s, &n, &ps, f);
 		if (!err)
 			err = resolve(t, &n, &pt, f);
+		if (!err && o)
+			err = resolve(o, &n, &po, f);
 		if (err)
 			return err;
 		if (port >= 0) {
@@ -292,7 +351,7 @@ static uint32_t xfer(struct tern_engine *e, struct tern_queue *q,
 					    dev->links.port[port].peer_chip,
 					    size - left, size);
 		}
-		err = move(e, flags, s, &ps, t, &pt, n, f);
+		err = move(e, flags, s, &ps, t, &pt, o, &po, n, f);
 		tern_mmu_unpin(s->tlb);
 		tern_mmu_unpin(t->tlb);
 		if (err)
@@ -308,6 +367,8 @@ static uint32_t xfer(struct tern_engine *e, struct tern_queue *q,
 		}
 		s->addr += n;
 		t->addr += n;
+		if (o)
+			o->addr += n;
 		left -= n;
 		/* the piece is on the wire until its window ends */
 		if (port >= 0 && !tern_link_window_close(&w, &q->abort))
@@ -333,13 +394,29 @@ static void end_local(struct end *x, struct tern_engine *e, const char *what,
 	x->addr = addr;
 }
 
+/*
+ * The operand of a reduce: in the HBM of the destination's chip, through
+ * the destination's context (physical: an HBM offset), read only.
+ */
+static void end_operand(struct end *x, const struct end *t, const char *what,
+			uint64_t addr)
+{
+	*x = *t;
+	x->what = what;
+	x->perm = TERN_PTE_READ;
+	x->write = false;
+	x->hbm = true;
+	x->need_hbm = true;
+	x->addr = addr;
+}
+
 /* ---- entry points (worker, without the lock) ---- */
 
 uint32_t tern_reduce_copy(struct tern_engine *e, struct tern_queue *q,
 			  const struct tern_dma_desc *d, uint32_t ctx,
 			  struct fault *f)
 {
-	struct end s, t;
+	struct end s, t, o;
 	uint64_t sent = 0;
 	uint32_t err;
 
@@ -350,9 +427,15 @@ uint32_t tern_reduce_copy(struct tern_engine *e, struct tern_queue *q,
 	err = end_check(&s, d->size, f);
 	if (!err)
 		err = end_check(&t, d->size, f);
+	if (!err && (d->flags & TERN_DESC_F_OPERAND)) {
+		end_operand(&o, &t, "operand", d->operand);
+		err = end_check(&o, d->size, f);
+	}
 	if (err)
 		return err;
-	return xfer(e, q, d->flags, d->size, &s, &t, -1, NULL, 0, &sent, f);
+	return xfer(e, q, d->flags, d->size, &s, &t,
+		    d->flags & TERN_DESC_F_OPERAND ? &o : NULL, -1, NULL, 0,
+		    &sent, f);
 }
 
 static uint32_t link_copy(struct tern_engine *e, struct tern_queue *q,
@@ -364,7 +447,7 @@ static uint32_t link_copy(struct tern_engine *e, struct tern_queue *q,
 	uint32_t pctx = TERN_LINK_PEER_CTX(d->link), err;
 	unsigned int pp = 0;
 	uint64_t sent = 0;
-	struct end s, t;
+	struct end s, t, o;
 
 	if (dev->links.port[port].peer_chip < 0)
 		return tern_fail(f, TERN_ERR_LINK_DOWN, d->dst, "link port %u "
@@ -388,9 +471,14 @@ static uint32_t link_copy(struct tern_engine *e, struct tern_queue *q,
 	err = end_check(&s, d->size, f);
 	if (!err)
 		err = end_check(&t, d->size, f);
+	if (!err && (d->flags & TERN_DESC_F_OPERAND)) {
+		end_operand(&o, &t, "peer operand", d->operand);
+		err = end_check(&o, d->size, f);
+	}
 	if (!err)
-		err = xfer(e, q, d->flags, d->size, &s, &t, (int)port, peer, pp,
-			   &sent, f);
+		err = xfer(e, q, d->flags, d->size, &s, &t,
+			   d->flags & TERN_DESC_F_OPERAND ? &o : NULL,
+			   (int)port, peer, pp, &sent, f);
 	if (sent)
 		atomic_fetch_add(&dev->links.port[port].busy_ns,
 				 lc->latency_ns +
@@ -455,14 +543,15 @@ uint32_t tern_link_validate(struct tern_dev *dev,
 					     TERN_FAULT_BAD_CONTEXT,
 					     "peer dst");
 	}
-	if (!(d->flags & (F_REDUCE | TERN_DESC_F_BF16)))
+	if (!(d->flags & (F_REDUCE | TERN_DESC_F_BF16 | TERN_DESC_F_OPERAND)))
 		return 0;
 	if ((d->flags & F_REDUCE) == F_REDUCE)
 		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
 			    "REDUCE_SUM and REDUCE_MAX together");
 	if (!(d->flags & F_REDUCE))
 		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
-			    "BF16 without REDUCE_SUM or REDUCE_MAX");
+			    "%s without REDUCE_SUM or REDUCE_MAX",
+			    d->flags & TERN_DESC_F_BF16 ? "BF16" : "OPERAND");
 	if (d->opcode == TERN_DESC_OP_NOP)
 		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
 			    "reduce flags on a NOP");
@@ -475,5 +564,9 @@ uint32_t tern_link_validate(struct tern_dev *dev,
 			    ", src 0x%" PRIx64 " and dst 0x%" PRIx64 " must "
 			    "be multiples of %u", esz, d->size, d->src, d->dst,
 			    esz);
+	if ((d->flags & TERN_DESC_F_OPERAND) && d->operand % esz)
+		return tern_fail(f, TERN_ERR_BAD_FLAGS, daddr,
+			    "reduce of %u-byte elements: operand 0x%" PRIx64
+			    " must be a multiple of %u", esz, d->operand, esz);
 	return 0;
 }

@@ -74,8 +74,9 @@ typedef uint64_t tern_u64;
 
 #define TERN_MAGIC			0x4e524554u	/* "TERN" */
 #define TERN_VERSION_MAJOR		1
-#define TERN_VERSION_MINOR		5	/* 1.1: MMU, user queues; 1.2: links; 1.3: telemetry;
-						 * 1.4: launch profiles; 1.5: RAS, core reset */
+#define TERN_VERSION_MINOR		6	/* 1.1: MMU, user queues; 1.2: links; 1.3: telemetry;
+						 * 1.4: launch profiles; 1.5: RAS, core reset;
+						 * 1.6: reduce with an operand */
 #define TERN_RESET_KEY			0x52534554u	/* "TESR" */
 
 #define TERN_REVISION_REV_MASK		0x000000ffu
@@ -127,8 +128,13 @@ struct tern_dma_desc {
 	tern_u64 size;		/* bytes to copy */
 	tern_u64 fence_addr;	/* where TERN_DESC_F_FENCE writes fence_value */
 	tern_u64 fence_value;
-	tern_u32 src_sgl_count;	/* SG entries at src when TERN_DESC_F_SRC_SGL */
-	tern_u32 dst_sgl_count;	/* SG entries at dst when TERN_DESC_F_DST_SGL */
+	union {
+		struct {
+			tern_u32 src_sgl_count;	/* SG entries at src when TERN_DESC_F_SRC_SGL */
+			tern_u32 dst_sgl_count;	/* SG entries at dst when TERN_DESC_F_DST_SGL */
+		};
+		tern_u64 operand;	/* with TERN_DESC_F_OPERAND (1.6): see below */
+	};
 	tern_u32 ctx;		/* kernel rings: address context; user queues: 0 */
 	tern_u32 link;		/* LINK_COPY: TERN_LINK_DESC(); otherwise must be 0 */
 };
@@ -145,7 +151,7 @@ struct tern_dma_desc {
 #define TERN_DESC_F_FENCE_HBM		(1u << 5)	/* fence_addr is an HBM offset */
 #define TERN_DESC_F_IRQ			(1u << 6)	/* raise the queue interrupt when done */
 #define TERN_DESC_F_FENCE_PHYS		(1u << 7)	/* ctx != 0, kernel ring: fence_addr is physical */
-#define TERN_DESC_F_ALL			0x7ffu	/* with the reduce flags below */
+#define TERN_DESC_F_ALL			0xfffu	/* with the reduce flags below */
 
 /*
  * Scatter-gather entry, 16 bytes. An SG list always lives in host memory;
@@ -468,6 +474,21 @@ struct tern_launch_slot {
 #define TERN_DESC_F_REDUCE_SUM		(1u << 8)
 #define TERN_DESC_F_REDUCE_MAX		(1u << 9)
 #define TERN_DESC_F_BF16		(1u << 10)
+/*
+ * Reduce with an operand (interface 1.6): with a REDUCE flag, each
+ * destination element becomes op(operand, source) instead of
+ * op(destination, source); the destination is only written. The 64-bit
+ * field `operand` (bytes 48..55, in the place of the SG counts, so no SG
+ * list) addresses the operand in the HBM of the chip the destination is
+ * on: an HBM offset when the addresses are physical (ctx 0; for a
+ * LINK_COPY, peer context 0), else a VA of the same context as the
+ * destination (for a LINK_COPY the peer's), whose pages must map HBM with
+ * READ. It must be a multiple of the element size. OPERAND without a
+ * REDUCE flag is TERN_ERR_BAD_FLAGS. Element i of the operand is read
+ * before element i of the destination is written, in address order, so
+ * an operand that is the destination gives the plain reduce.
+ */
+#define TERN_DESC_F_OPERAND		(1u << 11)
 
 /* ---- Telemetry (TERN_CAP_TELEMETRY, interface 1.3) ---- */
 

@@ -88,6 +88,7 @@ static struct tern_job *tern_job_alloc(struct tern_queue *q, u32 max_maps, u32 d
 	job = kzalloc(struct_size(job, maps, max_maps), GFP_KERNEL);
 	if (!job)
 		return NULL;
+	job->max_maps = max_maps;
 
 	INIT_LIST_HEAD(&job->node);
 	job->queue = q;
@@ -160,6 +161,10 @@ int tern_job_add_map(struct tern_job *job, struct tern_ctx *ctx, struct drm_file
 			return 0;
 		}
 	}
+	if (WARN_ON_ONCE(job->map_count == job->max_maps)) {
+		tern_mapping_put(map);
+		return -EINVAL;
+	}
 	job->maps[job->map_count++] = map;
 	*out = map;
 	return 0;
@@ -213,12 +218,54 @@ static int tern_job_copy_bo(struct tern_job *job, struct drm_file *file,
 	d->src = tern_mapping_va(src) + c->src_offset;
 	d->dst = tern_mapping_va(dst) + c->dst_offset;
 	*dir = tern_copy_direction(src, dst);
+	return tern_job_copy_operand(job, job->ctx, file, c, i, d);
+}
+
+/**
+ * tern_job_copy_operand() - the operand of copy @i, if it has one
+ * @job: the job
+ * @ctx: the context of the destination (the peer's for a link copy)
+ * @file: the file whose handle @c->operand_handle is (the peer's for a link copy)
+ * @c: the copy
+ * @i: its index, for debug messages
+ * @d: its descriptor: gets the operand's VA in @ctx
+ *
+ * DRM_TERN_COPY_OPERAND: a device buffer, at the destination's offset, with
+ * the destination's size; the job keeps it mapped until it ends.
+ *
+ * Return: 0, -ENOENT or -EINVAL.
+ */
+int tern_job_copy_operand(struct tern_job *job, struct tern_ctx *ctx, struct drm_file *file,
+			  const struct drm_tern_copy *c, u32 i, struct tern_dma_desc *d)
+{
+	struct tern_device *tdev = job->queue->tdev;
+	struct tern_mapping *op;
+	u64 end;
+	int ret;
+
+	if (!(c->flags & DRM_TERN_COPY_OPERAND))
+		return 0;
+	ret = tern_job_add_map(job, ctx, file, c->operand_handle, &op);
+	if (ret) {
+		tern_dbg(tdev, "copy %u: no operand buffer %u\n", i, c->operand_handle);
+		return ret;
+	}
+	if (!tern_bo_is_device(tern_mapping_bo(op))) {
+		tern_dbg(tdev, "copy %u: operand buffer %u is not a device buffer\n", i,
+			 c->operand_handle);
+		return -EINVAL;
+	}
+	if (tern_job_check_range(c->dst_offset, c->size, op, &end)) {
+		tern_dbg(tdev, "copy %u: operand range outside its buffer\n", i);
+		return -EINVAL;
+	}
+	d->operand = tern_mapping_va(op) + c->dst_offset;
 	return 0;
 }
 
 #define TERN_COPY_FLAGS_ALL	(DRM_TERN_COPY_VA | DRM_TERN_COPY_LINK | \
 				 DRM_TERN_COPY_REDUCE_SUM | DRM_TERN_COPY_REDUCE_MAX | \
-				 DRM_TERN_COPY_BF16)
+				 DRM_TERN_COPY_BF16 | DRM_TERN_COPY_OPERAND)
 
 /*
  * Validate the copies in order and build one COPY descriptor per copy in
@@ -240,8 +287,10 @@ static int tern_job_add_copies(struct tern_job *job, struct drm_file *file,
 		struct tern_dma_desc *d = &job->descs[i];
 		const char *dir = "va";
 
-		if ((c->flags & ~TERN_COPY_FLAGS_ALL) || c->pad || !c->size) {
-			tern_dbg(tdev, "copy %u: unknown flags, non-zero pad or zero size\n", i);
+		if ((c->flags & ~TERN_COPY_FLAGS_ALL) || !c->size ||
+		    (c->operand_handle && !(c->flags & DRM_TERN_COPY_OPERAND))) {
+			tern_dbg(tdev, "copy %u: unknown flags, zero size or an operand handle without DRM_TERN_COPY_OPERAND\n",
+				 i);
 			return -EINVAL;
 		}
 		ret = tern_link_copy_flags(tdev, c, i, &d->flags);
@@ -389,7 +438,7 @@ struct dma_fence *tern_submit(struct drm_file *file, struct drm_tern_submit *arg
 	}
 
 	/* An empty job is one NOP: it moves nothing and only signals its fence. */
-	job = tern_job_alloc(&tdev->queues[args->queue], 2 * args->copy_count,
+	job = tern_job_alloc(&tdev->queues[args->queue], 3 * args->copy_count,
 			     max(args->copy_count, 1u));
 	if (!job) {
 		ret = -ENOMEM;
@@ -578,8 +627,12 @@ static void tern_desc_from_le(struct tern_dma_desc *d, const struct tern_dma_des
 	d->size = le64_to_cpu((__force __le64)raw->size);
 	d->fence_addr = le64_to_cpu((__force __le64)raw->fence_addr);
 	d->fence_value = le64_to_cpu((__force __le64)raw->fence_value);
-	d->src_sgl_count = le32_to_cpu((__force __le32)raw->src_sgl_count);
-	d->dst_sgl_count = le32_to_cpu((__force __le32)raw->dst_sgl_count);
+	if (d->flags & TERN_DESC_F_OPERAND) {
+		d->operand = le64_to_cpu((__force __le64)raw->operand);
+	} else {
+		d->src_sgl_count = le32_to_cpu((__force __le32)raw->src_sgl_count);
+		d->dst_sgl_count = le32_to_cpu((__force __le32)raw->dst_sgl_count);
+	}
 	d->ctx = le32_to_cpu((__force __le32)raw->ctx);
 	d->link = le32_to_cpu((__force __le32)raw->link);
 }

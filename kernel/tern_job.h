@@ -87,8 +87,9 @@ struct tern_job {
 	/* Descriptors in CPU byte order; freed once copied into the ring. */
 	struct tern_dma_desc *descs;
 
-	u32 map_count;
-	struct tern_mapping *maps[] __counted_by(map_count);
+	u32 map_count;			/* used of @maps */
+	u32 max_maps;			/* allocated: three per copy (src, dst, operand) */
+	struct tern_mapping *maps[] __counted_by(max_maps);
 };
 
 /**
@@ -119,6 +120,8 @@ int tern_inject_wait(struct tern_device *tdev, struct dma_fence *fence);
 int tern_job_add_map(struct tern_job *job, struct tern_ctx *ctx, struct drm_file *file,
 		     u32 handle, struct tern_mapping **out);
 int tern_job_check_range(u64 offset, u64 size, struct tern_mapping *map, u64 *end);
+int tern_job_copy_operand(struct tern_job *job, struct tern_ctx *ctx, struct drm_file *file,
+			  const struct drm_tern_copy *c, u32 i, struct tern_dma_desc *d);
 
 void tern_fence_result(struct dma_fence *fence, struct tern_job_result *r);
 struct dma_fence *tern_submit(struct drm_file *file, struct drm_tern_submit *args);

@@ -613,25 +613,36 @@ void tern_link_job_release(struct tern_job *job)
  * @tdev: device, for debug messages
  * @c: the copy
  * @i: its index in the job
- * @desc_flags: set to its TERN_DESC_F_REDUCE_* and TERN_DESC_F_BF16 flags
+ * @desc_flags: set to its TERN_DESC_F_REDUCE_*, _BF16 and _OPERAND flags
  *
- * Return: 0, or -EINVAL for SUM with MAX, BF16 without a reduce, or a
- * size or offset that is not a multiple of the element size.
+ * Return: 0, -EINVAL for SUM with MAX, BF16 or OPERAND without a reduce,
+ * OPERAND with raw VAs, or a size or offset that is not a multiple of the
+ * element size; -EOPNOTSUPP for OPERAND on a chip without it.
  */
 int tern_link_copy_flags(struct tern_device *tdev, const struct drm_tern_copy *c, u32 i,
 			 u32 *desc_flags)
 {
 	u32 reduce = c->flags & TERN_COPY_REDUCE;
 	bool bf16 = c->flags & DRM_TERN_COPY_BF16;
+	bool operand = c->flags & DRM_TERN_COPY_OPERAND;
 	u64 elem = bf16 ? 2 : 4;
 
 	*desc_flags = 0;
-	if (reduce == TERN_COPY_REDUCE || (bf16 && !reduce)) {
-		tern_dbg(tdev, "copy %u: both reduce flags, or BF16 without one\n", i);
+	if (reduce == TERN_COPY_REDUCE || ((bf16 || operand) && !reduce)) {
+		tern_dbg(tdev, "copy %u: both reduce flags, or BF16 or OPERAND without one\n", i);
 		return -EINVAL;
 	}
 	if (!reduce)
 		return 0;
+	if (operand && (c->flags & DRM_TERN_COPY_VA)) {
+		tern_dbg(tdev, "copy %u: DRM_TERN_COPY_OPERAND with DRM_TERN_COPY_VA\n", i);
+		return -EINVAL;
+	}
+	if (operand && tdev->hw.version < (TERN_VERSION_MAJOR << 16 | 6)) {
+		tern_dbg(tdev, "copy %u: the chip (interface %u.%u) has no reduce with an operand\n",
+			 i, tdev->hw.version >> 16, tdev->hw.version & 0xffff);
+		return -EOPNOTSUPP;
+	}
 	if (!IS_ALIGNED(c->size | c->src_offset | c->dst_offset, elem)) {
 		tern_dbg(tdev, "copy %u: size or offset not a multiple of %llu bytes\n", i, elem);
 		return -EINVAL;
@@ -640,6 +651,8 @@ int tern_link_copy_flags(struct tern_device *tdev, const struct drm_tern_copy *c
 		      TERN_DESC_F_REDUCE_MAX;
 	if (bf16)
 		*desc_flags |= TERN_DESC_F_BF16;
+	if (operand)
+		*desc_flags |= TERN_DESC_F_OPERAND;
 	return 0;
 }
 
@@ -700,6 +713,9 @@ int tern_link_copy(struct tern_job *job, struct drm_file *file,
 		}
 		d->src = tern_mapping_va(src) + c->src_offset;
 		d->dst = tern_mapping_va(dst) + c->dst_offset;
+		ret = tern_job_copy_operand(job, job->peer_ctx, peer->file, c, i, d);
+		if (ret)
+			return ret;
 	}
 	d->opcode = TERN_DESC_OP_LINK_COPY;
 	d->link = TERN_LINK_DESC(peer->port, tern_ctx_id(job->peer_ctx));

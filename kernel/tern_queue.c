@@ -159,8 +159,12 @@ static void tern_desc_write(struct tern_dma_desc *slot, const struct tern_dma_de
 	slot->size = (__force u64)cpu_to_le64(d->size);
 	slot->fence_addr = (__force u64)cpu_to_le64(d->fence_addr);
 	slot->fence_value = (__force u64)cpu_to_le64(d->fence_value);
-	slot->src_sgl_count = (__force u32)cpu_to_le32(d->src_sgl_count);
-	slot->dst_sgl_count = (__force u32)cpu_to_le32(d->dst_sgl_count);
+	if (d->flags & TERN_DESC_F_OPERAND) {
+		slot->operand = (__force u64)cpu_to_le64(d->operand);
+	} else {
+		slot->src_sgl_count = (__force u32)cpu_to_le32(d->src_sgl_count);
+		slot->dst_sgl_count = (__force u32)cpu_to_le32(d->dst_sgl_count);
+	}
 	slot->ctx = (__force u32)cpu_to_le32(d->ctx);
 	slot->link = (__force u32)cpu_to_le32(d->link);
 }

@@ -76,6 +76,9 @@ TERN_EXPORT int tern_comm_create(struct tern_device *const *devs, unsigned int n
 		return tern_fail(-ENOMEM, "tern_comm_create: out of memory");
 	c->n = n;
 	c->chunk = COLL_DEFAULT_CHUNK;
+	c->operand = true;
+	for (unsigned int r = 0; r < n; r++)
+		c->operand = c->operand && tern_has_operand(devs[r]);
 	for (unsigned int r = 0; r < n; r++) {
 		c->dev[r] = devs[r];
 		c->chip[r] = devs[r]->hw.chip_id;
@@ -238,11 +241,14 @@ static unsigned int position(const struct tern_comm_plan *p, unsigned int r)
 /*
  * Ring reduce-scatter on W (@buf per rank): the block at byte @off[j] of
  * @len[j] bytes ends reduced at position j, having started at j + 1, which
- * sends it from @first (at the same offset).
+ * sends it from @first (at the same offset). With @opnd, each arrival is
+ * buf[b] = op(opnd[b], incoming) at the same offset, so buf[b] need not
+ * hold b's own block first; without, buf[b] = op(buf[b], incoming).
  */
 static void ring_reduce(struct coll_ops *o, const struct tern_comm_plan *p,
 			struct tern_buffer *const *first, struct tern_buffer *const *buf,
-			uint64_t base, const uint64_t *off, const uint64_t *len, unsigned int op)
+			struct tern_buffer *const *opnd, uint64_t base, const uint64_t *off,
+			const uint64_t *len, unsigned int op)
 {
 	unsigned int n = p->n;
 
@@ -251,8 +257,9 @@ static void ring_reduce(struct coll_ops *o, const struct tern_comm_plan *p,
 			unsigned int a = p->order[(j + 1 + s) % n], b = p->order[(j + 2 + s) % n];
 			struct tern_buffer *src = s ? buf[a] : first[a];
 
-			coll_add_chunked(o, a, src, base + off[j], b, buf[b], base + off[j],
-					 len[j], op);
+			coll_add_operand_chunked(o, a, src, base + off[j], b, buf[b],
+						 base + off[j], len[j], op,
+						 opnd ? opnd[b] : NULL);
 		}
 	}
 }
@@ -327,6 +334,12 @@ static void all_reduce_ops(struct coll_ops *o, const struct tern_comm_plan *p,
 		off[j] *= q->esize;
 		len[j] *= q->esize;
 	}
+	if (o->comm->operand) {
+		/* Each arrival reduces the rank's own input with what came: recv = op(in, incoming). */
+		ring_reduce(o, p, q->in, q->recv, q->in, 0, off, len, q->op);
+		ring_gather(o, p, q->recv, 0, off, len);
+		return;
+	}
 	/*
 	 * Each position's input, in the order its segments arrive: at step s
 	 * position i reduces segment i - 2 - s into its own. The segment it
@@ -341,7 +354,7 @@ static void all_reduce_ops(struct coll_ops *o, const struct tern_comm_plan *p,
 					 TERN_REDUCE_NONE);
 		}
 	}
-	ring_reduce(o, p, q->in, q->recv, 0, off, len, q->op);
+	ring_reduce(o, p, q->in, q->recv, NULL, 0, off, len, q->op);
 	ring_gather(o, p, q->recv, 0, off, len);
 }
 
@@ -394,7 +407,7 @@ static void reduce_scatter_ops(struct coll_ops *o, const struct tern_comm_plan *
 			off[j] = p->order[j] * blk;
 			len[j] = blk;
 		}
-		ring_reduce(o, p, w, w, base, off, len, q->op);
+		ring_reduce(o, p, w, w, NULL, base, off, len, q->op);
 		for (unsigned int r = 0; r < n; r++)
 			coll_add_chunked(o, r, w[r], base + r * blk, r, q->recv[r], 0, blk,
 					 TERN_REDUCE_NONE);

@@ -53,12 +53,14 @@ static bool overlap(const struct tern_buffer *a, uint64_t aoff, uint64_t asize,
 	return a == b && aoff < boff + bsize && boff < aoff + asize;
 }
 
-/* Does @y (earlier) have to be done before @x starts? */
+/* Does @y (earlier) have to be done before @x starts? (An operand is read at dst_off.) */
 static bool depends(const struct coll_op *x, const struct coll_op *y)
 {
 	return overlap(y->dst, y->dst_off, y->size, x->src, x->src_off, x->size) ||
 	       overlap(y->dst, y->dst_off, y->size, x->dst, x->dst_off, x->size) ||
-	       overlap(y->src, y->src_off, y->size, x->dst, x->dst_off, x->size);
+	       overlap(y->src, y->src_off, y->size, x->dst, x->dst_off, x->size) ||
+	       overlap(y->dst, y->dst_off, y->size, x->opnd, x->dst_off, x->size) ||
+	       overlap(y->opnd, y->dst_off, y->size, x->dst, x->dst_off, x->size);
 }
 
 static int add_succ(struct coll_op *y, unsigned int x)
@@ -136,17 +138,23 @@ static int deps_from(struct coll_ops *o, struct coll_op *x, const struct coll_to
 	return 0;
 }
 
-void coll_add(struct coll_ops *o, unsigned int src_rank, struct tern_buffer *src,
-	      uint64_t src_off, unsigned int dst_rank, struct tern_buffer *dst, uint64_t dst_off,
-	      uint64_t size, unsigned int reduce)
+static void add_op(struct coll_ops *o, unsigned int src_rank, struct tern_buffer *src,
+		   uint64_t src_off, unsigned int dst_rank, struct tern_buffer *dst,
+		   uint64_t dst_off, uint64_t size, unsigned int reduce, struct tern_buffer *opnd)
 {
-	struct coll_touch *ts, *td;
-	int its, itd;
+	struct coll_touch *ts, *td, *to = NULL;
+	int its, itd, ito = -1;
 	struct coll_op *x;
 	int port = -1;
 
 	if (o->err || !size || (src == dst && src_off == dst_off && !reduce))
 		return;
+	if (opnd && (src_rank == dst_rank || !reduce)) {
+		/* Only link copies that reduce take an operand: a bug if it happens. */
+		o->err = tern_fail(-EPROTO, "collective: an operand on a %s copy",
+				   reduce ? "local" : "plain");
+		return;
+	}
 	if (src_rank != dst_rank) {
 		port = o->comm->graph.port[src_rank][dst_rank];
 		if (port < 0) {
@@ -178,27 +186,51 @@ void coll_add(struct coll_ops *o, unsigned int src_rank, struct tern_buffer *src
 	x->src_off = src_off;
 	x->dst_off = dst_off;
 	x->size = size;
+	x->opnd = opnd == dst ? NULL : opnd;	/* the destination as operand: a plain reduce */
 	its = touch_of(o, src);
 	itd = touch_of(o, dst);
+	if (x->opnd)
+		ito = touch_of(o, x->opnd);
+	/* touch_of() may move o->touch: pointers only now */
 	ts = its < 0 ? NULL : &o->touch[its];
 	td = itd < 0 ? NULL : &o->touch[itd];
-	if (!ts || !td || deps_from(o, x, ts) || (td != ts && deps_from(o, x, td)) ||
-	    touch_add(ts, o->n) || touch_add(td, o->n)) {
+	if (ito >= 0)
+		to = &o->touch[ito];
+	if (!ts || !td || (x->opnd && !to) || deps_from(o, x, ts) ||
+	    (td != ts && deps_from(o, x, td)) ||
+	    (to && to != ts && to != td && deps_from(o, x, to)) ||
+	    touch_add(ts, o->n) || touch_add(td, o->n) || (to && touch_add(to, o->n))) {
 		o->err = tern_fail(-ENOMEM, "collective: out of memory for dependencies");
 		return;
 	}
 	o->n++;
 }
 
+void coll_add(struct coll_ops *o, unsigned int src_rank, struct tern_buffer *src,
+	      uint64_t src_off, unsigned int dst_rank, struct tern_buffer *dst, uint64_t dst_off,
+	      uint64_t size, unsigned int reduce)
+{
+	add_op(o, src_rank, src, src_off, dst_rank, dst, dst_off, size, reduce, NULL);
+}
+
 void coll_add_chunked(struct coll_ops *o, unsigned int src_rank, struct tern_buffer *src,
 		      uint64_t src_off, unsigned int dst_rank, struct tern_buffer *dst,
 		      uint64_t dst_off, uint64_t size, unsigned int reduce)
 {
+	coll_add_operand_chunked(o, src_rank, src, src_off, dst_rank, dst, dst_off, size, reduce,
+				 NULL);
+}
+
+void coll_add_operand_chunked(struct coll_ops *o, unsigned int src_rank,
+			      struct tern_buffer *src, uint64_t src_off, unsigned int dst_rank,
+			      struct tern_buffer *dst, uint64_t dst_off, uint64_t size,
+			      unsigned int reduce, struct tern_buffer *opnd)
+{
 	uint64_t chunk = o->comm->chunk;
 
 	for (uint64_t done = 0; done < size; done += chunk)
-		coll_add(o, src_rank, src, src_off + done, dst_rank, dst, dst_off + done,
-			 size - done < chunk ? size - done : chunk, reduce);
+		add_op(o, src_rank, src, src_off + done, dst_rank, dst, dst_off + done,
+		       size - done < chunk ? size - done : chunk, reduce, opnd);
 }
 
 /*
@@ -257,7 +289,7 @@ static int start(struct coll_ops *o, struct lanes *l, struct coll_op *x)
 					  x->size, &x->fence);
 	return tern_link_copy_on(dev, x->queue, (unsigned int)x->port, c->dev[x->dst_rank],
 				 x->dst, x->dst_off, x->src, x->src_off, x->size, x->reduce,
-				 x->reduce ? o->dtype : 0, &x->fence);
+				 x->reduce ? o->dtype : 0, x->opnd, &x->fence);
 }
 
 struct run_state {

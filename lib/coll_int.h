@@ -37,6 +37,7 @@ struct tern_comm {
 	unsigned int algorithm;			/* TERN_COLL_* */
 	uint64_t chunk;				/* bytes per pipelined copy */
 	struct tern_buffer *scratch[COMM_MAX];	/* per rank, grown as needed */
+	bool operand;				/* every chip reduces with an operand */
 	struct coll_graph graph;
 	struct tern_comm_plan plan;		/* of the last call */
 };
@@ -100,7 +101,17 @@ int coll_make_path(const struct tern_comm *c, unsigned int src, unsigned int dst
 int tern_link_copy_on(struct tern_device *dev, int queue, unsigned int port,
 		      struct tern_device *peer, struct tern_buffer *dst, uint64_t dst_offset,
 		      struct tern_buffer *src, uint64_t src_offset, uint64_t size,
-		      unsigned int reduce, unsigned int dtype, struct tern_fence **fencep);
+		      unsigned int reduce, unsigned int dtype, struct tern_buffer *operand,
+		      struct tern_fence **fencep);
+/*
+ * Can @dev reduce with an operand (DRM_TERN_COPY_OPERAND: driver UAPI 1.5,
+ * register interface 1.6)?
+ */
+static inline bool tern_has_operand(const struct tern_device *dev)
+{
+	return (dev->hw.uapi_major > 1 || (dev->hw.uapi_major == 1 && dev->hw.uapi_minor >= 5)) &&
+	       dev->hw.hw_version >= (1u << 16 | 6);
+}
 
 /* ---- coll_exec.c ---- */
 
@@ -114,6 +125,7 @@ struct coll_op {
 	unsigned int reduce;
 	struct tern_buffer *src, *dst;
 	uint64_t src_off, dst_off, size;
+	struct tern_buffer *opnd;	/* reduce with an operand: @dst = op(@opnd, @src) at @dst_off */
 	/* running */
 	unsigned int npred;		/* predecessors not yet done */
 	unsigned int nsucc, succ_cap;
@@ -156,6 +168,15 @@ void coll_add(struct coll_ops *o, unsigned int src_rank, struct tern_buffer *src
 void coll_add_chunked(struct coll_ops *o, unsigned int src_rank, struct tern_buffer *src,
 		      uint64_t src_off, unsigned int dst_rank, struct tern_buffer *dst,
 		      uint64_t dst_off, uint64_t size, unsigned int reduce);
+/*
+ * The same with an operand (comm->operand only): a link copy whose
+ * destination becomes op(@opnd, src), @opnd a buffer of @dst_rank read at
+ * @dst_off: the destination need not hold @opnd's bytes first.
+ */
+void coll_add_operand_chunked(struct coll_ops *o, unsigned int src_rank,
+			      struct tern_buffer *src, uint64_t src_off, unsigned int dst_rank,
+			      struct tern_buffer *dst, uint64_t dst_off, uint64_t size,
+			      unsigned int reduce, struct tern_buffer *opnd);
 /*
  * Runs the copies: each starts once those it depends on are done. On a
  * failure no more start, and those running are waited for. Return: 0, or

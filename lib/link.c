@@ -141,13 +141,14 @@ TERN_EXPORT int tern_link_copy_async(struct tern_device *dev, unsigned int port,
 				     unsigned int dtype, struct tern_fence **fencep)
 {
 	return tern_link_copy_on(dev, -1, port, peer, dst, dst_offset, src, src_offset, size,
-				 reduce, dtype, fencep);
+				 reduce, dtype, NULL, fencep);
 }
 
 int tern_link_copy_on(struct tern_device *dev, int queue, unsigned int port,
 		      struct tern_device *peer, struct tern_buffer *dst, uint64_t dst_offset,
 		      struct tern_buffer *src, uint64_t src_offset, uint64_t size,
-		      unsigned int reduce, unsigned int dtype, struct tern_fence **fencep)
+		      unsigned int reduce, unsigned int dtype, struct tern_buffer *operand,
+		      struct tern_fence **fencep)
 {
 	struct tern_piece pieces[DRM_TERN_MAX_COPIES], *p = pieces;
 	uint32_t flags = DRM_TERN_COPY_LINK;
@@ -208,6 +209,21 @@ int tern_link_copy_on(struct tern_device *dev, int queue, unsigned int port,
 	default:
 		return tern_fail(-EINVAL, "link copy: unknown reduction %u", reduce);
 	}
+	if (operand) {
+		if (!reduce)
+			return tern_fail(-EINVAL, "link copy: an operand without a reduction");
+		if (!tern_has_operand(dev))
+			return tern_fail(-EOPNOTSUPP,
+					 "link copy on %s: the driver or chip has no reduce with an operand (UAPI 1.5, interface 1.6)",
+					 dev->node);
+		ret = tern_check_range("link copy", peer, "operand", operand, dst_offset, size);
+		if (ret)
+			return ret;
+		if (operand->flags != TERN_MEM_DEVICE)
+			return tern_fail(-EINVAL, "link copy: the operand must be a device buffer of %s",
+					 peer->node);
+		flags |= DRM_TERN_COPY_OPERAND;
+	}
 	if (size > (uint64_t)DRM_TERN_MAX_COPIES * TERN_COPY_CHUNK)
 		return tern_fail(-EINVAL, "link copy: %llu bytes, at most %llu in one link copy",
 				 (unsigned long long)size,
@@ -222,6 +238,7 @@ int tern_link_copy_on(struct tern_device *dev, int queue, unsigned int port,
 		p[n].src_offset = src_offset + done;
 		p[n].size = piece;
 		p[n].flags = flags;
+		p[n].operand = operand;
 		done += piece;
 	}
 	if (queue < 0)

@@ -118,6 +118,8 @@ void tern_pieces_to_uapi(const struct tern_piece *p, unsigned int n, struct drm_
 		out[i].dst_offset = p[i].dst_offset;
 		out[i].size = p[i].size;
 		out[i].flags = p[i].flags;
+		if (p[i].flags & DRM_TERN_COPY_OPERAND)
+			out[i].operand_handle = p[i].operand->handle;
 	}
 }
 

@@ -247,6 +247,7 @@ struct tern_piece {
 	struct tern_buffer *dst, *src;
 	uint64_t dst_offset, src_offset, size;
 	uint32_t flags;			/* DRM_TERN_COPY_*: link copies and reductions */
+	struct tern_buffer *operand;	/* with DRM_TERN_COPY_OPERAND only */
 };
 
 /*

@@ -350,7 +350,7 @@ static void fz_copy(struct fz_worker *w, struct fz_dev *d, struct drm_tern_copy 
 	}
 	if (st_one_in(&w->r, 10))
 		c->flags |= 1u << st_below(&w->r, 32);
-	c->pad = (uint32_t)fz_zero(&w->r);
+	c->operand_handle = (uint32_t)fz_zero(&w->r);
 }
 
 static void fz_submit_args(struct fz_worker *w, struct fz_dev *d, struct drm_tern_submit *sp)

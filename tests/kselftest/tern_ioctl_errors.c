@@ -464,8 +464,8 @@ TEST_F(err, submit_adjacent_in_one_bo_is_valid)
 
 TEST_F(err, submit_copy_flags)
 {
-	/* Bits 5.. are undefined (UAPI 1.3 defines 0..4). */
-	self->copy.flags = 1u << 5;
+	/* Bits 6.. are undefined (UAPI 1.5 defines 0..5). */
+	self->copy.flags = 1u << 6;
 	submit_rejected(_metadata, self, EINVAL);
 	self->copy.flags = 0x80000000u;
 	submit_rejected(_metadata, self, EINVAL);
@@ -477,7 +477,7 @@ TEST_F(err, submit_copy_flags)
 	submit_rejected(_metadata, self, EINVAL);
 	self->copy.flags = DRM_TERN_COPY_REDUCE_SUM | DRM_TERN_COPY_REDUCE_MAX;
 	submit_rejected(_metadata, self, EINVAL);
-	self->copy.flags = DRM_TERN_COPY_VA | (1u << 5);
+	self->copy.flags = DRM_TERN_COPY_VA | (1u << 6);
 	self->copy.src_handle = 0;
 	self->copy.dst_handle = 0;
 	submit_rejected(_metadata, self, EINVAL);
@@ -524,16 +524,20 @@ TEST_F(err, submit_copy_va_size_zero)
 	submit_rejected(_metadata, self, EINVAL);
 }
 
-TEST_F(err, submit_copy_va_pad)
+/* operand_handle was a pad before UAPI 1.5: without DRM_TERN_COPY_OPERAND it must be 0. */
+TEST_F(err, submit_copy_va_operand_handle)
 {
 	copy_to_va(_metadata, self);
-	self->copy.pad = 1;
+	self->copy.operand_handle = 1;
 	submit_rejected(_metadata, self, EINVAL);
 }
 
-TEST_F(err, submit_copy_pad)
+TEST_F(err, submit_copy_operand_handle_without_flag)
 {
-	self->copy.pad = 1;
+	/* Even a handle that names a device buffer. */
+	self->copy.operand_handle = self->hd;
+	submit_rejected(_metadata, self, EINVAL);
+	self->copy.operand_handle = 0x7fffffff;
 	submit_rejected(_metadata, self, EINVAL);
 }
 

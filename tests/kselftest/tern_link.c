@@ -4,19 +4,24 @@
  *
  * On any VM: GET_INFO, sysfs and LINK_QUERY describe the chip's fabric and
  * ports consistently; reduce on arrival works on local copies, bit-exact
- * against a CPU loop. (tern_link_errors.c: SUBMIT rejects every malformed
- * link field, peer and reduce flag.)
+ * against a CPU loop, and so does reduce with an operand (UAPI 1.5,
+ * dst = op(operand, src) over several DMA pieces and an odd tail, the
+ * operand and source unchanged, nothing written past the range; each copy
+ * of a job with its own operand; the destination as operand is the plain
+ * reduce). (tern_link_errors.c: SUBMIT rejects every malformed link field,
+ * peer, reduce flag and operand.)
  *
  * In a fabric (tests/vm/run-vm.sh fabric, or any VM whose chips are wired):
  * the neighbours are found through LINK_QUERY and their /dev/accel nodes by
  * chip id; a link copy lands in the peer's device buffer (read back through
  * the peer's file), through handles and through DRM_TERN_COPY_VA; reduce
- * SUM/MAX in fp32 and bf16 over a link matches the CPU bit for bit; a chip
- * that is not at the other end of the port is refused with -EXDEV; and a
- * link taken down through the host (QMP relay) refuses new jobs with
- * -ENOLINK, fails the jobs in flight with DRM_TERN_JOB_LINK_DOWN, moves the
- * sysfs state, events and errors, sends a uevent, and works again once it
- * is back up. Without a fabric or a relay those cases SKIP, saying why.
+ * SUM/MAX in fp32 and bf16 over a link matches the CPU bit for bit, also
+ * with an operand in the peer's HBM; a chip that is not at the other end
+ * of the port is refused with -EXDEV; and a link taken down through the
+ * host (QMP relay) refuses new jobs with -ENOLINK, fails the jobs in
+ * flight with DRM_TERN_JOB_LINK_DOWN, moves the sysfs state, events and
+ * errors, sends a uevent, and works again once it is back up. Without a
+ * fabric or a relay those cases SKIP, saying why.
  */
 #include "tern_link_test.h"
 
@@ -343,6 +348,197 @@ TEST_F(link, reduce_local)
 	free(want);
 }
 
+/*
+ * Reduce with an operand (UAPI 1.5) came in register interface 1.6, on
+ * chips with reduce on arrival.
+ */
+#define NEED_REDUCE_OPERAND() do {						\
+	if (!(self->info.caps & TERN_CAP_LINKS))				\
+		SKIP(return, "the chip has no reduce on arrival (TERN_CAP_LINKS)");	\
+	NEED_OPERAND();								\
+} while (0)
+
+/*
+ * What a reduce with an operand leaves in a buffer that held @dst: @dst
+ * but for [dst_off, dst_off + n elements) = op(operand, src there).
+ */
+static void operand_ref(void *want, const void *dst, const void *operand, uint64_t dst_off,
+			const void *src, uint64_t n, uint64_t buf_size, int max, int bf16)
+{
+	memcpy(want, dst, buf_size);
+	memcpy((uint8_t *)want + dst_off, (const uint8_t *)operand + dst_off, n * (bf16 ? 2 : 4));
+	reduce_ref((uint8_t *)want + dst_off, src, n, max, bf16);
+}
+
+/*
+ * D = op(A, S), all device buffers, over three 1 MiB DMA pieces and more
+ * with an odd tail, at a source offset that is not the destination's (the
+ * operand is at the destination's). D starts as 0x7f7f7f7f, a large
+ * finite fp32 and bf16: a result that read D instead of A differs. A and
+ * S stay as they were, and nothing of D outside the range moves. (4 MiB
+ * buffers filled and checked by the CPU: slow under TCG.)
+ */
+TEST_F_TIMEOUT(link, reduce_operand_local, 120)
+{
+	const uint64_t size = (3 << 20) + 4096 + 12, src_off = 20, dst_off = 4096 + 8;
+	uint8_t *a, *s, *d, *want, *a0, *s0;
+	struct drm_tern_copy c;
+	uint32_t ha, hs, hd;
+	unsigned int k;
+
+	NEED_REDUCE_OPERAND();
+	a = tern_bo_new(_metadata, self->fd, BIG, DRM_TERN_BO_DEVICE, &ha);
+	s = tern_bo_new(_metadata, self->fd, BIG, DRM_TERN_BO_DEVICE, &hs);
+	d = tern_bo_new(_metadata, self->fd, BIG, DRM_TERN_BO_DEVICE, &hd);
+	want = malloc(BIG);
+	a0 = malloc(BIG);
+	s0 = malloc(BIG);
+	ASSERT_NE(NULL, want);
+	ASSERT_NE(NULL, a0);
+	ASSERT_NE(NULL, s0);
+	for (k = 0; k < ARRAY_SIZE(reduce_cases); k++) {
+		int bf16 = !!(reduce_cases[k].flags & DRM_TERN_COPY_BF16);
+		int max = !!(reduce_cases[k].flags & DRM_TERN_COPY_REDUCE_MAX);
+		uint64_t esz = bf16 ? 2 : 4, n = size / esz;
+
+		/* Whole buffers of values: an operand read at another offset differs. */
+		fill_values(a, BIG / esz, bf16, 0xa0 + k);
+		fill_values(s, BIG / esz, bf16, 0x50 + k);
+		memset(d, 0x7f, BIG);
+		memcpy(a0, a, BIG);
+		memcpy(s0, s, BIG);
+		operand_ref(want, d, a0, dst_off, s0 + src_off, n, BIG, max, bf16);
+
+		tern_copy_set(&c, hd, dst_off, hs, src_off, size);
+		c.flags = reduce_cases[k].flags | DRM_TERN_COPY_OPERAND;
+		c.operand_handle = ha;
+		ASSERT_EQ(0, tern_submit(self->fd, 0, &c, 1, self->tl, self->point + 1));
+		tern_wait_ok(_metadata, self->fd, self->tl, ++self->point);
+		/* The whole buffer: the bytes just past the range are still 0x7f. */
+		expect_same_elems(_metadata, reduce_cases[k].name, d, want, BIG / esz, bf16);
+		EXPECT_EQ(-1, tern_first_diff(a, a0, BIG))
+			TH_LOG("%s: the operand changed at byte %lld", reduce_cases[k].name,
+			       (long long)tern_first_diff(a, a0, BIG));
+		EXPECT_EQ(-1, tern_first_diff(s, s0, BIG))
+			TH_LOG("%s: the source changed at byte %lld", reduce_cases[k].name,
+			       (long long)tern_first_diff(s, s0, BIG));
+	}
+	free(s0);
+	free(a0);
+	free(want);
+}
+
+#define OPERAND_COPIES	16
+
+/*
+ * One job of copies that each have three buffers of their own (the job
+ * holds three mappings per copy) and their own reduce: every destination
+ * gets its own operand. Odd copies write a host buffer: the destination is
+ * only written, wherever it is.
+ */
+TEST_F(link, reduce_operand_per_copy)
+{
+	const uint64_t size = (16 << 10) + 4, off = 64;
+	uint8_t *a[OPERAND_COPIES], *s[OPERAND_COPIES], *d[OPERAND_COPIES];
+	uint32_t ha[OPERAND_COPIES], hs[OPERAND_COPIES], hd[OPERAND_COPIES];
+	struct drm_tern_copy c[OPERAND_COPIES];
+	uint8_t *want, *d0, *ra, *rs;
+	unsigned int i;
+
+	NEED_REDUCE_OPERAND();
+	want = malloc(BO_SIZE);
+	d0 = malloc(BO_SIZE);
+	ra = malloc(BO_SIZE);
+	rs = malloc(BO_SIZE);
+	ASSERT_NE(NULL, want);
+	ASSERT_NE(NULL, d0);
+	ASSERT_NE(NULL, ra);
+	ASSERT_NE(NULL, rs);
+	memset(d0, 0x7f, BO_SIZE);
+	for (i = 0; i < OPERAND_COPIES; i++) {
+		uint32_t flags = reduce_cases[i % ARRAY_SIZE(reduce_cases)].flags;
+		uint64_t esz = flags & DRM_TERN_COPY_BF16 ? 2 : 4;
+
+		a[i] = tern_bo_new(_metadata, self->fd, BO_SIZE, DRM_TERN_BO_DEVICE, &ha[i]);
+		s[i] = tern_bo_new(_metadata, self->fd, BO_SIZE, DRM_TERN_BO_DEVICE, &hs[i]);
+		d[i] = tern_bo_new(_metadata, self->fd, BO_SIZE,
+				   i & 1 ? DRM_TERN_BO_HOST : DRM_TERN_BO_DEVICE, &hd[i]);
+		fill_values(a[i], BO_SIZE / esz, esz == 2, 0x1000 + i);
+		fill_values(s[i], BO_SIZE / esz, esz == 2, 0x2000 + i);
+		memcpy(d[i], d0, BO_SIZE);
+		tern_copy_set(&c[i], hd[i], off, hs[i], off + 8, size);
+		c[i].flags = flags | DRM_TERN_COPY_OPERAND;
+		c[i].operand_handle = ha[i];
+	}
+	ASSERT_EQ(0, tern_submit(self->fd, 0, c, OPERAND_COPIES, self->tl, self->point + 1));
+	tern_wait_ok(_metadata, self->fd, self->tl, ++self->point);
+	for (i = 0; i < OPERAND_COPIES; i++) {
+		const struct reduce_case *rc = &reduce_cases[i % ARRAY_SIZE(reduce_cases)];
+		int bf16 = !!(rc->flags & DRM_TERN_COPY_BF16);
+		int max = !!(rc->flags & DRM_TERN_COPY_REDUCE_MAX);
+		uint64_t esz = bf16 ? 2 : 4;
+		char what[64];
+
+		/* The same values again, from their seeds. */
+		fill_values(ra, BO_SIZE / esz, bf16, 0x1000 + i);
+		fill_values(rs, BO_SIZE / esz, bf16, 0x2000 + i);
+		operand_ref(want, d0, ra, off, rs + off + 8, size / esz, BO_SIZE, max, bf16);
+		snprintf(what, sizeof(what), "copy %u (%s)", i, rc->name);
+		expect_same_elems(_metadata, what, d[i], want, BO_SIZE / esz, bf16);
+		EXPECT_EQ(-1, tern_first_diff(a[i], ra, BO_SIZE))
+			TH_LOG("%s: the operand changed", what);
+	}
+	free(rs);
+	free(ra);
+	free(d0);
+	free(want);
+}
+
+/*
+ * The destination as its own operand: the chip reads element i of the
+ * operand before it writes element i of the destination, so the result is
+ * the plain reduce, bit for bit, over several DMA pieces.
+ */
+TEST_F(link, reduce_operand_is_destination)
+{
+	const uint64_t size = (1 << 20) + 4096 + 12, src_off = 4, dst_off = 40;
+	const uint64_t buf = 2 << 20;
+	uint8_t *s, *d, *d2, *want;
+	struct drm_tern_copy c[2];
+	uint32_t hs, hd, hd2;
+	unsigned int k;
+
+	NEED_REDUCE_OPERAND();
+	s = tern_bo_new(_metadata, self->fd, buf, DRM_TERN_BO_DEVICE, &hs);
+	d = tern_bo_new(_metadata, self->fd, buf, DRM_TERN_BO_DEVICE, &hd);
+	d2 = tern_bo_new(_metadata, self->fd, buf, DRM_TERN_BO_DEVICE, &hd2);
+	want = malloc(buf);
+	ASSERT_NE(NULL, want);
+	for (k = 0; k < ARRAY_SIZE(reduce_cases); k++) {
+		int bf16 = !!(reduce_cases[k].flags & DRM_TERN_COPY_BF16);
+		int max = !!(reduce_cases[k].flags & DRM_TERN_COPY_REDUCE_MAX);
+		uint64_t esz = bf16 ? 2 : 4, n = size / esz;
+
+		fill_values(s, buf / esz, bf16, 0x300 + k);
+		fill_values(d, buf / esz, bf16, 0x400 + k);
+		memcpy(d2, d, buf);
+		memcpy(want, d, buf);
+		reduce_ref(want + dst_off, s + src_off, n, max, bf16);
+
+		/* The same reduce twice in one job: with D as operand, and plain into D2. */
+		tern_copy_set(&c[0], hd, dst_off, hs, src_off, size);
+		c[0].flags = reduce_cases[k].flags | DRM_TERN_COPY_OPERAND;
+		c[0].operand_handle = hd;
+		tern_copy_set(&c[1], hd2, dst_off, hs, src_off, size);
+		c[1].flags = reduce_cases[k].flags;
+		ASSERT_EQ(0, tern_submit(self->fd, 0, c, 2, self->tl, self->point + 1));
+		tern_wait_ok(_metadata, self->fd, self->tl, ++self->point);
+		expect_same_elems(_metadata, reduce_cases[k].name, d, want, buf / esz, bf16);
+		expect_same_elems(_metadata, reduce_cases[k].name, d, d2, buf / esz, bf16);
+	}
+	free(want);
+}
+
 /* ---- in a fabric: link copies ---- */
 
 TEST_F(link, copy_to_neighbour)
@@ -445,6 +641,62 @@ TEST_F(link, reduce_over_link)
 		expect_same_elems(_metadata, reduce_cases[k].name, peer, want,
 				  (256 << 10) / (bf16 ? 2 : 4), bf16);
 	}
+	free(want);
+}
+
+/*
+ * A link copy with an operand: the neighbour's D = op(the neighbour's A,
+ * this chip's S), over two DMA pieces and an odd tail. D starts as
+ * 0x7f7f7f7f; A and S stay as they were, nothing of D outside the range
+ * moves.
+ */
+TEST_F(link, reduce_operand_over_link)
+{
+	const uint64_t size = (1 << 20) + 4096 + 12, src_off = 12, dst_off = 4096 + 16;
+	const uint64_t buf = 2 << 20;
+	uint8_t *a, *s, *d, *want, *a0, *s0;
+	struct drm_tern_copy c;
+	uint32_t ha, hs, hd;
+	unsigned int k;
+
+	NEED_REDUCE_OPERAND();
+	NEED_NEIGHBOUR();
+	s = tern_bo_new(_metadata, self->fd, buf, DRM_TERN_BO_DEVICE, &hs);
+	a = tern_bo_new(_metadata, self->peer_fd, buf, DRM_TERN_BO_DEVICE, &ha);
+	d = tern_bo_new(_metadata, self->peer_fd, buf, DRM_TERN_BO_DEVICE, &hd);
+	want = malloc(buf);
+	a0 = malloc(buf);
+	s0 = malloc(buf);
+	ASSERT_NE(NULL, want);
+	ASSERT_NE(NULL, a0);
+	ASSERT_NE(NULL, s0);
+	for (k = 0; k < ARRAY_SIZE(reduce_cases); k++) {
+		int bf16 = !!(reduce_cases[k].flags & DRM_TERN_COPY_BF16);
+		int max = !!(reduce_cases[k].flags & DRM_TERN_COPY_REDUCE_MAX);
+		uint64_t esz = bf16 ? 2 : 4, n = size / esz;
+
+		fill_values(a, buf / esz, bf16, 0x600 + k);
+		fill_values(s, buf / esz, bf16, 0x700 + k);
+		memset(d, 0x7f, buf);
+		memcpy(a0, a, buf);
+		memcpy(s0, s, buf);
+		operand_ref(want, d, a0, dst_off, s0 + src_off, n, buf, max, bf16);
+
+		tern_copy_set(&c, hd, dst_off, hs, src_off, size);
+		c.flags = DRM_TERN_COPY_LINK | DRM_TERN_COPY_OPERAND | reduce_cases[k].flags;
+		c.operand_handle = ha;
+		ASSERT_NE(0, link_job(_metadata, self, &c, 1));
+		tern_wait_ok(_metadata, self->fd, self->tl, self->point);
+		expect_same_elems(_metadata, reduce_cases[k].name, d, want, buf / esz, bf16);
+		EXPECT_EQ(-1, tern_first_diff(a, a0, buf))
+			TH_LOG("%s: the peer's operand changed at byte %lld", reduce_cases[k].name,
+			       (long long)tern_first_diff(a, a0, buf));
+		EXPECT_EQ(-1, tern_first_diff(s, s0, buf))
+			TH_LOG("%s: the source changed at byte %lld", reduce_cases[k].name,
+			       (long long)tern_first_diff(s, s0, buf));
+	}
+	free(s0);
+	free(a0);
 	free(want);
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The fixture and helpers of the link kselftests: tern_link.c (topology,
- * link copies, a link going down) and tern_link_errors.c (every rejected
- * link field, peer and reduce flag).
+ * link copies, reduce data, a link going down) and tern_link_errors.c
+ * (every rejected link field, peer, reduce flag and operand).
  */
 #ifndef TERN_LINK_TEST_H
 #define TERN_LINK_TEST_H
@@ -158,6 +158,14 @@ static inline int find_neighbour(FIXTURE_DATA(link) *self, const char **why)
 #define NEED_LINKS() do {							\
 	if (!self->info.num_links)						\
 		SKIP(return, "the chip has no link ports (TERN_CAP_LINKS)");	\
+} while (0)
+
+/* Reduce with an operand (UAPI 1.5) came in register interface 1.6. */
+#define TERN_HW_OPERAND		(1u << 16 | 6)
+
+#define NEED_OPERAND() do {							\
+	if (self->info.hw_version < TERN_HW_OPERAND)				\
+		SKIP(return, "the chip has no reduce with an operand (interface 1.6)"); \
 } while (0)
 
 #define NEED_NEIGHBOUR() do {							\

@@ -296,14 +296,17 @@ static void run_copy(const struct coll_op *x, unsigned int dtype)
 	const uint8_t *src = (const uint8_t *)x->src->map + x->src_off;
 	unsigned int es = tern_dtype_size(dtype);
 
+	const uint8_t *opnd = x->opnd ? (const uint8_t *)x->opnd->map + x->dst_off : dst;
+
 	if (!x->reduce) {
 		memmove(dst, src, x->size);
 		return;
 	}
+	/* with an operand: dst = op(operand, src), element i read before it is written */
 	for (uint64_t i = 0; i < x->size; i += es) {
 		uint32_t d = 0, s = 0;
 
-		memcpy(&d, dst + i, es);
+		memcpy(&d, opnd + i, es);
 		memcpy(&s, src + i, es);
 		d = step_elem(d, s, dtype, x->reduce);
 		memcpy(dst + i, &d, es);
@@ -353,7 +356,7 @@ static uint32_t rand_elem(unsigned int dtype)
  */
 static void run_case(const unsigned int *chips, unsigned int n, unsigned int algorithm,
 		     unsigned int kind, unsigned int dtype, unsigned int op, uint64_t count,
-		     uint64_t chunk, bool in_place, unsigned int root)
+		     uint64_t chunk, bool in_place, unsigned int root, bool operand)
 {
 	struct tern_buffer *send[COMM_MAX], *recv[COMM_MAX];
 	void *expect[COMM_MAX];
@@ -368,6 +371,7 @@ static void run_case(const unsigned int *chips, unsigned int n, unsigned int alg
 	int ret;
 
 	c->chunk = chunk;
+	c->operand = operand;
 	if (kind == TERN_COLL_ALL_GATHER)
 		out_bytes *= n;
 	if (kind == TERN_COLL_REDUCE_SCATTER)
@@ -434,11 +438,11 @@ static void run_case(const unsigned int *chips, unsigned int n, unsigned int alg
 	for (unsigned int r = 0; r < n; r++) {
 		bool same = !memcmp(recv[r]->map, expect[r], out_bytes);
 
-		CHECK(same, "kind %u %s n %u %s %s count %llu chunk %llu %s rank %u differs",
+		CHECK(same, "kind %u %s n %u %s %s count %llu chunk %llu %s%s rank %u differs",
 		      kind, plan.algorithm == TERN_COLL_RING ? "ring" : "tree", n,
 		      dtype == TERN_DT_BF16 ? "bf16" : "fp32", op == TERN_REDUCE_MAX ? "max" : "sum",
 		      (unsigned long long)count, (unsigned long long)chunk,
-		      in_place ? "in place" : "out of place", r);
+		      in_place ? "in place" : "out of place", operand ? ", operand" : "", r);
 		if (!same)
 			break;
 		/* The first attempt's saved input, for a replan. */
@@ -523,7 +527,12 @@ static void test_algorithms(void)
 							continue;	/* no ring */
 						run_case(sets[si].chips, n, alg, kinds[ki], dt, op,
 							 counts[ci], ci % 2 ? 256 : 4096, v == 1,
-							 n - 1);
+							 n - 1, false);
+						/* all-reduce also with the chips' reduce with an operand */
+						if (kinds[ki] == TERN_COLL_ALL_REDUCE)
+							run_case(sets[si].chips, n, alg, kinds[ki], dt,
+								 op, counts[ci], ci % 2 ? 256 : 4096,
+								 v == 1, n - 1, true);
 					}
 	}
 	run_send_recv(eight, 8, 0, 6, 10000, 1024);

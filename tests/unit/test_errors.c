@@ -106,10 +106,10 @@ static bool t_bad_opcode(struct env *e)
 
 static bool t_bad_flags(struct env *e)
 {
-	struct tern_dma_desc d = copy(1u << 11, gpa(SRC_OFF), gpa(DST_OFF), 8);
+	struct tern_dma_desc d = copy(1u << 12, gpa(SRC_OFF), gpa(DST_OFF), 8);
 
 	CHECK(expect_err(e, 1, d, false, TERN_ERR_BAD_FLAGS, RING(1),
-			 "unknown flags 0x800"));
+			 "unknown flags 0x1000"));
 	d.flags = 1u << 31;
 	CHECK(expect_err(e, 1, d, false, TERN_ERR_BAD_FLAGS,
 			 RING(1) + TERN_DESC_SIZE, "unknown flags 0x80000000"));

@@ -19,7 +19,7 @@ extern "C" {
 /** DRM_TERN_UAPI_VERSION_MAJOR: incompatible UAPI changes bump this. */
 #define DRM_TERN_UAPI_VERSION_MAJOR	1
 /** DRM_TERN_UAPI_VERSION_MINOR: compatible additions bump this. */
-#define DRM_TERN_UAPI_VERSION_MINOR	4
+#define DRM_TERN_UAPI_VERSION_MINOR	5
 
 #define DRM_TERN_GET_INFO		0x00
 #define DRM_TERN_BO_CREATE		0x01
@@ -173,8 +173,12 @@ struct drm_tern_copy {
 	__u64 size;
 	/** @flags: DRM_TERN_COPY_* or zero. */
 	__u32 flags;
-	/** @pad: must be zero. */
-	__u32 pad;
+	/**
+	 * @operand_handle: with DRM_TERN_COPY_OPERAND, the GEM handle of the
+	 * operand's buffer (of the peer file for a DRM_TERN_COPY_LINK copy);
+	 * otherwise must be zero (UAPI 1.5; before, a pad that had to be zero).
+	 */
+	__u32 operand_handle;
 };
 
 /** DRM_TERN_COPY_VA: @src_offset and @dst_offset are device VAs (UAPI 1.2). */
@@ -198,6 +202,18 @@ struct drm_tern_copy {
 #define DRM_TERN_COPY_REDUCE_SUM	(1u << 2)
 #define DRM_TERN_COPY_REDUCE_MAX	(1u << 3)
 #define DRM_TERN_COPY_BF16		(1u << 4)
+/**
+ * DRM_TERN_COPY_OPERAND: reduce with an operand (UAPI 1.5): with a REDUCE
+ * flag, each destination element becomes op(operand, src) instead of
+ * op(dst, src); the destination is only written. The operand is the range
+ * at @dst_offset, @size bytes, of the device buffer @operand_handle (of the
+ * peer file for a link copy): the same offset as the destination, in
+ * another buffer, so that dst = a + b needs no copy of a first. Errors:
+ * -EINVAL without a REDUCE flag, with DRM_TERN_COPY_VA, for a host buffer
+ * or a range outside the buffer; -ENOENT for a handle that names nothing;
+ * -EOPNOTSUPP on a chip before register interface 1.6.
+ */
+#define DRM_TERN_COPY_OPERAND		(1u << 5)
 
 /** DRM_TERN_MAX_COPIES: most copies in one job. */
 #define DRM_TERN_MAX_COPIES		256
