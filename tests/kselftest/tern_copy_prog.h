@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tern_accel.h"
 #include "tern_isa.h"
 
 #define CP_PARTS	64
@@ -59,6 +60,32 @@ static inline size_t copy_prog_init(struct copy_prog *p, int store)
 		cp_dma_insn(&p->insn[1], TERN_OP_DMA_STORE, 1);
 	p->insn[n - 1].h.opcode = TERN_OP_END;
 	return p->h.size;
+}
+
+/* An EXEC of the copy program with its two tiles; the slots travel with it. */
+struct copy_exec {
+	struct drm_tern_slot slots[2];
+	struct drm_tern_exec e;
+};
+
+/*
+ * EXEC of the copy program @prog (@prog_size bytes) on @core, tile @in in
+ * slot 0 and tile @out in slot 1; every other field zero. e.slots points
+ * into @x: a copy of @x would still use @x's slots.
+ */
+static inline void copy_exec_init(struct copy_exec *x, uint32_t core, uint32_t prog,
+				  uint64_t prog_size, uint32_t in, uint32_t out)
+{
+	memset(x, 0, sizeof(*x));
+	x->slots[0].handle = in;
+	x->slots[0].size = CP_BYTES;
+	x->slots[1].handle = out;
+	x->slots[1].size = CP_BYTES;
+	x->e.core = core;
+	x->e.program_handle = prog;
+	x->e.program_size = prog_size;
+	x->e.slots = (uintptr_t)x->slots;
+	x->e.slot_count = 2;
 }
 
 #endif /* TERN_COPY_PROG_H */

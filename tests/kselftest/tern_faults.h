@@ -265,21 +265,12 @@ static inline int ft_by_round(struct ft_by_bufs *b, uint32_t queue, int core, in
 	if (r)
 		return r;
 	if (core >= 0) {
-		struct drm_tern_slot slots[2] = {
-			{ .handle = b->dev, .size = CP_BYTES },
-			{ .handle = b->tout, .size = CP_BYTES },
-		};
-		struct drm_tern_exec e = {
-			.core = core,
-			.program_handle = b->prog,
-			.program_size = b->prog_size,
-			.slots = (uintptr_t)slots,
-			.slot_count = 2,
-			.out_syncobj = b->tl,
-			.out_point = ++b->point,
-		};
+		struct copy_exec ce;
 
-		if (tern_ioctl(b->fd, DRM_IOCTL_TERN_EXEC, &e)) {
+		copy_exec_init(&ce, core, b->prog, b->prog_size, b->dev, b->tout);
+		ce.e.out_syncobj = b->tl;
+		ce.e.out_point = ++b->point;
+		if (tern_ioctl(b->fd, DRM_IOCTL_TERN_EXEC, &ce.e)) {
 			fprintf(stderr, "# bystander: EXEC: %s\n", strerror(errno));
 			return -1;
 		}
@@ -529,23 +520,14 @@ static inline void prog_setup(struct __test_metadata *_metadata, int fd, struct 
 static inline int prog_exec(int fd, struct prog *p, uint32_t core, uint64_t timeout_ns, uint32_t tl,
 		     uint64_t point)
 {
-	struct drm_tern_slot slots[2] = {
-		{ .handle = p->in, .size = CP_BYTES },
-		{ .handle = p->out, .size = CP_BYTES },
-	};
-	struct drm_tern_exec e = {
-		.core = core,
-		.program_handle = p->prog,
-		.program_size = p->size,
-		.slots = (uintptr_t)slots,
-		.slot_count = 2,
-		.timeout_ns = timeout_ns,
-		.status_handle = p->status,
-		.out_syncobj = tl,
-		.out_point = point,
-	};
+	struct copy_exec ce;
 
-	return tern_ioctl(fd, DRM_IOCTL_TERN_EXEC, &e);
+	copy_exec_init(&ce, core, p->prog, p->size, p->in, p->out);
+	ce.e.timeout_ns = timeout_ns;
+	ce.e.status_handle = p->status;
+	ce.e.out_syncobj = tl;
+	ce.e.out_point = point;
+	return tern_ioctl(fd, DRM_IOCTL_TERN_EXEC, &ce.e);
 }
 
 /* A pattern into tile in (host[0..CP_BYTES) holds it); out cleared from host zeros. */

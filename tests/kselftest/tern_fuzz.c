@@ -406,19 +406,12 @@ static void op_valid(struct fz_worker *w, struct fz_dev *d)
 	if (!d->info.num_cores)
 		goto ok;
 	{
-		struct drm_tern_slot slots[2] = {
-			{ .handle = d->c_tin, .size = CP_BYTES },
-			{ .handle = d->c_tout, .size = CP_BYTES },
-		};
-		struct drm_tern_exec e = {
-			.core = (uint32_t)st_below(&w->r, d->info.num_cores),
-			.program_handle = d->c_prog,
-			.program_size = d->c_psize,
-			.slots = (uintptr_t)slots,
-			.slot_count = 2,
-			.status_handle = d->c_status,
-			.out_syncobj = d->c_tl,
-		};
+		struct copy_exec ce;
+
+		copy_exec_init(&ce, (uint32_t)st_below(&w->r, d->info.num_cores), d->c_prog,
+			       d->c_psize, d->c_tin, d->c_tout);
+		ce.e.status_handle = d->c_status;
+		ce.e.out_syncobj = d->c_tl;
 
 		/* DMA queues and cores do not wait for each other: one step at a time */
 		memset(d->c_dstp, 0, n);
@@ -428,8 +421,8 @@ static void op_valid(struct fz_worker *w, struct fz_dev *d)
 			goto err;
 		if (fz_clean_wait(w, d, "copy to the launch's input") != 1)
 			return;
-		e.out_point = ++d->c_point;
-		ret = tern_ioctl(d->clean_fd, DRM_IOCTL_TERN_EXEC, &e);
+		ce.e.out_point = ++d->c_point;
+		ret = tern_ioctl(d->clean_fd, DRM_IOCTL_TERN_EXEC, &ce.e);
 		if (ret)
 			goto err;
 		if (fz_clean_wait(w, d, "launch") != 1)
@@ -443,7 +436,7 @@ static void op_valid(struct fz_worker *w, struct fz_dev *d)
 		diff = tern_first_diff(d->c_srcp, d->c_dstp, CP_BYTES);
 		if (diff >= 0) {
 			fz_bad(w, OP_VALID, "accel%u core %u: launch output differs at byte %lld",
-			       d->minor, e.core, (long long)diff);
+			       d->minor, ce.e.core, (long long)diff);
 			return;
 		}
 	}

@@ -165,30 +165,24 @@ static void __attribute__((noreturn)) kl_child(int slot, unsigned int minor, uin
 				{ .handle = mb.handle, .size = mm_bytes },
 				{ .handle = mc.handle, .size = mm_bytes },
 			};
-			struct drm_tern_slot ts[2] = {
-				{ .handle = tin.handle, .size = CP_BYTES },
-				{ .handle = tout.handle, .size = CP_BYTES },
-			};
 			struct drm_tern_exec e = {
 				.core = core, .program_handle = mprog.handle,
 				.program_size = (mm_size + 63) & ~63ull, .slots = (uintptr_t)ms,
 				.slot_count = 3, .out_syncobj = tl, .out_point = ++point,
 				.timeout_ns = KL_MM_TIMEOUT_NS,
 			};
+			struct copy_exec ce;
 
 			sh->phase[slot] = PH_EXEC_LONG;
 			if ((ret = tern_ioctl(fd, DRM_IOCTL_TERN_EXEC, &e)))
 				kl_fail(slot, "EXEC", -ret);
-			e.program_handle = tprog.handle;
-			e.program_size = tsize;
-			e.slots = (uintptr_t)ts;
-			e.slot_count = 2;
-			e.timeout_ns = 0;
+			copy_exec_init(&ce, core, tprog.handle, tsize, tin.handle, tout.handle);
+			ce.e.out_syncobj = tl;
 			for (int i = 0; i < KL_TINY_LAUNCHES; i++) {
 				/* past the ring's 64 entries this waits for space */
 				sh->phase[slot] = i >= 60 ? PH_EXEC_RING : PH_EXEC_LONG;
-				e.out_point = ++point;
-				if ((ret = tern_ioctl(fd, DRM_IOCTL_TERN_EXEC, &e)))
+				ce.e.out_point = ++point;
+				if ((ret = tern_ioctl(fd, DRM_IOCTL_TERN_EXEC, &ce.e)))
 					kl_fail(slot, "EXEC (tiny)", -ret);
 			}
 		}

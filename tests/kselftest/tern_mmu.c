@@ -433,8 +433,7 @@ static void compute_copy(struct __test_metadata *_metadata, FIXTURE_DATA(mmu) *s
 	unsigned char *in, *out = NULL, in_want[CP_BYTES], out_want[CP_BYTES];
 	uint32_t hin, hout = 0, hprog, hstatus;
 	uint64_t seed = tern_seed() + self->point;
-	struct drm_tern_slot slots[2] = { 0 };
-	struct drm_tern_exec e = { 0 };
+	struct copy_exec ce;
 	struct tern_job_status *st;
 	struct drm_tern_wait w;
 	struct copy_prog *prog;
@@ -454,21 +453,15 @@ static void compute_copy(struct __test_metadata *_metadata, FIXTURE_DATA(mmu) *s
 	st = tern_bo_new(_metadata, self->fd, CP_STATUS_SIZE, DRM_TERN_BO_HOST, &hstatus);
 	memset(st, 0xa5, CP_STATUS_SIZE);
 
-	slots[0].handle = hin;
-	slots[0].size = CP_BYTES;
-	slots[1].handle = hout;
-	slots[1].size = CP_BYTES;
-	e.core = core;
-	e.program_handle = hprog;
-	e.program_size = size;
-	e.slots = (uintptr_t)slots;
-	e.slot_count = store ? 2 : 1;
-	e.status_handle = hstatus;
-	e.out_syncobj = self->tl;
-	e.out_point = ++self->point;
-	ret = tern_ioctl(self->fd, DRM_IOCTL_TERN_EXEC, &e);
+	copy_exec_init(&ce, core, hprog, size, hin, hout);
+	/* the load-only program has no slot 1 */
+	ce.e.slot_count = store ? 2 : 1;
+	ce.e.status_handle = hstatus;
+	ce.e.out_syncobj = self->tl;
+	ce.e.out_point = ++self->point;
+	ret = tern_ioctl(self->fd, DRM_IOCTL_TERN_EXEC, &ce.e);
 	ASSERT_EQ(0, ret) TH_LOG("EXEC: %s", strerror(-ret));
-	ASSERT_EQ(0, tern_wait_result(self->fd, self->tl, e.out_point, TERN_WAIT_LONG, &w));
+	ASSERT_EQ(0, tern_wait_result(self->fd, self->tl, ce.e.out_point, TERN_WAIT_LONG, &w));
 
 	EXPECT_EQ(want_status, w.status) TH_LOG("core %u: status %u code %u", core, w.status,
 						w.error_code);

@@ -111,23 +111,14 @@ static void client_open(struct __test_metadata *_metadata, struct client *c, uns
 
 static int client_exec(struct client *c, uint32_t core, uint32_t status_index)
 {
-	struct drm_tern_slot slots[2] = {
-		{ .handle = c->tile_in, .size = CP_BYTES },
-		{ .handle = c->tile_out, .size = CP_BYTES },
-	};
-	struct drm_tern_exec e = {
-		.core = core,
-		.program_handle = c->prog,
-		.program_size = c->prog_size,
-		.slots = (uintptr_t)slots,
-		.slot_count = 2,
-		.status_handle = c->status,
-		.status_offset = status_index * sizeof(struct tern_job_status),
-		.out_syncobj = c->tl,
-		.out_point = ++c->point,
-	};
+	struct copy_exec ce;
 
-	return tern_ioctl(c->fd, DRM_IOCTL_TERN_EXEC, &e);
+	copy_exec_init(&ce, core, c->prog, c->prog_size, c->tile_in, c->tile_out);
+	ce.e.status_handle = c->status;
+	ce.e.status_offset = status_index * sizeof(struct tern_job_status);
+	ce.e.out_syncobj = c->tl;
+	ce.e.out_point = ++c->point;
+	return tern_ioctl(c->fd, DRM_IOCTL_TERN_EXEC, &ce.e);
 }
 
 /*

@@ -156,24 +156,16 @@ static int sk_probe_op(struct sk_idev *x, struct rng *r, int core, uint64_t dead
  */
 static int sk_hang(struct sk_idev *x, unsigned int chip, unsigned int core, uint64_t deadline)
 {
-	struct drm_tern_slot slots[2] = {
-		{ .handle = x->tin, .size = CP_BYTES },
-		{ .handle = x->tout, .size = CP_BYTES },
-	};
-	struct drm_tern_exec e = {
-		.core = core,
-		.program_handle = x->prog,
-		.program_size = x->psize,
-		.slots = (uintptr_t)slots,
-		.slot_count = 2,
-		.status_handle = x->status,
-		.out_syncobj = x->tl,
-		.timeout_ns = SK_HANG_TIMEOUT_NS,
-	};
 	unsigned int i = x->d.index;
 	uint32_t status = 0, code = 0;
 	uint64_t resets0 = sk_resets(x->d.minor);
+	struct copy_exec ce;
 	int ret;
+
+	copy_exec_init(&ce, core, x->prog, x->psize, x->tin, x->tout);
+	ce.e.status_handle = x->status;
+	ce.e.out_syncobj = x->tl;
+	ce.e.timeout_ns = SK_HANG_TIMEOUT_NS;
 
 	__atomic_store_n(&sk->hang_block[i][core], 1, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&sk->core_busy[i][core], __ATOMIC_SEQ_CST)) {
@@ -191,8 +183,8 @@ static int sk_hang(struct sk_idev *x, unsigned int chip, unsigned int core, uint
 		return ret;
 	}
 	SK_ADD(injected[K_CORE_HANG], 1);
-	e.out_point = ++x->point;
-	ret = tern_ioctl(x->fd, DRM_IOCTL_TERN_EXEC, &e);
+	ce.e.out_point = ++x->point;
+	ret = tern_ioctl(x->fd, DRM_IOCTL_TERN_EXEC, &ce.e);
 	__atomic_store_n(&sk->hang_block[i][core], 0, __ATOMIC_SEQ_CST);
 	if (ret) {
 		fprintf(stderr, "# injector: EXEC of the hang probe on device %u core %u: %s\n", i,

@@ -250,19 +250,7 @@ static inline void st_device_check(struct __test_metadata *_metadata, unsigned i
 		ASSERT_EQ(0, tern_bo_create(fd, CP_BYTES, DRM_TERN_BO_DEVICE, &tout));
 		tbp = tern_bo_new(_metadata, fd, CP_BYTES, DRM_TERN_BO_HOST, &tback);
 		for (uint32_t c = 0; c < info.num_cores; c++) {
-			struct drm_tern_slot slots[2] = {
-				{ .handle = tin, .size = CP_BYTES },
-				{ .handle = tout, .size = CP_BYTES },
-			};
-			struct drm_tern_exec e = {
-				.core = c,
-				.program_handle = prog,
-				.program_size = (psize + 63) & ~63ull,
-				.slots = (uintptr_t)slots,
-				.slot_count = 2,
-				.status_handle = status,
-				.out_syncobj = tl,
-			};
+			struct copy_exec ce;
 
 			tern_fill(sp, CP_BYTES, tern_seed());
 			memset(tbp, 0, CP_BYTES);
@@ -270,8 +258,11 @@ static inline void st_device_check(struct __test_metadata *_metadata, unsigned i
 			ret = tern_submit_copy(fd, 0, tin, 0, src, 0, CP_BYTES, tl, ++point);
 			ASSERT_EQ(0, ret) TH_LOG("SUBMIT: %s", strerror(-ret));
 			tern_wait_ok(_metadata, fd, tl, point);
-			e.out_point = ++point;
-			ret = tern_ioctl(fd, DRM_IOCTL_TERN_EXEC, &e);
+			copy_exec_init(&ce, c, prog, (psize + 63) & ~63ull, tin, tout);
+			ce.e.status_handle = status;
+			ce.e.out_syncobj = tl;
+			ce.e.out_point = ++point;
+			ret = tern_ioctl(fd, DRM_IOCTL_TERN_EXEC, &ce.e);
 			ASSERT_EQ(0, ret) TH_LOG("EXEC on core %u: %s", c, strerror(-ret));
 			tern_wait_ok(_metadata, fd, tl, point);
 			ASSERT_EQ((uint32_t)TERN_JOB_OK, st->status)

@@ -206,7 +206,6 @@ static void dma_workload(struct __test_metadata *_metadata, FIXTURE_DATA(telem) 
 static void compute_workload(struct __test_metadata *_metadata, FIXTURE_DATA(telem) *self,
 			     uint32_t core, struct tern_job_status *st, uint64_t *ids)
 {
-	struct drm_tern_slot slots[2] = { 0 };
 	struct tern_job_status *status;
 	uint32_t hprog, hstatus;
 	struct copy_prog *prog;
@@ -217,27 +216,18 @@ static void compute_workload(struct __test_metadata *_metadata, FIXTURE_DATA(tel
 	size = copy_prog_init(prog, 1);
 	status = tern_bo_new(_metadata, self->fd, PAGE, DRM_TERN_BO_HOST, &hstatus);
 	memset(status, 0, PAGE);
-	slots[0].handle = self->hbm;
-	slots[0].size = CP_BYTES;
-	slots[1].handle = self->hbm2;
-	slots[1].size = CP_BYTES;
 
 	for (int i = 0; i < NLAUNCH; i++) {
-		struct drm_tern_exec e = {
-			.core = core,
-			.program_handle = hprog,
-			.program_size = size,
-			.slots = (uintptr_t)slots,
-			.slot_count = 2,
-			.status_handle = hstatus,
-			.status_offset = i * sizeof(struct tern_job_status),
-			.out_syncobj = self->tl,
-			.out_point = ++self->point,
-		};
+		struct copy_exec ce;
 
-		ret = tern_ioctl(self->fd, DRM_IOCTL_TERN_EXEC, &e);
+		copy_exec_init(&ce, core, hprog, size, self->hbm, self->hbm2);
+		ce.e.status_handle = hstatus;
+		ce.e.status_offset = i * sizeof(struct tern_job_status);
+		ce.e.out_syncobj = self->tl;
+		ce.e.out_point = ++self->point;
+		ret = tern_ioctl(self->fd, DRM_IOCTL_TERN_EXEC, &ce.e);
 		ASSERT_EQ(0, ret) TH_LOG("EXEC on core %u: %s", core, strerror(-ret));
-		ids[i] = e.job_id;
+		ids[i] = ce.e.job_id;
 	}
 	tern_wait_ok(_metadata, self->fd, self->tl, self->point);
 	memcpy(st, status, NLAUNCH * sizeof(*st));

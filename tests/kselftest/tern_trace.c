@@ -296,7 +296,6 @@ static uint64_t mono_ns(void)
 /* NDMA copies and nlaunch launches, waited for; their ids and cycles in @self. */
 static void workload(struct __test_metadata *_metadata, FIXTURE_DATA(trace) *self)
 {
-	struct drm_tern_slot slots[2] = { 0 };
 	struct tern_job_status *status;
 	uint32_t hprog, hstatus;
 	struct copy_prog *prog;
@@ -308,10 +307,6 @@ static void workload(struct __test_metadata *_metadata, FIXTURE_DATA(trace) *sel
 	size = copy_prog_init(prog, 1);
 	status = tern_bo_new(_metadata, self->fd, PAGE, DRM_TERN_BO_HOST, &hstatus);
 	memset(status, 0, PAGE);
-	slots[0].handle = self->hbm;
-	slots[0].size = CP_BYTES;
-	slots[1].handle = self->hbm2;
-	slots[1].size = CP_BYTES;
 
 	t0 = mono_ns();
 	for (int i = 0; i < NDMA; i++) {
@@ -329,21 +324,16 @@ static void workload(struct __test_metadata *_metadata, FIXTURE_DATA(trace) *sel
 		self->dma_ids[i] = s.job_id;
 	}
 	for (int i = 0; i < self->nlaunch; i++) {
-		struct drm_tern_exec e = {
-			.core = 0,
-			.program_handle = hprog,
-			.program_size = size,
-			.slots = (uintptr_t)slots,
-			.slot_count = 2,
-			.status_handle = hstatus,
-			.status_offset = i * sizeof(struct tern_job_status),
-			.out_syncobj = self->tl,
-			.out_point = ++self->point,
-		};
+		struct copy_exec ce;
 
-		ret = tern_ioctl(self->fd, DRM_IOCTL_TERN_EXEC, &e);
+		copy_exec_init(&ce, 0, hprog, size, self->hbm, self->hbm2);
+		ce.e.status_handle = hstatus;
+		ce.e.status_offset = i * sizeof(struct tern_job_status);
+		ce.e.out_syncobj = self->tl;
+		ce.e.out_point = ++self->point;
+		ret = tern_ioctl(self->fd, DRM_IOCTL_TERN_EXEC, &ce.e);
 		ASSERT_EQ(0, ret) TH_LOG("EXEC: %s", strerror(-ret));
-		self->launch_ids[i] = e.job_id;
+		self->launch_ids[i] = ce.e.job_id;
 	}
 	tern_wait_ok(_metadata, self->fd, self->tl, self->point);
 	self->wall_ns = mono_ns() - t0;
