@@ -98,6 +98,7 @@ TERN_EXPORT void tern_comm_destroy(struct tern_comm *c)
 {
 	if (!c)
 		return;
+	coll_ring_put(c);
 	for (unsigned int r = 0; r < c->n; r++)
 		tern_buffer_free(c->scratch[r]);
 	free(c);

@@ -278,12 +278,15 @@ static int lane_queue(struct lanes *l, const struct tern_device *dev, unsigned i
 	return (int)((p * ne + turn % ne) % dev->hw.num_queues);
 }
 
-static int start(struct coll_ops *o, struct lanes *l, struct coll_op *x)
+static int start(struct coll_ops *o, struct lanes *l, unsigned int i)
 {
 	struct tern_comm *c = o->comm;
+	struct coll_op *x = &o->op[i];
 	struct tern_device *dev = c->dev[x->src_rank];
 
 	x->queue = lane_queue(l, dev, x->src_rank, x->port);
+	if (c->ring)
+		return coll_ring_start(o, x, i);
 	if (x->port < 0)
 		return tern_copy_async_on(dev, x->queue, x->dst, x->dst_off, x->src, x->src_off,
 					  x->size, &x->fence);
@@ -312,15 +315,11 @@ static void note_error(struct run_state *s, int err)
 	}
 }
 
-/* Settles in-flight copy number @k (0 when done, -ETIME when not yet). */
-static int settle(struct coll_ops *o, struct run_state *s, unsigned int k, int64_t timeout)
+/* In-flight copy number @k ended with @ret: release what it holds and what waited for it. */
+static void finish(struct coll_ops *o, struct run_state *s, unsigned int k, int ret)
 {
 	struct coll_op *x = &o->op[s->inflight[k]];
-	int ret;
 
-	ret = tern_link_fence_wait(o->comm->dev[x->src_rank], x->fence, timeout);
-	if (ret == -ETIME)
-		return ret;
 	if (ret)
 		note_error(s, ret);
 	tern_fence_release(x->fence);
@@ -334,11 +333,47 @@ static int settle(struct coll_ops *o, struct run_state *s, unsigned int k, int64
 		for (unsigned int i = 0; i < x->nsucc; i++)
 			if (!--o->op[x->succ[i]].npred)
 				s->ready[s->nready++] = x->succ[i];
+}
+
+/* Settles in-flight copy number @k by its fence (0 when done, -ETIME when not yet). */
+static int settle(struct coll_ops *o, struct run_state *s, unsigned int k, int64_t timeout)
+{
+	struct coll_op *x = &o->op[s->inflight[k]];
+	int ret;
+
+	ret = tern_link_fence_wait(o->comm->dev[x->src_rank], x->fence, timeout);
+	if (ret == -ETIME)
+		return ret;
+	finish(o, s, k, ret);
+	return 0;
+}
+
+/*
+ * With the communicator's io_uring: send what was started, sleep until a
+ * copy ends (any copy, on any chip), then settle every copy that has.
+ * Return: 0, or an error of the ring itself (the copies' own go to @s).
+ */
+static int settle_ring(struct coll_ops *o, struct run_state *s)
+{
+	unsigned int index;
+	int ret, result;
+
+	ret = coll_ring_wait(o->comm, true);
+	if (ret)
+		return ret;
+	while (!coll_ring_reap(o, &index, &result)) {
+		for (unsigned int k = 0; k < s->ninflight; k++)
+			if (s->inflight[k] == index) {
+				finish(o, s, k, result);
+				break;
+			}
+	}
 	return 0;
 }
 
 int coll_run(struct coll_ops *o, bool *linkdown)
 {
+	bool ring = coll_ring_get(o->comm) != NULL;
 	unsigned int budget = 2 * o->comm->n + 4;
 	struct run_state s = { 0 };
 	struct lanes lanes;
@@ -363,7 +398,7 @@ int coll_run(struct coll_ops *o, bool *linkdown)
 		while (!s.err && s.rhead < s.nready && s.ninflight < COLL_INFLIGHT) {
 			unsigned int i = s.ready[s.rhead++];
 
-			ret = start(o, &lanes, &o->op[i]);
+			ret = start(o, &lanes, i);
 			if (ret) {
 				note_error(&s, ret);
 				break;
@@ -372,6 +407,15 @@ int coll_run(struct coll_ops *o, bool *linkdown)
 		}
 		if (!s.ninflight)
 			break;
+		if (ring) {
+			ret = settle_ring(o, &s);
+			if (ret) {
+				/* The ring broke: its copies cannot be followed any more. */
+				note_error(&s, ret);
+				break;
+			}
+			continue;
+		}
 		/*
 		 * The oldest copy first, then whatever else of the oldest is done
 		 * by now. Copies end roughly in the order they started (a step of

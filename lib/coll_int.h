@@ -30,6 +30,8 @@ struct coll_graph {
 	char down[256];
 };
 
+struct coll_ring;
+
 struct tern_comm {
 	unsigned int n;
 	struct tern_device *dev[COMM_MAX];
@@ -38,6 +40,8 @@ struct tern_comm {
 	uint64_t chunk;				/* bytes per pipelined copy */
 	struct tern_buffer *scratch[COMM_MAX];	/* per rank, grown as needed */
 	bool operand;				/* every chip reduces with an operand */
+	struct coll_ring *ring;			/* coll_ring.c: made on first use */
+	bool ring_failed;			/* no io_uring: copies take fences */
 	struct coll_graph graph;
 	struct tern_comm_plan plan;		/* of the last call */
 };
@@ -104,6 +108,15 @@ int tern_link_copy_on(struct tern_device *dev, int queue, unsigned int port,
 		      unsigned int reduce, unsigned int dtype, struct tern_buffer *operand,
 		      struct tern_fence **fencep);
 /*
+ * Checks a link copy as tern_link_copy_on() does and cuts it into at most
+ * *@np pieces at @p (*@np: how many).
+ */
+int tern_link_pieces(struct tern_device *dev, int queue, unsigned int port,
+		     struct tern_device *peer, struct tern_buffer *dst, uint64_t dst_offset,
+		     struct tern_buffer *src, uint64_t src_offset, uint64_t size,
+		     unsigned int reduce, unsigned int dtype, struct tern_buffer *operand,
+		     struct tern_piece *p, size_t *np);
+/*
  * Can @dev reduce with an operand (DRM_TERN_COPY_OPERAND: driver UAPI 1.5,
  * register interface 1.6)?
  */
@@ -132,7 +145,8 @@ struct coll_op {
 	unsigned int *succ;
 	int queue;			/* DMA queue of @src_rank's chip it runs on */
 	bool done;			/* ran to completion */
-	struct tern_fence *fence;
+	struct tern_fence *fence;	/* without the communicator's io_uring */
+	struct drm_tern_copy uapi;	/* with it: the copy its SUBMIT command names */
 };
 
 /*
@@ -184,5 +198,13 @@ void coll_add_operand_chunked(struct coll_ops *o, unsigned int src_rank,
  * whether a copy met a down link.
  */
 int coll_run(struct coll_ops *o, bool *linkdown);
+
+/* ---- coll_ring.c ---- */
+
+struct coll_ring *coll_ring_get(struct tern_comm *c);
+void coll_ring_put(struct tern_comm *c);
+int coll_ring_start(struct coll_ops *o, struct coll_op *x, unsigned int index);
+int coll_ring_wait(struct tern_comm *c, bool wait);
+int coll_ring_reap(struct coll_ops *o, unsigned int *index, int *result);
 
 #endif /* TERN_COLL_INT_H */

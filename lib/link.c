@@ -150,15 +150,33 @@ int tern_link_copy_on(struct tern_device *dev, int queue, unsigned int port,
 		      unsigned int reduce, unsigned int dtype, struct tern_buffer *operand,
 		      struct tern_fence **fencep)
 {
-	struct tern_piece pieces[DRM_TERN_MAX_COPIES], *p = pieces;
-	uint32_t flags = DRM_TERN_COPY_LINK;
-	unsigned int esize = 1;
-	size_t n = 0;
+	struct tern_piece pieces[DRM_TERN_MAX_COPIES];
+	size_t n = DRM_TERN_MAX_COPIES;
 	int ret;
 
 	if (!fencep)
 		return tern_fail(-EINVAL, "link copy: fencep is NULL");
 	*fencep = NULL;
+	ret = tern_link_pieces(dev, queue, port, peer, dst, dst_offset, src, src_offset, size,
+			       reduce, dtype, operand, pieces, &n);
+	if (ret)
+		return ret;
+	if (queue < 0)
+		queue = (int)(port % dev->hw.num_queues);
+	return tern_link_jobs_submit(dev, queue, peer, port, pieces, n, fencep);
+}
+
+int tern_link_pieces(struct tern_device *dev, int queue, unsigned int port,
+		     struct tern_device *peer, struct tern_buffer *dst, uint64_t dst_offset,
+		     struct tern_buffer *src, uint64_t src_offset, uint64_t size,
+		     unsigned int reduce, unsigned int dtype, struct tern_buffer *operand,
+		     struct tern_piece *p, size_t *np)
+{
+	uint32_t flags = DRM_TERN_COPY_LINK;
+	unsigned int esize = 1;
+	size_t n = 0;
+	int ret;
+
 	if (!dev || !peer)
 		return tern_fail(-EINVAL, "link copy: %s is NULL", dev ? "peer" : "device");
 	if (peer == dev)
@@ -224,10 +242,10 @@ int tern_link_copy_on(struct tern_device *dev, int queue, unsigned int port,
 					 peer->node);
 		flags |= DRM_TERN_COPY_OPERAND;
 	}
-	if (size > (uint64_t)DRM_TERN_MAX_COPIES * TERN_COPY_CHUNK)
+	if (size > (uint64_t)*np * TERN_COPY_CHUNK)
 		return tern_fail(-EINVAL, "link copy: %llu bytes, at most %llu in one link copy",
 				 (unsigned long long)size,
-				 (unsigned long long)DRM_TERN_MAX_COPIES * TERN_COPY_CHUNK);
+				 (unsigned long long)*np * TERN_COPY_CHUNK);
 
 	for (uint64_t done = 0; done < size; n++) {
 		uint64_t piece = size - done < TERN_COPY_CHUNK ? size - done : TERN_COPY_CHUNK;
@@ -241,7 +259,6 @@ int tern_link_copy_on(struct tern_device *dev, int queue, unsigned int port,
 		p[n].operand = operand;
 		done += piece;
 	}
-	if (queue < 0)
-		queue = (int)(port % dev->hw.num_queues);
-	return tern_link_jobs_submit(dev, queue, peer, port, p, n, fencep);
+	*np = n;
+	return 0;
 }

@@ -326,6 +326,31 @@ TEST_F(coll, row_ring)
 	sweep(_metadata, self, &SETS[2], TERN_COLL_RING, counts, 5, TERN_COLL_RING);
 }
 
+/*
+ * Without io_uring commands (here TERN_SUBMIT=ioctl; also a driver before
+ * them) a collective's copies take syncobj fences instead of the
+ * communicator's io_uring: the same results.
+ */
+TEST_F(coll, row_ring_without_io_uring)
+{
+	static const uint64_t counts[] = { 3, 1001, 262147 };
+	int index[MAX_CHIPS], ret;
+
+	tern_vm_chip_indices(index, MAX_CHIPS);
+	ASSERT_EQ(0, setenv("TERN_SUBMIT", "ioctl", 1));
+	for (unsigned int r = 0; r < SETS[2].n; r++) {
+		unsigned int c = SETS[2].chips[r];
+
+		tern_device_close(self->dev[c]);
+		self->dev[c] = NULL;
+		ret = tern_device_open((unsigned int)index[c], &self->dev[c]);
+		ASSERT_EQ(0, ret) TH_LOG("tern_device_open(%d): %s", index[c], tern_last_error());
+		EXPECT_EQ(TERN_SUBMIT_IOCTL, tern_submit_path(self->dev[c]));
+	}
+	unsetenv("TERN_SUBMIT");
+	sweep(_metadata, self, &SETS[2], TERN_COLL_RING, counts, 3, TERN_COLL_RING);
+}
+
 TEST_F(coll, row_tree_forced)
 {
 	static const uint64_t counts[] = { 1, 3, 1001, 65537 };
