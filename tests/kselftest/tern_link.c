@@ -370,6 +370,67 @@ static void operand_ref(void *want, const void *dst, const void *operand, uint64
 	reduce_ref((uint8_t *)want + dst_off, src, n, max, bf16);
 }
 
+/* The buffers of operand_cases(): mapped, with their handles, @size bytes each. */
+struct operand_bufs {
+	uint8_t *a, *s, *d;
+	uint32_t ha, hs, hd;
+	uint64_t size;
+};
+
+/*
+ * D = op(A, S) at @dst_off (S read at @src_off) for every reduce case,
+ * locally or, with @link, from this chip's S to the neighbour's A and D.
+ * Whole buffers of values, so an operand read at another offset differs;
+ * D starts as 0x7f7f7f7f, a large finite fp32 and bf16, so a result that
+ * read D instead of A differs. A and S must stay as they were, and nothing
+ * of D outside the range may move.
+ */
+static void operand_cases(struct __test_metadata *_metadata, FIXTURE_DATA(link) *self,
+			  bool link, struct operand_bufs b, uint64_t size, uint64_t src_off,
+			  uint64_t dst_off, uint64_t seed)
+{
+	uint8_t *want = malloc(b.size), *a0 = malloc(b.size), *s0 = malloc(b.size);
+	struct drm_tern_copy c;
+
+	ASSERT_NE(NULL, want);
+	ASSERT_NE(NULL, a0);
+	ASSERT_NE(NULL, s0);
+	for (unsigned int k = 0; k < ARRAY_SIZE(reduce_cases); k++) {
+		int bf16 = !!(reduce_cases[k].flags & DRM_TERN_COPY_BF16);
+		int max = !!(reduce_cases[k].flags & DRM_TERN_COPY_REDUCE_MAX);
+		uint64_t esz = bf16 ? 2 : 4, n = size / esz;
+
+		fill_values(b.a, b.size / esz, bf16, seed + 0x50 + k);
+		fill_values(b.s, b.size / esz, bf16, seed + k);
+		memset(b.d, 0x7f, b.size);
+		memcpy(a0, b.a, b.size);
+		memcpy(s0, b.s, b.size);
+		operand_ref(want, b.d, a0, dst_off, s0 + src_off, n, b.size, max, bf16);
+
+		tern_copy_set(&c, b.hd, dst_off, b.hs, src_off, size);
+		c.flags = reduce_cases[k].flags | DRM_TERN_COPY_OPERAND |
+			  (link ? DRM_TERN_COPY_LINK : 0);
+		c.operand_handle = b.ha;
+		if (link) {
+			ASSERT_NE(0, link_job(_metadata, self, &c, 1));
+		} else {
+			ASSERT_EQ(0, tern_submit(self->fd, 0, &c, 1, self->tl, ++self->point));
+		}
+		tern_wait_ok(_metadata, self->fd, self->tl, self->point);
+		/* The whole buffer: the bytes just past the range are still 0x7f. */
+		expect_same_elems(_metadata, reduce_cases[k].name, b.d, want, b.size / esz, bf16);
+		EXPECT_EQ(-1, tern_first_diff(b.a, a0, b.size))
+			TH_LOG("%s: the operand changed at byte %lld", reduce_cases[k].name,
+			       (long long)tern_first_diff(b.a, a0, b.size));
+		EXPECT_EQ(-1, tern_first_diff(b.s, s0, b.size))
+			TH_LOG("%s: the source changed at byte %lld", reduce_cases[k].name,
+			       (long long)tern_first_diff(b.s, s0, b.size));
+	}
+	free(s0);
+	free(a0);
+	free(want);
+}
+
 /*
  * D = op(A, S), all device buffers, over three 1 MiB DMA pieces and more
  * with an odd tail, at a source offset that is not the destination's (the
@@ -381,51 +442,15 @@ static void operand_ref(void *want, const void *dst, const void *operand, uint64
 TEST_F_TIMEOUT(link, reduce_operand_local, 120)
 {
 	const uint64_t size = (3 << 20) + 4096 + 12, src_off = 20, dst_off = 4096 + 8;
-	uint8_t *a, *s, *d, *want, *a0, *s0;
-	struct drm_tern_copy c;
+	uint8_t *a, *s, *d;
 	uint32_t ha, hs, hd;
-	unsigned int k;
 
 	NEED_REDUCE_OPERAND();
 	a = tern_bo_new(_metadata, self->fd, BIG, DRM_TERN_BO_DEVICE, &ha);
 	s = tern_bo_new(_metadata, self->fd, BIG, DRM_TERN_BO_DEVICE, &hs);
 	d = tern_bo_new(_metadata, self->fd, BIG, DRM_TERN_BO_DEVICE, &hd);
-	want = malloc(BIG);
-	a0 = malloc(BIG);
-	s0 = malloc(BIG);
-	ASSERT_NE(NULL, want);
-	ASSERT_NE(NULL, a0);
-	ASSERT_NE(NULL, s0);
-	for (k = 0; k < ARRAY_SIZE(reduce_cases); k++) {
-		int bf16 = !!(reduce_cases[k].flags & DRM_TERN_COPY_BF16);
-		int max = !!(reduce_cases[k].flags & DRM_TERN_COPY_REDUCE_MAX);
-		uint64_t esz = bf16 ? 2 : 4, n = size / esz;
-
-		/* Whole buffers of values: an operand read at another offset differs. */
-		fill_values(a, BIG / esz, bf16, 0xa0 + k);
-		fill_values(s, BIG / esz, bf16, 0x50 + k);
-		memset(d, 0x7f, BIG);
-		memcpy(a0, a, BIG);
-		memcpy(s0, s, BIG);
-		operand_ref(want, d, a0, dst_off, s0 + src_off, n, BIG, max, bf16);
-
-		tern_copy_set(&c, hd, dst_off, hs, src_off, size);
-		c.flags = reduce_cases[k].flags | DRM_TERN_COPY_OPERAND;
-		c.operand_handle = ha;
-		ASSERT_EQ(0, tern_submit(self->fd, 0, &c, 1, self->tl, self->point + 1));
-		tern_wait_ok(_metadata, self->fd, self->tl, ++self->point);
-		/* The whole buffer: the bytes just past the range are still 0x7f. */
-		expect_same_elems(_metadata, reduce_cases[k].name, d, want, BIG / esz, bf16);
-		EXPECT_EQ(-1, tern_first_diff(a, a0, BIG))
-			TH_LOG("%s: the operand changed at byte %lld", reduce_cases[k].name,
-			       (long long)tern_first_diff(a, a0, BIG));
-		EXPECT_EQ(-1, tern_first_diff(s, s0, BIG))
-			TH_LOG("%s: the source changed at byte %lld", reduce_cases[k].name,
-			       (long long)tern_first_diff(s, s0, BIG));
-	}
-	free(s0);
-	free(a0);
-	free(want);
+	operand_cases(_metadata, self, false, (struct operand_bufs){ a, s, d, ha, hs, hd, BIG },
+		      size, src_off, dst_off, 0x50);
 }
 
 #define OPERAND_COPIES	16
@@ -654,50 +679,16 @@ TEST_F(link, reduce_operand_over_link)
 {
 	const uint64_t size = (1 << 20) + 4096 + 12, src_off = 12, dst_off = 4096 + 16;
 	const uint64_t buf = 2 << 20;
-	uint8_t *a, *s, *d, *want, *a0, *s0;
-	struct drm_tern_copy c;
+	uint8_t *a, *s, *d;
 	uint32_t ha, hs, hd;
-	unsigned int k;
 
 	NEED_REDUCE_OPERAND();
 	NEED_NEIGHBOUR();
 	s = tern_bo_new(_metadata, self->fd, buf, DRM_TERN_BO_DEVICE, &hs);
 	a = tern_bo_new(_metadata, self->peer_fd, buf, DRM_TERN_BO_DEVICE, &ha);
 	d = tern_bo_new(_metadata, self->peer_fd, buf, DRM_TERN_BO_DEVICE, &hd);
-	want = malloc(buf);
-	a0 = malloc(buf);
-	s0 = malloc(buf);
-	ASSERT_NE(NULL, want);
-	ASSERT_NE(NULL, a0);
-	ASSERT_NE(NULL, s0);
-	for (k = 0; k < ARRAY_SIZE(reduce_cases); k++) {
-		int bf16 = !!(reduce_cases[k].flags & DRM_TERN_COPY_BF16);
-		int max = !!(reduce_cases[k].flags & DRM_TERN_COPY_REDUCE_MAX);
-		uint64_t esz = bf16 ? 2 : 4, n = size / esz;
-
-		fill_values(a, buf / esz, bf16, 0x600 + k);
-		fill_values(s, buf / esz, bf16, 0x700 + k);
-		memset(d, 0x7f, buf);
-		memcpy(a0, a, buf);
-		memcpy(s0, s, buf);
-		operand_ref(want, d, a0, dst_off, s0 + src_off, n, buf, max, bf16);
-
-		tern_copy_set(&c, hd, dst_off, hs, src_off, size);
-		c.flags = DRM_TERN_COPY_LINK | DRM_TERN_COPY_OPERAND | reduce_cases[k].flags;
-		c.operand_handle = ha;
-		ASSERT_NE(0, link_job(_metadata, self, &c, 1));
-		tern_wait_ok(_metadata, self->fd, self->tl, self->point);
-		expect_same_elems(_metadata, reduce_cases[k].name, d, want, buf / esz, bf16);
-		EXPECT_EQ(-1, tern_first_diff(a, a0, buf))
-			TH_LOG("%s: the peer's operand changed at byte %lld", reduce_cases[k].name,
-			       (long long)tern_first_diff(a, a0, buf));
-		EXPECT_EQ(-1, tern_first_diff(s, s0, buf))
-			TH_LOG("%s: the source changed at byte %lld", reduce_cases[k].name,
-			       (long long)tern_first_diff(s, s0, buf));
-	}
-	free(s0);
-	free(a0);
-	free(want);
+	operand_cases(_metadata, self, true, (struct operand_bufs){ a, s, d, ha, hs, hd, buf },
+		      size, src_off, dst_off, 0x600);
 }
 
 /*
