@@ -58,7 +58,8 @@
 #   TERN_VM_NO_KO=1     do not load tern.ko (for debugging the runner itself)
 #   TERN_VM_QEMU_ARGS   extra QEMU arguments, split on spaces (e.g. "-trace tern_*")
 #   TERN_VM_TCG=multi|single  one TCG thread per vCPU or one for all (default:
-#                       single in fabric mode, else multi): single avoids a
+#                       single with more than two chips, as in the demo,
+#                       fabric and bench modes, else multi): single avoids a
 #                       rare QEMU crash of multi-threaded TCG at boot
 #                       (Documentation/vm-runner.rst, "Known issues")
 #   B                   build directory (default: build/ of this checkout)
@@ -101,12 +102,13 @@ KEEP=${TERN_VM_KEEP:-0}
 VERBOSE=${TERN_VM_VERBOSE:-0}
 NO_KO=${TERN_VM_NO_KO:-0}
 TCG=${TERN_VM_TCG:-}
-[ -n "$TCG" ] || { [ "$MODE" = fabric ] && TCG=single || TCG=multi; }
 case $TIMEOUT in *[!0-9]* | '') die "TERN_VM_TIMEOUT must be a number of seconds" ;; esac
 case $CHIPS in *[!0-9]* | '') die "TERN_VM_CHIPS must be a number" ;; esac
 case $TOPOLOGY in ring | torus2d | none) ;; *) die "TERN_VM_TOPOLOGY must be ring, torus2d or none" ;; esac
 case $HBM in *[!0-9KMGkmg]*) die "TERN_VM_HBM must be a size such as 256M" ;; esac
 case $TORUS_WIDTH in *[!0-9]*) die "TERN_VM_TORUS_WIDTH must be a number" ;; esac
+# More than two chips: one TCG thread (Documentation/vm-runner.rst, "Known issues").
+[ -n "$TCG" ] || { [ "$CHIPS" -gt 2 ] && TCG=single || TCG=multi; }
 case $TCG in multi | single) ;; *) die "TERN_VM_TCG must be multi or single" ;; esac
 case $LINK_OPTS in *[!a-z0-9=,-]*) die "TERN_VM_LINK_OPTS: only name=value pairs separated by commas" ;; esac
 [ "$TOPOLOGY" = none ] || [ "$CHIPS" -ge 2 ] || TOPOLOGY=none
