@@ -395,19 +395,25 @@ static void end_local(struct end *x, struct tern_engine *e, const char *what,
 }
 
 /*
- * The operand of a reduce: in the HBM of the destination's chip, through
- * the destination's context (physical: an HBM offset), read only.
+ * The operand of @d (NULL without TERN_DESC_F_OPERAND) in @x: in the HBM of
+ * the destination's chip, through the destination's context (physical: an
+ * HBM offset), read only. *@err: its range is not addressable.
  */
-static void end_operand(struct end *x, const struct end *t, const char *what,
-			uint64_t addr)
+static struct end *end_operand(struct end *x, const struct end *t, const char *what,
+			       const struct tern_dma_desc *d, uint32_t *err,
+			       struct fault *f)
 {
+	if (!(d->flags & TERN_DESC_F_OPERAND))
+		return NULL;
 	*x = *t;
 	x->what = what;
 	x->perm = TERN_PTE_READ;
 	x->write = false;
 	x->hbm = true;
 	x->need_hbm = true;
-	x->addr = addr;
+	x->addr = d->operand;
+	*err = end_check(x, d->size, f);
+	return x;
 }
 
 /* ---- entry points (worker, without the lock) ---- */
@@ -416,7 +422,7 @@ uint32_t tern_reduce_copy(struct tern_engine *e, struct tern_queue *q,
 			  const struct tern_dma_desc *d, uint32_t ctx,
 			  struct fault *f)
 {
-	struct end s, t, o;
+	struct end s, t, o, *op = NULL;
 	uint64_t sent = 0;
 	uint32_t err;
 
@@ -427,15 +433,11 @@ uint32_t tern_reduce_copy(struct tern_engine *e, struct tern_queue *q,
 	err = end_check(&s, d->size, f);
 	if (!err)
 		err = end_check(&t, d->size, f);
-	if (!err && (d->flags & TERN_DESC_F_OPERAND)) {
-		end_operand(&o, &t, "operand", d->operand);
-		err = end_check(&o, d->size, f);
-	}
+	if (!err)
+		op = end_operand(&o, &t, "operand", d, &err, f);
 	if (err)
 		return err;
-	return xfer(e, q, d->flags, d->size, &s, &t,
-		    d->flags & TERN_DESC_F_OPERAND ? &o : NULL, -1, NULL, 0,
-		    &sent, f);
+	return xfer(e, q, d->flags, d->size, &s, &t, op, -1, NULL, 0, &sent, f);
 }
 
 static uint32_t link_copy(struct tern_engine *e, struct tern_queue *q,
@@ -447,7 +449,7 @@ static uint32_t link_copy(struct tern_engine *e, struct tern_queue *q,
 	uint32_t pctx = TERN_LINK_PEER_CTX(d->link), err;
 	unsigned int pp = 0;
 	uint64_t sent = 0;
-	struct end s, t, o;
+	struct end s, t, o, *op = NULL;
 
 	if (dev->links.port[port].peer_chip < 0)
 		return tern_fail(f, TERN_ERR_LINK_DOWN, d->dst, "link port %u "
@@ -471,14 +473,11 @@ static uint32_t link_copy(struct tern_engine *e, struct tern_queue *q,
 	err = end_check(&s, d->size, f);
 	if (!err)
 		err = end_check(&t, d->size, f);
-	if (!err && (d->flags & TERN_DESC_F_OPERAND)) {
-		end_operand(&o, &t, "peer operand", d->operand);
-		err = end_check(&o, d->size, f);
-	}
 	if (!err)
-		err = xfer(e, q, d->flags, d->size, &s, &t,
-			   d->flags & TERN_DESC_F_OPERAND ? &o : NULL,
-			   (int)port, peer, pp, &sent, f);
+		op = end_operand(&o, &t, "peer operand", d, &err, f);
+	if (!err)
+		err = xfer(e, q, d->flags, d->size, &s, &t, op, (int)port, peer,
+			   pp, &sent, f);
 	if (sent)
 		atomic_fetch_add(&dev->links.port[port].busy_ns,
 				 lc->latency_ns +

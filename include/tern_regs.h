@@ -489,6 +489,7 @@ struct tern_launch_slot {
  * an operand that is the destination gives the plain reduce.
  */
 #define TERN_DESC_F_OPERAND		(1u << 11)
+#define TERN_VERSION_OPERAND		(TERN_VERSION_MAJOR << 16 | 6)	/* first with F_OPERAND */
 
 /* ---- Telemetry (TERN_CAP_TELEMETRY, interface 1.3) ---- */
 

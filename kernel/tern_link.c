@@ -638,7 +638,7 @@ int tern_link_copy_flags(struct tern_device *tdev, const struct drm_tern_copy *c
 		tern_dbg(tdev, "copy %u: DRM_TERN_COPY_OPERAND with DRM_TERN_COPY_VA\n", i);
 		return -EINVAL;
 	}
-	if (operand && tdev->hw.version < (TERN_VERSION_MAJOR << 16 | 6)) {
+	if (operand && tdev->hw.version < TERN_VERSION_OPERAND) {
 		tern_dbg(tdev, "copy %u: the chip (interface %u.%u) has no reduce with an operand\n",
 			 i, tdev->hw.version >> 16, tdev->hw.version & 0xffff);
 		return -EOPNOTSUPP;

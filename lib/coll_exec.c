@@ -358,7 +358,7 @@ static int settle_ring(struct coll_ops *o, struct run_state *s)
 	unsigned int index;
 	int ret, result;
 
-	ret = coll_ring_wait(o->comm, true);
+	ret = coll_ring_wait(o->comm);
 	if (ret)
 		return ret;
 	while (!coll_ring_reap(o, &index, &result)) {

@@ -12,6 +12,7 @@
 
 #include "tern_coll.h"
 #include "tern_internal.h"
+#include "tern_regs.h"
 
 #define COMM_MAX	TERN_COMM_MAX_RANKS
 
@@ -30,7 +31,7 @@ struct coll_graph {
 	char down[256];
 };
 
-struct coll_ring;
+struct io_uring;
 
 struct tern_comm {
 	unsigned int n;
@@ -40,7 +41,7 @@ struct tern_comm {
 	uint64_t chunk;				/* bytes per pipelined copy */
 	struct tern_buffer *scratch[COMM_MAX];	/* per rank, grown as needed */
 	bool operand;				/* every chip reduces with an operand */
-	struct coll_ring *ring;			/* coll_ring.c: made on first use */
+	struct io_uring *ring;			/* coll_ring.c: made on first use */
 	bool ring_failed;			/* no io_uring: copies take fences */
 	struct coll_graph graph;
 	struct tern_comm_plan plan;		/* of the last call */
@@ -123,7 +124,7 @@ int tern_link_pieces(struct tern_device *dev, int queue, unsigned int port,
 static inline bool tern_has_operand(const struct tern_device *dev)
 {
 	return (dev->hw.uapi_major > 1 || (dev->hw.uapi_major == 1 && dev->hw.uapi_minor >= 5)) &&
-	       dev->hw.hw_version >= (1u << 16 | 6);
+	       dev->hw.hw_version >= TERN_VERSION_OPERAND;
 }
 
 /* ---- coll_exec.c ---- */
@@ -201,10 +202,10 @@ int coll_run(struct coll_ops *o, bool *linkdown);
 
 /* ---- coll_ring.c ---- */
 
-struct coll_ring *coll_ring_get(struct tern_comm *c);
+struct io_uring *coll_ring_get(struct tern_comm *c);
 void coll_ring_put(struct tern_comm *c);
 int coll_ring_start(struct coll_ops *o, struct coll_op *x, unsigned int index);
-int coll_ring_wait(struct tern_comm *c, bool wait);
+int coll_ring_wait(struct tern_comm *c);
 int coll_ring_reap(struct coll_ops *o, unsigned int *index, int *result);
 
 #endif /* TERN_COLL_INT_H */

@@ -24,43 +24,22 @@
 
 #define COLL_RING_ENTRIES	256	/* > COLL_INFLIGHT: a started copy always has an SQE */
 
-struct coll_ring {
-	struct io_uring ring;
-};
-
-struct coll_ring *coll_ring_get(struct tern_comm *c)
+struct io_uring *coll_ring_get(struct tern_comm *c)
 {
-	struct io_uring_params params;
-	struct coll_ring *r;
-	int ret;
+	struct io_uring *r;
 
 	if (c->ring || c->ring_failed)
 		return c->ring;
+	c->ring_failed = true;
 	for (unsigned int i = 0; i < c->n; i++)
-		if (!c->dev[i]->uring) {
-			c->ring_failed = true;
+		if (!c->dev[i]->uring)
 			return NULL;
-		}
 	r = calloc(1, sizeof(*r));
-	if (!r) {
-		c->ring_failed = true;
-		return NULL;
-	}
-	/* As the devices' rings (submit_uring.c): cooperative task running when the kernel has it. */
-	memset(&params, 0, sizeof(params));
-	params.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32 | IORING_SETUP_COOP_TASKRUN |
-		       IORING_SETUP_TASKRUN_FLAG;
-	ret = io_uring_queue_init_params(COLL_RING_ENTRIES, &r->ring, &params);
-	if (ret == -EINVAL) {
-		memset(&params, 0, sizeof(params));
-		params.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32;
-		ret = io_uring_queue_init_params(COLL_RING_ENTRIES, &r->ring, &params);
-	}
-	if (ret) {
+	if (!r || tern_uring_queue_init(r, COLL_RING_ENTRIES)) {
 		free(r);
-		c->ring_failed = true;
 		return NULL;
 	}
+	c->ring_failed = false;
 	c->ring = r;
 	return r;
 }
@@ -69,7 +48,7 @@ void coll_ring_put(struct tern_comm *c)
 {
 	if (!c->ring)
 		return;
-	io_uring_queue_exit(&c->ring->ring);
+	io_uring_queue_exit(c->ring);
 	free(c->ring);
 	c->ring = NULL;
 }
@@ -118,30 +97,25 @@ int coll_ring_start(struct coll_ops *o, struct coll_op *x, unsigned int index)
 	submit.copy_count = 1;
 	submit.queue = (uint32_t)x->queue;
 
-	sqe = io_uring_get_sqe(&c->ring->ring);
+	sqe = io_uring_get_sqe(c->ring);
 	if (!sqe)
 		return tern_fail(-EBUSY, "collective: no free SQE");
-	memset(sqe, 0, 2 * sizeof(*sqe));	/* SQE128: the command runs into the second half */
-	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = dev->fd;
-	sqe->cmd_op = DRM_TERN_URING_SUBMIT;
-	memcpy(sqe->cmd, &submit, sizeof(submit));
-	sqe->user_data = index;
+	tern_uring_fill_cmd(sqe, dev->fd, DRM_TERN_URING_SUBMIT, &submit, sizeof(submit), index);
 	return 0;
 }
 
 /*
- * Hands the queued commands to the kernel, and with @wait sleeps for one
- * CQE. On a failure of the ring itself the ring goes (io_uring cancels its
- * commands; their jobs run on) and the communicator keeps to fences: no
- * late CQE can reach a later call.
+ * Hands the queued commands to the kernel and sleeps for one CQE. On a
+ * failure of the ring itself the ring goes (io_uring cancels its commands;
+ * their jobs run on) and the communicator keeps to fences: no late CQE can
+ * reach a later call.
  */
-int coll_ring_wait(struct tern_comm *c, bool wait)
+int coll_ring_wait(struct tern_comm *c)
 {
 	int ret;
 
 	do {
-		ret = io_uring_submit_and_wait(&c->ring->ring, wait ? 1 : 0);
+		ret = io_uring_submit_and_wait(c->ring, 1);
 	} while (ret == -EINTR);
 	if (ret < 0 && ret != -EBUSY && ret != -EAGAIN) {
 		coll_ring_put(c);
@@ -165,26 +139,24 @@ int coll_ring_reap(struct coll_ops *o, unsigned int *index, int *result)
 	uint32_t status, code;
 	int res;
 
-	if (io_uring_peek_cqe(&c->ring->ring, &cqe))
+	if (io_uring_peek_cqe(c->ring, &cqe))
 		return -EAGAIN;
 	*index = (unsigned int)cqe->user_data;
 	res = cqe->res;
 	status = (uint32_t)cqe->big_cqe[0];
 	code = (uint32_t)(cqe->big_cqe[0] >> 32);
-	io_uring_cqe_seen(&c->ring->ring, cqe);
+	io_uring_cqe_seen(c->ring, cqe);
 
 	x = &o->op[*index];
 	dev = c->dev[x->src_rank];
-	*result = 0;
-	if (res == -EIO && status == DRM_TERN_JOB_LINK_DOWN && x->port >= 0)
+	/* the link went down under the job, or was down when it was queued */
+	if (x->port >= 0 && ((res == -EIO && status == DRM_TERN_JOB_LINK_DOWN) ||
+			     res == -ENOLINK))
 		*result = tern_link_down_error(dev, (unsigned int)x->port,
 					       c->dev[x->dst_rank]->hw.chip_id, "link copy");
 	else if (res == 0 || res == -EIO)
 		*result = tern_copy_result(dev, x->queue, res == -EIO && !status ?
 					   DRM_TERN_JOB_DEVICE_ERROR : status, code, 0);
-	else if (res == -ENOLINK && x->port >= 0)
-		*result = tern_link_down_error(dev, (unsigned int)x->port,
-					       c->dev[x->dst_rank]->hw.chip_id, "link copy");
 	else
 		*result = tern_fail(res, "DRM_TERN_URING_SUBMIT on %s queue %d%s: %s", dev->node,
 				    x->queue, x->port >= 0 ? " (link)" : "", strerror(-res));

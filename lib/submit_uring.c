@@ -58,15 +58,40 @@ void tern_umem_free(struct tern_fence *f)
 	f->umem = NULL;
 }
 
-static void fill_cmd(struct io_uring_sqe *sqe, int fd, uint32_t op, const void *cmd, size_t len,
-		     void *user_data)
+void tern_uring_fill_cmd(struct io_uring_sqe *sqe, int fd, uint32_t op, const void *cmd,
+			 size_t len, uint64_t user_data)
 {
 	memset(sqe, 0, 2 * sizeof(*sqe));	/* SQE128: the command area runs into the second half */
 	sqe->opcode = IORING_OP_URING_CMD;
 	sqe->fd = fd;
 	sqe->cmd_op = op;
 	memcpy(sqe->cmd, cmd, len);
-	sqe->user_data = (uintptr_t)user_data;
+	sqe->user_data = user_data;
+}
+
+int tern_uring_queue_init(struct io_uring *ring, unsigned int entries)
+{
+	struct io_uring_params params;
+	int ret;
+
+	/*
+	 * Cooperative task running: the driver's completion (task work in
+	 * this task) waits for the task's next entry into the kernel instead
+	 * of an inter-processor interrupt to a running task; a sleeping
+	 * waiter is still woken (the task work runs in the submitting thread:
+	 * if it computes in user space while another thread waits, at its
+	 * next tick). Older kernels refuse it.
+	 */
+	memset(&params, 0, sizeof(params));
+	params.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32 |
+		       IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+	ret = io_uring_queue_init_params(entries, ring, &params);
+	if (ret == -EINVAL) {
+		memset(&params, 0, sizeof(params));
+		params.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32;
+		ret = io_uring_queue_init_params(entries, ring, &params);
+	}
+	return ret;
 }
 
 /* Frees a released fence whose last CQE came; cq_lock held. */
@@ -196,7 +221,7 @@ static int push(struct tern_device *dev, struct tern_fence *f, uint32_t op, cons
 		f->jobs--;
 		return tern_fail(-EBUSY, "io_uring of %s: no free SQE", dev->node);
 	}
-	fill_cmd(sqe, dev->fd, op, cmd, len, f);
+	tern_uring_fill_cmd(sqe, dev->fd, op, cmd, len, (uintptr_t)f);
 	if (u->hold) {
 		/* A batch is open: the SQE goes with the others at its end. */
 		pthread_mutex_unlock(&u->sq_lock);
@@ -355,7 +380,7 @@ static int probe_cmd(struct tern_device *dev, struct io_uring *ring,
 	sqe = io_uring_get_sqe(ring);
 	if (!sqe)
 		return -EBUSY;
-	fill_cmd(sqe, dev->fd, DRM_TERN_URING_SUBMIT, submit, sizeof(*submit), NULL);
+	tern_uring_fill_cmd(sqe, dev->fd, DRM_TERN_URING_SUBMIT, submit, sizeof(*submit), 0);
 	ret = io_uring_submit(ring);
 	if (ret != 1)
 		return ret < 0 ? ret : -EIO;
@@ -402,25 +427,8 @@ int tern_uring_init(struct tern_device *dev)
 	if (env && !strcmp(env, "1"))
 		ret = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &params);
 	u->sqpoll = !ret;
-	if (ret) {
-		/*
-		 * Cooperative task running: the driver's completion (task work
-		 * in this task) waits for the task's next entry into the kernel
-		 * instead of an inter-processor interrupt to a running task; a
-		 * sleeping waiter is still woken (the task work runs in the
-		 * submitting thread: if it computes in user space while another
-		 * thread waits, at its next tick). Older kernels refuse it.
-		 */
-		memset(&params, 0, sizeof(params));
-		params.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32 |
-			       IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
-		ret = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &params);
-	}
-	if (ret == -EINVAL) {
-		memset(&params, 0, sizeof(params));
-		params.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32;
-		ret = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &params);
-	}
+	if (ret)
+		ret = tern_uring_queue_init(&u->ring, URING_ENTRIES);
 	if (ret) {
 		free(u);
 		return ret;

@@ -287,6 +287,13 @@ int tern_link_jobs_submit(struct tern_device *dev, int queue, struct tern_device
 
 int tern_uring_init(struct tern_device *dev);
 void tern_uring_fini(struct tern_device *dev);
+struct io_uring;
+struct io_uring_sqe;
+/* A ring for tern commands (SQE128 | CQE32, cooperative task running if the kernel has it); 0 or -errno. */
+int tern_uring_queue_init(struct io_uring *ring, unsigned int entries);
+/* @sqe (an SQE128 pair) as the io_uring command @op on file @fd, its area @cmd of @len bytes. */
+void tern_uring_fill_cmd(struct io_uring_sqe *sqe, int fd, uint32_t op, const void *cmd,
+			 size_t len, uint64_t user_data);
 /* One SUBMIT job of @n pieces on @queue through the ring, for fence @f. */
 int tern_uring_submit(struct tern_device *dev, struct tern_fence *f, int queue,
 		      const struct tern_piece *p, unsigned int n);
