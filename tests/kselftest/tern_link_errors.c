@@ -263,7 +263,7 @@ TEST_F(link, operand_valid_control)
 	ASSERT_EQ(0, tern_bo_create(self->fd, 8192, DRM_TERN_BO_DEVICE, &ha));
 	self->copy.dst_offset = 4096;
 	set_operand(self, ha);
-	if (self->info.hw_version < TERN_HW_OPERAND) {
+	if (self->info.hw_version < TERN_VERSION_OPERAND) {
 		submit_rejected(_metadata, self, EOPNOTSUPP);
 		return;
 	}

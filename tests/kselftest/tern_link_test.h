@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The fixture and helpers of the link kselftests: tern_link.c (topology,
- * link copies, reduce data, a link going down) and tern_link_errors.c
- * (every rejected link field, peer, reduce flag and operand).
+ * link copies, a link going down), tern_link_reduce.c (reduce data, with
+ * and without an operand) and tern_link_errors.c (every rejected link
+ * field, peer, reduce flag and operand).
  */
 #ifndef TERN_LINK_TEST_H
 #define TERN_LINK_TEST_H
@@ -160,11 +161,8 @@ static inline int find_neighbour(FIXTURE_DATA(link) *self, const char **why)
 		SKIP(return, "the chip has no link ports (TERN_CAP_LINKS)");	\
 } while (0)
 
-/* Reduce with an operand (UAPI 1.5) came in register interface 1.6. */
-#define TERN_HW_OPERAND		(1u << 16 | 6)
-
 #define NEED_OPERAND() do {							\
-	if (self->info.hw_version < TERN_HW_OPERAND)				\
+	if (self->info.hw_version < TERN_VERSION_OPERAND)			\
 		SKIP(return, "the chip has no reduce with an operand (interface 1.6)"); \
 } while (0)
 
